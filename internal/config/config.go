@@ -1,0 +1,147 @@
+// Package config reads each binary's settings from the environment with envconfig.
+// Temporal's connection settings keep the SDK's own names (TEMPORAL_*); ours are
+// prefixed EKMSYNC_. Every value is validated at start-up, and a bad one is reported
+// in a single line naming the variable and what it accepts.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Temporal holds the Temporal connection settings, under the SDK's own variable names.
+type Temporal struct {
+	Address   string `envconfig:"TEMPORAL_ADDRESS" default:"localhost:7233" desc:"Temporal frontend host:port"`
+	Namespace string `envconfig:"TEMPORAL_NAMESPACE" default:"default" desc:"Temporal namespace"`
+	APIKey    Secret `envconfig:"TEMPORAL_API_KEY" desc:"API key for Temporal Cloud; empty for none (implies TLS)"`
+	TLSCert   string `envconfig:"TEMPORAL_TLS_CERT" desc:"path of a PEM client certificate for mTLS; empty for none"`
+	TLSKey    string `envconfig:"TEMPORAL_TLS_KEY" desc:"path of the PEM private key of TEMPORAL_TLS_CERT"`
+}
+
+// Common holds the settings that the worker and the starter share.
+type Common struct {
+	Temporal
+	DatabaseURL DatabaseURL `envconfig:"EKMSYNC_DATABASE_URL" default:"postgres://postgres@127.0.0.1:5432/ekmsync?sslmode=disable" desc:"PostgreSQL connection URL of the hub database"`
+	SecretKey   SecretKey   `envconfig:"EKMSYNC_SECRET_KEY" desc:"AES-256 key that encrypts client secrets and tokens at rest: 32 bytes, base64 or hex (make dev writes one to .dev/secret.key)"`
+	LogLevel    LogLevel    `envconfig:"EKMSYNC_LOG_LEVEL" default:"info" desc:"log level: debug, info, warn or error"`
+	PayloadKey  SecretKey   `envconfig:"EKMSYNC_PAYLOAD_KEY" desc:"optional AES-256 key (base64 or hex) that encrypts Temporal payloads; empty: payloads in plaintext"`
+}
+
+// Worker is the configuration of the worker binary.
+type Worker struct {
+	Common
+	HTTPAddr         Addr     `envconfig:"EKMSYNC_HTTP_ADDR" default:"127.0.0.1:8080" desc:"listen address of /healthz, /metrics, the EKM webhook receiver and the codec server"`
+	StopTimeout      Duration `envconfig:"EKMSYNC_WORKER_STOP_TIMEOUT" default:"30s" desc:"time in-flight activities get to finish on SIGINT/SIGTERM"`
+	ConnectRetryMax  Duration `envconfig:"EKMSYNC_CONNECT_RETRY_MAX" default:"30s" desc:"longest pause between attempts to reach Temporal or PostgreSQL at start"`
+	NotifyDebounce   Duration `envconfig:"EKMSYNC_NOTIFY_DEBOUNCE" default:"200ms" desc:"how long hub-change notifications are gathered before the push loop is woken"`
+	CodecCORSOrigins string   `envconfig:"EKMSYNC_CODEC_CORS_ORIGINS" default:"http://localhost:8233" desc:"comma-separated Web UI origins allowed to call the codec server"`
+}
+
+// Starter is the configuration of the operator CLI.
+type Starter struct {
+	Common
+	CallbackAddr   Addr   `envconfig:"EKMSYNC_CALLBACK_ADDR" default:"127.0.0.1:8765" desc:"local address where 'channel reauthorise' receives EKM's OAuth callback"`
+	WebhookBaseURL string `envconfig:"EKMSYNC_WEBHOOK_BASE_URL" desc:"public base URL of the worker's webhook receiver (e.g. https://sync.example.com); empty: no EKM webhooks are subscribed"`
+}
+
+// Load fills cfg (a pointer to Worker or Starter) from the environment and validates
+// it. The error is one line that names the variable and what it accepts.
+func Load(cfg any) error {
+	if err := envconfig.Process("", cfg); err != nil {
+		return describe(err)
+	}
+	if v, ok := cfg.(interface{ validate() error }); ok {
+		return v.validate()
+	}
+	return nil
+}
+
+func (c *Worker) validate() error {
+	if len(c.SecretKey) == 0 {
+		return errors.New("EKMSYNC_SECRET_KEY: required, but not set; want 32 bytes as base64 or 64 hex digits (generate one with: starter keygen)")
+	}
+	return c.Common.validate()
+}
+func (c *Starter) validate() error { return c.Common.validate() }
+
+func (c *Common) validate() error {
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: set both or neither")
+	}
+	return nil
+}
+
+// describe turns envconfig's errors into one line: "VAR: problem; accepts ...".
+func describe(err error) error {
+	var pe *envconfig.ParseError
+	if errors.As(err, &pe) {
+		if strings.HasSuffix(pe.TypeName, "Secret") || strings.HasSuffix(pe.TypeName, "SecretKey") {
+			// Never echo a secret, not even a malformed one.
+			return fmt.Errorf("%s: invalid value: %v", pe.KeyName, pe.Err)
+		}
+		return fmt.Errorf("%s: invalid value %q: %v", pe.KeyName, pe.Value, unwrapStrconv(pe.Err))
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, "required key ") {
+		key := strings.TrimSuffix(strings.TrimPrefix(msg, "required key "), " missing value")
+		return fmt.Errorf("%s: required, but not set", key)
+	}
+	return err
+}
+
+// unwrapStrconv keeps the message short for the built-in types (bool, int).
+func unwrapStrconv(err error) error {
+	if u := errors.Unwrap(err); u != nil && strings.Contains(err.Error(), "strconv.") {
+		return fmt.Errorf("not a valid value of its type (%v)", u)
+	}
+	return err
+}
+
+// Usage writes the table of variables that cfg (a pointer to a config struct) reads,
+// with their defaults and descriptions: the body of each binary's --help.
+func Usage(w io.Writer, cfg any) error {
+	vars, err := Variables(cfg)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tDESCRIPTION")
+	for _, v := range vars {
+		def := v.Default
+		if def == "" {
+			def = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name, def, v.Description)
+	}
+	return tw.Flush()
+}
+
+// Variable describes one environment variable of a config struct.
+type Variable struct {
+	Name        string
+	Default     string
+	Description string
+}
+
+// Variables lists the environment variables that cfg reads, in declaration order.
+func Variables(cfg any) ([]Variable, error) {
+	// envconfig keeps its field walk private; its usage template is the public way in.
+	var buf strings.Builder
+	const format = "{{range .}}{{usage_key .}}\x1f{{usage_default .}}\x1f{{usage_description .}}\x1e{{end}}"
+	if err := envconfig.Usagef("", cfg, &buf, format); err != nil {
+		return nil, err
+	}
+	var out []Variable
+	for _, rec := range strings.Split(strings.TrimSuffix(buf.String(), "\x1e"), "\x1e") {
+		f := strings.Split(rec, "\x1f")
+		if len(f) == 3 {
+			out = append(out, Variable{Name: f[0], Default: f[1], Description: f[2]})
+		}
+	}
+	return out, nil
+}

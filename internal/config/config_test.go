@@ -1,0 +1,75 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLoadDefaults(t *testing.T) {
+	t.Setenv("EKMSYNC_SECRET_KEY", strings.Repeat("ab", 32))
+	var c Worker
+	if err := Load(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Address != "localhost:7233" || c.Namespace != "default" || c.HTTPAddr != "127.0.0.1:8080" || len(c.SecretKey) != 32 {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestLoadRejectsMalformedValuesNamingTheVariable(t *testing.T) {
+	cases := []struct{ key, value, want string }{
+		{"EKMSYNC_LOG_LEVEL", "loud", "EKMSYNC_LOG_LEVEL: invalid value \"loud\": want one of debug, info, warn, error"},
+		{"EKMSYNC_HTTP_ADDR", "8080", "EKMSYNC_HTTP_ADDR: invalid value \"8080\": want host:port"},
+		{"EKMSYNC_DATABASE_URL", "mysql://x", "EKMSYNC_DATABASE_URL: invalid value"},
+		{"EKMSYNC_WORKER_STOP_TIMEOUT", "soon", "EKMSYNC_WORKER_STOP_TIMEOUT: invalid value \"soon\": want a positive duration"},
+		{"EKMSYNC_SECRET_KEY", "tooshort", "EKMSYNC_SECRET_KEY: invalid value: want 32 bytes"},
+	}
+	for _, c := range cases {
+		t.Run(c.key, func(t *testing.T) {
+			t.Setenv("EKMSYNC_SECRET_KEY", strings.Repeat("ab", 32))
+			t.Setenv(c.key, c.value)
+			var w Worker
+			err := Load(&w)
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+				t.Fatalf("err = %v, want prefix %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+			if c.key == "EKMSYNC_SECRET_KEY" && strings.Contains(err.Error(), c.value) {
+				t.Fatalf("error echoes the secret: %q", err)
+			}
+		})
+	}
+}
+
+func TestWorkerRequiresSecretKey(t *testing.T) {
+	t.Setenv("EKMSYNC_SECRET_KEY", "")
+	var w Worker
+	if err := Load(&w); err == nil || !strings.HasPrefix(err.Error(), "EKMSYNC_SECRET_KEY: required") {
+		t.Fatalf("err = %v", err)
+	}
+	var s Starter
+	if err := Load(&s); err != nil {
+		t.Fatalf("the starter loads without a key (only some commands need it): %v", err)
+	}
+}
+
+func TestUsageListsEveryVariableWithDefault(t *testing.T) {
+	var b strings.Builder
+	if err := Usage(&b, &Worker{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"TEMPORAL_ADDRESS", "localhost:7233", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY",
+		"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "EKMSYNC_DATABASE_URL", "EKMSYNC_HTTP_ADDR", "EKMSYNC_SECRET_KEY", "EKMSYNC_LOG_LEVEL"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("usage lacks %s:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestSecretDoesNotPrint(t *testing.T) {
+	if s := Secret("hunter2").String(); strings.Contains(s, "hunter2") {
+		t.Fatal("Secret printed itself")
+	}
+}

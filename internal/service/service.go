@@ -1,0 +1,131 @@
+// Package service is the worker process: it connects to PostgreSQL and Temporal
+// (waiting for them with backoff), applies the migrations, registers every workflow
+// and activity on the ekmsync task queue, serves /healthz, /metrics and the EKM
+// webhook receiver, and stops gracefully.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/ekmsync/ekmsync/activities"
+	"github.com/ekmsync/ekmsync/internal/config"
+	"github.com/ekmsync/ekmsync/internal/secret"
+	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/internal/tclient"
+	"github.com/ekmsync/ekmsync/workflows"
+)
+
+// Run runs the worker until ctx is cancelled, then stops it gracefully: the worker
+// stops polling, in-flight activities get cfg.StopTimeout to finish, and the HTTP
+// server drains.
+func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
+	key, err := secret.NewKey(cfg.SecretKey)
+	if err != nil {
+		return fmt.Errorf("EKMSYNC_SECRET_KEY: %w", err)
+	}
+	metrics := newMetrics()
+
+	pool, err := retry(ctx, logger, cfg.ConnectRetryMax.D(), "PostgreSQL at "+store.Redact(string(cfg.DatabaseURL)),
+		func() (*pgxpool.Pool, error) { return store.Connect(ctx, string(cfg.DatabaseURL)) })
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	res, err := store.Migrate(ctx, pool)
+	if err != nil {
+		return err
+	}
+	logger.Info("database ready", "schema_version", res.Current, "applied", res.Applied)
+
+	tc, err := retry(ctx, logger, cfg.ConnectRetryMax.D(), "Temporal at "+cfg.Address, func() (client.Client, error) {
+		return tclient.Dial(ctx, cfg.Temporal, tclient.Options{Logger: logger, MetricsHandler: metrics.handler})
+	})
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	acts := &activities.Activities{
+		Store:      store.New(pool),
+		Key:        key,
+		HTTPClient: &http.Client{Timeout: 60 * time.Second},
+		Logger:     logger,
+		Now:        time.Now,
+	}
+	w := worker.New(tc, workflows.TaskQueue, worker.Options{WorkerStopTimeout: cfg.StopTimeout.D()})
+	Register(w, acts)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", healthz(pool, tc))
+	mux.Handle("GET /metrics", metrics.http)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", string(cfg.HTTPAddr))
+	if err != nil {
+		return fmt.Errorf("EKMSYNC_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("http server stopped", "err", err)
+		}
+	}()
+
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start the Temporal worker: %w", err)
+	}
+	logger.Info("worker started", "task_queue", workflows.TaskQueue, "temporal", cfg.Address, "http", ln.Addr().String())
+	<-ctx.Done()
+	logger.Info("shutting down: waiting for in-flight activities", "timeout", cfg.StopTimeout.D())
+	w.Stop()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	logger.Info("worker stopped")
+	return nil
+}
+
+// retry calls connect until it succeeds or ctx ends, with exponential backoff up to
+// maxWait, logging one clear line per failed attempt.
+func retry[T any](ctx context.Context, logger *slog.Logger, maxWait time.Duration, what string, connect func() (T, error)) (T, error) {
+	wait := 500 * time.Millisecond
+	for {
+		v, err := connect()
+		if err == nil {
+			return v, nil
+		}
+		logger.Warn("waiting for "+what, "err", err, "retry_in", wait.String())
+		select {
+		case <-ctx.Done():
+			var zero T
+			return zero, fmt.Errorf("gave up waiting for %s: %w", what, err)
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, maxWait)
+	}
+}
+
+// healthz answers 200 when PostgreSQL and Temporal both answer.
+func healthz(pool *pgxpool.Pool, tc client.Client) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := pool.Ping(ctx); err != nil {
+			http.Error(w, "postgres: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		if _, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+			http.Error(w, "temporal: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	}
+}

@@ -1,0 +1,84 @@
+// Package workflows holds ekmsync's Temporal workflows: ListingDownload, OrderSync,
+// OrderBackfill and ChannelPush. Workflow code is deterministic: it reads the clock,
+// sleeps and branches only through the workflow API, and leaves all I/O to activities.
+//
+// This file names everything an operator or another package refers to: the task
+// queue, workflow IDs, search attributes, and the names of signals, queries and updates.
+package workflows
+
+import (
+	"go.temporal.io/sdk/temporal"
+)
+
+// TaskQueue is the one task queue every ekmsync workflow and activity runs on.
+const TaskQueue = "ekmsync"
+
+// Workflow ID helpers: readable, derived from the channel, so that starting a flow
+// that already runs finds the running one (WorkflowIDConflictPolicy USE_EXISTING).
+
+// ListingDownloadID is the workflow ID of a channel's listing download.
+func ListingDownloadID(channel string) string { return "listing-download:" + channel }
+
+// ListingScheduleID is the ID of the Temporal Schedule that starts a channel's
+// listing download every listing interval.
+func ListingScheduleID(channel string) string { return "listing-download-schedule:" + channel }
+
+// OrderSyncID is the workflow ID of a channel's order-sync loop.
+func OrderSyncID(channel string) string { return "order-sync:" + channel }
+
+// ChannelPushID is the workflow ID of a channel's outbound push loop.
+func ChannelPushID(channel string) string { return "channel-push:" + channel }
+
+// OrderBackfillID is the workflow ID of a back-fill; the range makes a repeated
+// request for the same range find the running one.
+func OrderBackfillID(channel, what string) string { return "order-backfill:" + channel + ":" + what }
+
+// Custom search attributes (architecture.md): operators filter on them in the Web UI.
+var (
+	// SAChannel is the channel a workflow belongs to.
+	SAChannel = temporal.NewSearchAttributeKeyKeyword("EkmChannel")
+	// SAChannelState is the channel's state: ok, disabled, needs-reauth or misconfigured.
+	SAChannelState = temporal.NewSearchAttributeKeyKeyword("EkmChannelState")
+	// SAListingInProgress is true while a listing download runs.
+	SAListingInProgress = temporal.NewSearchAttributeKeyBool("ListingDownloadInProgress")
+	// SAListingStartTime is when the current or last listing download started.
+	SAListingStartTime = temporal.NewSearchAttributeKeyTime("ListingDownloadStartTime")
+	// SAListingETA is the current listing download's estimated completion.
+	SAListingETA = temporal.NewSearchAttributeKeyTime("ListingDownloadEstimatedCompletion")
+	// SAOrderSyncDate is the channel's Order Sync Date [UTC].
+	SAOrderSyncDate = temporal.NewSearchAttributeKeyTime("OrderSyncDate")
+)
+
+// SearchAttribute describes one custom search attribute for registration.
+type SearchAttribute struct {
+	Name string
+	Type string // the Temporal CLI's type name: Keyword, Bool, Datetime
+}
+
+// SearchAttributes lists every custom search attribute, for 'starter setup' and the
+// dev server's --search-attribute flags.
+var SearchAttributes = []SearchAttribute{
+	{SAChannel.GetName(), "Keyword"},
+	{SAChannelState.GetName(), "Keyword"},
+	{SAListingInProgress.GetName(), "Bool"},
+	{SAListingStartTime.GetName(), "Datetime"},
+	{SAListingETA.GetName(), "Datetime"},
+	{SAOrderSyncDate.GetName(), "Datetime"},
+}
+
+// Signal, query and update names.
+const (
+	// SignalWake asks a loop to re-read its channel and run now (hub changes,
+	// enable, reauthorise).
+	SignalWake = "wake"
+	// SignalOrderHint carries an EKM order id from a webhook: the order is fetched by id.
+	SignalOrderHint = "order-hint"
+	// QueryProgress returns a listing download's progress.
+	QueryProgress = "progress"
+	// QueryStatus returns a loop's status.
+	QueryStatus = "status"
+	// UpdateSyncNow runs an order sync at once and returns what it did.
+	UpdateSyncNow = "sync-now"
+	// UpdatePushNow runs a push at once and returns what it did.
+	UpdatePushNow = "push-now"
+)

@@ -33,6 +33,7 @@ CREATE TABLE channels (
     auth_state                  text NOT NULL DEFAULT 'unauthorised'
                                 CHECK (auth_state IN ('unauthorised', 'ok', 'needs-reauth')),
     auth_error                  text,
+    removed_at                  timestamptz,       -- removed without --purge: hidden, data kept
     created_at                  timestamptz NOT NULL DEFAULT now(),
     updated_at                  timestamptz NOT NULL DEFAULT now()
 );

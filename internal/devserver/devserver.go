@@ -27,7 +27,7 @@ type Options struct {
 	Port     int    // frontend port; 0: a free one
 	UIPort   int    // Web UI port; 0: no UI (headless)
 	DBFile   string // SQLite file to keep state in; empty: in memory
-	LogLevel string // default "warn"
+	LogLevel string // default "error"
 	Stdout   io.Writer
 	Stderr   io.Writer
 }
@@ -120,7 +120,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	logLevel := opts.LogLevel
 	if logLevel == "" {
-		logLevel = "warn"
+		logLevel = "error"
 	}
 	cmd := exec.Command(path, Args(port, opts.UIPort, opts.DBFile, logLevel)...)
 	cmd.Stdout, cmd.Stderr = opts.Stdout, opts.Stderr

@@ -1,0 +1,147 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ekmsync/ekmsync/internal/devserver"
+	"github.com/ekmsync/ekmsync/internal/process"
+	"github.com/ekmsync/ekmsync/internal/secret"
+	"github.com/ekmsync/ekmsync/internal/store/storetest"
+	"github.com/ekmsync/ekmsync/internal/temporaltest"
+)
+
+func TestMain(m *testing.M) { temporaltest.Main(m) }
+
+var (
+	buildOnce  sync.Once
+	workerPath string
+	buildErr   error
+)
+
+func workerBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ekmsync-worker")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		workerPath, buildErr = process.Build(context.Background(), dir, "./worker")
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return workerPath
+}
+
+// syncBuffer is a bytes.Buffer safe for a child's output and the test's reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func workerEnv(t *testing.T, dbURL, temporal string) ([]string, string) {
+	port, err := devserver.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	return []string{"EKMSYNC_DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=" + temporal,
+		"EKMSYNC_SECRET_KEY=" + secret.Generate(), "EKMSYNC_HTTP_ADDR=" + addr, "EKMSYNC_WORKER_STOP_TIMEOUT=2s"}, addr
+}
+
+func waitHealthy(t *testing.T, addr string, p *process.Proc, out *syncBuffer) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if !p.Alive() {
+			t.Fatalf("worker exited early:\n%s", out)
+		}
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("worker at %s never became healthy:\n%s", addr, out)
+}
+
+func TestWorkerRejectsMalformedConfigNamingTheVariable(t *testing.T) {
+	var out syncBuffer
+	p, err := process.Start(workerBinary(t), nil, []string{"EKMSYNC_SECRET_KEY=" + secret.Generate(), "EKMSYNC_HTTP_ADDR=not-an-address"}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := p.ExitCode(); code == 0 {
+		t.Fatalf("exit code 0 with a malformed EKMSYNC_HTTP_ADDR")
+	}
+	if !strings.Contains(out.String(), "EKMSYNC_HTTP_ADDR") || strings.Count(strings.TrimSpace(out.String()), "\n") != 0 {
+		t.Fatalf("output does not name the variable in one line: %q", out.String())
+	}
+}
+
+// Two workers started at the same moment against an empty database both come up,
+// with one schema; both serve /healthz and /metrics (with the SDK's metrics), and
+// both stop cleanly on SIGTERM.
+func TestTwoWorkersStartTogetherOnAnEmptyDatabase(t *testing.T) {
+	db := storetest.NewEmpty(t)
+	srv := temporaltest.Server(t)
+	type w struct {
+		p    *process.Proc
+		addr string
+		out  *syncBuffer
+	}
+	var workers []w
+	for range 2 {
+		env, addr := workerEnv(t, db.URL, srv.Address())
+		out := &syncBuffer{}
+		p, err := process.Start(workerBinary(t), nil, env, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Kill)
+		workers = append(workers, w{p, addr, out})
+	}
+	for _, w := range workers {
+		waitHealthy(t, w.addr, w.p, w.out)
+	}
+	var tables, versions int
+	ctx := context.Background()
+	_ = db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = 'channels'`, db.Schema).Scan(&tables)
+	_ = db.Pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&versions)
+	if tables != 1 || versions == 0 {
+		t.Fatalf("channels tables %d, migrations recorded %d", tables, versions)
+	}
+	resp, err := http.Get("http://" + workers[0].addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	_, _ = body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(body.String(), "go_goroutines") {
+		t.Fatalf("/metrics lacks runtime metrics")
+	}
+	for _, w := range workers {
+		if err := w.p.Stop(20 * time.Second); err != nil {
+			t.Fatalf("SIGTERM: %v\n%s", err, w.out)
+		}
+		if code := w.p.ExitCode(); code != 0 {
+			t.Fatalf("exit code %d after SIGTERM:\n%s", code, w.out)
+		}
+	}
+}

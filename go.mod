@@ -8,5 +8,6 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0 // indirect
 	github.com/kelseyhightower/envconfig v1.4.0 // indirect
 	go.temporal.io/sdk v1.51.0 // indirect
+	golang.org/x/sync v0.22.0
 	golang.org/x/text v0.41.0 // indirect
 )

@@ -1,0 +1,386 @@
+package ekm
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// EKM's documented leaky bucket (ekm-api.md §8): 40 requests, leaking 2 per second.
+// The real figures are learnt from the X-EKM-RateLimit-* headers of every response.
+const (
+	DefaultBucketSize    = 40
+	DefaultLeakPerSecond = 2
+)
+
+// Rate-limit headers EKM sends with every response.
+const (
+	headerRemaining  = "X-EKM-RateLimit-Remaining"
+	headerBucketSize = "X-EKM-RateLimit-BucketSize"
+	headerLeakRate   = "X-EKM-RateLimit-LeakRate"
+	headerLeakAmount = "X-EKM-RateLimit-LeakAmount"
+)
+
+// Priority orders the callers that share one channel's rate budget. The zero
+// value means "not set" and is treated as PriorityStock.
+type Priority int
+
+const (
+	// PriorityListings is the listing download: lowest, it only uses what the
+	// others leave.
+	PriorityListings Priority = iota + 1
+	// PriorityStock is stock and price pushes, and the default for a context
+	// without a priority.
+	PriorityStock
+	// PriorityOrders is order download and despatch: highest, so that an order is
+	// never held up by a long listing download.
+	PriorityOrders
+)
+
+// String names the priority for logs.
+func (p Priority) String() string {
+	switch p.normalize() {
+	case PriorityListings:
+		return "listings"
+	case PriorityOrders:
+		return "orders"
+	default:
+		return "stock"
+	}
+}
+
+// normalize maps the zero value and unknown values to the default PriorityStock.
+func (p Priority) normalize() Priority {
+	if p < PriorityListings || p > PriorityOrders {
+		return PriorityStock
+	}
+	return p
+}
+
+// reserve is how many bucket tokens a priority must leave unused. Orders may take
+// the whole bucket; stock leaves 2 and listings 4, so that when a listing download
+// has filled the bucket to its share an order fetch still finds room at once, and
+// a stock push finds room behind at most a couple of listing requests.
+func (p Priority) reserve() float64 {
+	switch p.normalize() {
+	case PriorityOrders:
+		return 0
+	case PriorityStock:
+		return 2
+	default:
+		return 4
+	}
+}
+
+// priorityKey is the context key of WithPriority.
+type priorityKey struct{}
+
+// WithPriority returns a context whose EKM calls are granted rate budget at
+// priority p.
+func WithPriority(ctx context.Context, p Priority) context.Context {
+	return context.WithValue(ctx, priorityKey{}, p)
+}
+
+// PriorityFrom returns the priority set by WithPriority, or PriorityStock when none
+// is set: a caller that forgot to choose neither starves listings nor jumps ahead
+// of orders.
+func PriorityFrom(ctx context.Context) Priority {
+	p, _ := ctx.Value(priorityKey{}).(Priority)
+	return p.normalize()
+}
+
+// Budget is a client-side model of EKM's leaky bucket for one channel, shared by
+// every caller in the process, so that the client itself never provokes a 429.
+//
+// The model holds the bucket's level (requests counted and not yet leaked),
+// leaking continuously at the learnt rate. Acquire adds one request when it fits;
+// Observe reconciles the level with the server's X-EKM-RateLimit-Remaining.
+// Waiters are served strictly by priority, then first come first served. It uses
+// time.Now and timers directly, so testing/synctest can run it on a fake clock.
+type Budget struct {
+	mu           sync.Mutex
+	size         float64   // bucket size in requests
+	leak         float64   // requests leaked per second
+	level        float64   // requests in the bucket by the model
+	last         time.Time // when level was last leaked
+	step         float64   // requests leaked per interval (the server's leak granularity)
+	seq          uint64    // sequence number of the last granted request
+	inflight     []uint64  // granted requests not yet observed, in grant order
+	blockedUntil time.Time // no grant before this (set by Penalize)
+	queue        []*waiter // waiting callers, by priority then arrival
+}
+
+// waiter is one caller blocked in Acquire.
+type waiter struct {
+	p    Priority
+	wake chan struct{} // signalled when the waiter may have become the head
+}
+
+// NewBudget returns a budget for a bucket of size requests leaking leakPerSecond;
+// non-positive values take EKM's defaults (40 and 2). The bucket starts empty.
+func NewBudget(size, leakPerSecond float64) *Budget {
+	if size <= 0 {
+		size = DefaultBucketSize
+	}
+	if leakPerSecond <= 0 {
+		leakPerSecond = DefaultLeakPerSecond
+	}
+	return &Budget{size: size, leak: leakPerSecond, step: leakPerSecond, last: time.Now()}
+}
+
+// Acquire waits until one request at priority p can be sent without exceeding the
+// bucket, counts it, and returns nil; or returns ctx's error. Every successful
+// Acquire must be followed by exactly one Observe once the request is answered or
+// has failed.
+func (b *Budget) Acquire(ctx context.Context, p Priority) error {
+	_, err := b.acquire(ctx, p)
+	return err
+}
+
+// acquire is Acquire returning the request's sequence number, which the client
+// hands back to observe so that the reconciliation knows which requests were
+// granted after this one.
+func (b *Budget) acquire(ctx context.Context, p Priority) (uint64, error) {
+	p = p.normalize()
+	w := &waiter{p: p, wake: make(chan struct{}, 1)}
+	b.mu.Lock()
+	b.enqueue(w)
+	for {
+		var timer *time.Timer
+		var fire <-chan time.Time
+		if b.queue[0] == w {
+			wait := b.waitFor(p, time.Now())
+			if wait <= 0 {
+				b.level++
+				b.seq++
+				b.inflight = append(b.inflight, b.seq)
+				b.queue = b.queue[1:]
+				b.wakeHead()
+				b.mu.Unlock()
+				return b.seq, nil
+			}
+			timer = time.NewTimer(wait)
+			fire = timer.C
+		}
+		b.mu.Unlock()
+		var err error
+		select {
+		case <-w.wake:
+		case <-fire:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		b.mu.Lock()
+		if err != nil {
+			b.remove(w)
+			b.wakeHead()
+			b.mu.Unlock()
+			return 0, err
+		}
+	}
+}
+
+// enqueue inserts w after every waiter of equal or higher priority.
+func (b *Budget) enqueue(w *waiter) {
+	i := len(b.queue)
+	for i > 0 && b.queue[i-1].p < w.p {
+		i--
+	}
+	b.queue = append(b.queue, nil)
+	copy(b.queue[i+1:], b.queue[i:])
+	b.queue[i] = w
+}
+
+// remove takes w out of the queue.
+func (b *Budget) remove(w *waiter) {
+	for i, q := range b.queue {
+		if q == w {
+			b.queue = append(b.queue[:i], b.queue[i+1:]...)
+			return
+		}
+	}
+}
+
+// wakeHead tells the first waiter to re-examine the bucket.
+func (b *Budget) wakeHead() {
+	if len(b.queue) == 0 {
+		return
+	}
+	select {
+	case b.queue[0].wake <- struct{}{}:
+	default:
+	}
+}
+
+// leakTo drains the model's level up to now.
+func (b *Budget) leakTo(now time.Time) {
+	if elapsed := now.Sub(b.last).Seconds(); elapsed > 0 {
+		b.level = math.Max(0, b.level-elapsed*b.leak)
+		b.last = now
+	}
+}
+
+// waitFor returns how long a request at priority p must wait from now; zero or
+// less means it may go. The small tolerance absorbs float rounding, so a waiter
+// woken by its timer is not sent back to sleep for a nanosecond.
+//
+// The model leaks continuously, but EKM leaks in steps ("2 tokens every 1 s"), so
+// just before a step the server holds up to one step more than the model; keeping
+// one step of headroom below the bucket's size absorbs that and costs the burst
+// only those few requests, never the sustained rate.
+func (b *Budget) waitFor(p Priority, now time.Time) time.Duration {
+	if now.Before(b.blockedUntil) {
+		return b.blockedUntil.Sub(now)
+	}
+	b.leakTo(now)
+	excess := b.level + 1 - (b.size - b.step - p.reserve())
+	if excess <= 1e-9 {
+		return 0
+	}
+	return time.Duration(math.Ceil(excess / b.leak * float64(time.Second)))
+}
+
+// Observe records the response to the oldest acquired request still in flight and
+// syncs the model with EKM's rate headers; a nil header means the request got no
+// response. The client itself matches each response to its own request.
+func (b *Budget) Observe(h http.Header) {
+	b.mu.Lock()
+	var seq uint64
+	if len(b.inflight) > 0 {
+		seq = b.inflight[0]
+	}
+	b.mu.Unlock()
+	b.observe(seq, h)
+}
+
+// observe reconciles the model with the response to request seq.
+//
+// X-EKM-RateLimit-Remaining is the room the server had right after counting
+// request seq. Since then the server may also have counted the requests granted
+// after seq that are still in flight, so the level it implies now is at most
+// BucketSize − Remaining + (those requests). The model takes the higher of that
+// and its own level: it never assumes more room than the server reports (which
+// catches use the model cannot see, such as another process or a restart), and it
+// never drops below its own count of what it has sent. It lowers the level only by
+// leaking, so a late response carrying an older, roomier Remaining cannot let a
+// burst through.
+func (b *Budget) observe(seq uint64, h http.Header) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	later := 0
+	for i, s := range b.inflight {
+		if s == seq {
+			b.inflight = append(b.inflight[:i], b.inflight[i+1:]...)
+			later = len(b.inflight) - i
+			break
+		}
+	}
+	if h == nil {
+		return
+	}
+	b.leakTo(time.Now())
+	if size, ok := headerFloat(h, headerBucketSize); ok && size > 0 {
+		b.size = size
+	}
+	// ASSUMED (ekm-api.md §8): LeakRate is the leak interval in seconds and
+	// LeakAmount the requests leaked per interval.
+	amount, okAmount := headerFloat(h, headerLeakAmount)
+	interval, okInterval := headerFloat(h, headerLeakRate)
+	if okAmount && okInterval && amount > 0 && interval > 0 {
+		b.leak = amount / interval
+		b.step = amount
+	}
+	if remaining, ok := headerFloat(h, headerRemaining); ok {
+		implied := b.size - math.Max(0, remaining) + float64(later)
+		b.level = math.Max(b.level, implied)
+	}
+	b.wakeHead()
+}
+
+// Penalize records a 429: the server says the bucket is full, and retryAfter (if
+// positive) is the earliest time it will accept a request again.
+func (b *Budget) Penalize(retryAfter time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := time.Now()
+	b.leakTo(now)
+	b.level = math.Max(b.level, b.size)
+	if until := now.Add(retryAfter); until.After(b.blockedUntil) {
+		b.blockedUntil = until
+	}
+	b.wakeHead()
+}
+
+// Rate returns the sustainable request rate in requests per second (the leak
+// rate), for estimating how long a download of many pages will take.
+func (b *Budget) Rate() float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.leak
+}
+
+// Available returns how many requests the bucket would accept now by the model,
+// ignoring the per-priority reserves.
+func (b *Budget) Available() float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.leakTo(time.Now())
+	return math.Max(0, b.size-b.level)
+}
+
+// Size returns the bucket size as last learnt.
+func (b *Budget) Size() float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.size
+}
+
+// headerFloat parses a numeric header.
+func headerFloat(h http.Header, name string) (float64, bool) {
+	v := h.Get(name)
+	if v == "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
+}
+
+// Budgets hands out one Budget per channel, so that every activity of the process
+// that talks to one shop draws on the same bucket. The zero value is ready to use
+// with EKM's default bucket.
+type Budgets struct {
+	mu        sync.Mutex
+	size      float64
+	leak      float64
+	byChannel map[string]*Budget
+}
+
+// NewBudgets returns a registry whose budgets start with the given bucket
+// size and leak rate (non-positive values take EKM's defaults).
+func NewBudgets(size, leakPerSecond float64) *Budgets {
+	return &Budgets{size: size, leak: leakPerSecond}
+}
+
+// For returns the channel's budget, creating it on first use.
+func (bs *Budgets) For(channel string) *Budget {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	if bs.byChannel == nil {
+		bs.byChannel = make(map[string]*Budget)
+	}
+	b, ok := bs.byChannel[channel]
+	if !ok {
+		b = NewBudget(bs.size, bs.leak)
+		bs.byChannel[channel] = b
+	}
+	return b
+}

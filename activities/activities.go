@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/secret"
+	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
@@ -18,6 +19,7 @@ import (
 type Activities struct {
 	Store      *store.Store
 	Key        *secret.Key
+	Shop       *shop.Connector
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 	Now        func() time.Time

@@ -264,3 +264,18 @@ func onOff(b bool) string {
 	}
 	return "off"
 }
+
+// ValidateName checks a channel name: lower-case letters, digits, '-' and '_',
+// starting with a letter or digit, at most 63 characters (it is part of workflow IDs).
+func ValidateName(name string) error {
+	if len(name) == 0 || len(name) > 63 {
+		return fmt.Errorf("channel name %q: want 1 to 63 characters", name)
+	}
+	for i, r := range name {
+		ok := (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || (i > 0 && (r == '-' || r == '_'))
+		if !ok {
+			return fmt.Errorf("channel name %q: use lower-case letters, digits, '-' and '_', starting with a letter or digit", name)
+		}
+	}
+	return nil
+}

@@ -5,12 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/ekmsync/ekmsync/internal/config"
 	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
@@ -148,6 +150,66 @@ func keygenCommand() *command {
 				return nil, err
 			}
 			return keygenResult{Key: secret.Generate()}, nil
+		},
+	}
+}
+
+type rotateResult struct {
+	Channels int    `json:"channels_resealed"`
+	OldKeyID string `json:"old_key_id"`
+	NewKeyID string `json:"new_key_id"`
+}
+
+func (r rotateResult) text(w io.Writer) {
+	fmt.Fprintf(w, "re-encrypted the credentials of %d channels under key %s (was %s)\n", r.Channels, r.NewKeyID, r.OldKeyID)
+	fmt.Fprintln(w, "now set EKMSYNC_SECRET_KEY to the new key for the worker and the starter, and restart the worker")
+}
+
+func rotateKeyCommand() *command {
+	var newKeyFile string
+	return &command{
+		name: "rotate-key",
+		summary: "re-encrypt every client secret and token under a new key; the old key is EKMSYNC_SECRET_KEY, " +
+			"the new one comes from --new-key-file or $EKMSYNC_NEW_SECRET_KEY",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&newKeyFile, "new-key-file", "", "file holding the new key (base64 or hex, 32 bytes)")
+		},
+		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
+			if err := needArgs(args); err != nil {
+				return nil, err
+			}
+			oldKey, err := e.key()
+			if err != nil {
+				return nil, err
+			}
+			raw := os.Getenv("EKMSYNC_NEW_SECRET_KEY")
+			if newKeyFile != "" {
+				b, err := os.ReadFile(newKeyFile)
+				if err != nil {
+					return nil, fmt.Errorf("--new-key-file: %w", err)
+				}
+				raw = string(b)
+			}
+			if strings.TrimSpace(raw) == "" {
+				return nil, usagef("no new key: give --new-key-file or $EKMSYNC_NEW_SECRET_KEY ('starter keygen' makes one)")
+			}
+			b, err := config.ParseKey(raw)
+			if err != nil {
+				return nil, usagef("new key: %v", err)
+			}
+			newKey, err := secret.NewKey(b)
+			if err != nil {
+				return nil, err
+			}
+			st, err := e.store(ctx)
+			if err != nil {
+				return nil, err
+			}
+			n, err := st.RotateKey(ctx, oldKey, newKey)
+			if err != nil {
+				return nil, fmt.Errorf("nothing was changed: %w", err)
+			}
+			return rotateResult{Channels: n, OldKeyID: oldKey.ID(), NewKeyID: newKey.ID()}, nil
 		},
 	}
 }

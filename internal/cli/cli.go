@@ -13,6 +13,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/ekmsync/ekmsync/internal/config"
 )
 
 // Exit codes.
@@ -22,11 +24,13 @@ const (
 	ExitUsage  = 2
 )
 
-// IO is where a command reads and writes.
+// IO is where a command reads and writes, and optionally its configuration: nil
+// means the environment's (tests pass their own, so they can run in parallel).
 type IO struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	Config *config.Starter
 }
 
 // command is one node of the command tree: a group (with subcommands) or a leaf.

@@ -13,6 +13,7 @@ import (
 	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/tclient"
+	"github.com/ekmsync/ekmsync/workflows"
 )
 
 // env opens what a command needs, lazily, and closes it afterwards.
@@ -27,6 +28,10 @@ type env struct {
 
 func (e *env) config() (*config.Starter, error) {
 	if e.cfg != nil {
+		return e.cfg, nil
+	}
+	if e.io.Config != nil {
+		e.cfg = e.io.Config
 		return e.cfg, nil
 	}
 	var cfg config.Starter
@@ -79,6 +84,15 @@ func (e *env) client(ctx context.Context) (client.Client, error) {
 		e.temporal = c
 	}
 	return e.temporal, nil
+}
+
+// workflows returns the Temporal starter on the configured task queue.
+func (e *env) workflows(ctx context.Context) (workflows.Starter, error) {
+	c, err := e.client(ctx)
+	if err != nil {
+		return workflows.Starter{}, err
+	}
+	return workflows.Starter{Client: c, TaskQueue: e.cfg.TaskQueue}, nil
 }
 
 func (e *env) close() {

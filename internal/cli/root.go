@@ -9,6 +9,8 @@ func root() *command {
 			migrateCommand(),
 			setupCommand(),
 			keygenCommand(),
+			rotateKeyCommand(),
+			channelCommand(),
 		},
 	}
 }

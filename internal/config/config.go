@@ -30,6 +30,7 @@ type Common struct {
 	SecretKey   SecretKey   `envconfig:"EKMSYNC_SECRET_KEY" desc:"AES-256 key that encrypts client secrets and tokens at rest: 32 bytes, base64 or hex (make dev writes one to .dev/secret.key)"`
 	LogLevel    LogLevel    `envconfig:"EKMSYNC_LOG_LEVEL" default:"info" desc:"log level: debug, info, warn or error"`
 	PayloadKey  SecretKey   `envconfig:"EKMSYNC_PAYLOAD_KEY" desc:"optional AES-256 key (base64 or hex) that encrypts Temporal payloads; empty: payloads in plaintext"`
+	TaskQueue   string      `envconfig:"EKMSYNC_TASK_QUEUE" default:"ekmsync" desc:"Temporal task queue of every ekmsync workflow and activity"`
 }
 
 // Worker is the configuration of the worker binary.

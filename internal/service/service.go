@@ -22,7 +22,6 @@ import (
 	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/tclient"
-	"github.com/ekmsync/ekmsync/workflows"
 )
 
 // Run runs the worker until ctx is cancelled, then stops it gracefully: the worker
@@ -62,7 +61,7 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 		Logger:     logger,
 		Now:        time.Now,
 	}
-	w := worker.New(tc, workflows.TaskQueue, worker.Options{WorkerStopTimeout: cfg.StopTimeout.D()})
+	w := worker.New(tc, cfg.TaskQueue, worker.Options{WorkerStopTimeout: cfg.StopTimeout.D()})
 	Register(w, acts)
 
 	mux := http.NewServeMux()
@@ -82,7 +81,7 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start the Temporal worker: %w", err)
 	}
-	logger.Info("worker started", "task_queue", workflows.TaskQueue, "temporal", cfg.Address, "http", ln.Addr().String())
+	logger.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", cfg.Address, "http", ln.Addr().String())
 	<-ctx.Done()
 	logger.Info("shutting down: waiting for in-flight activities", "timeout", cfg.StopTimeout.D())
 	w.Stop()

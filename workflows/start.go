@@ -1,0 +1,140 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+)
+
+// Workflow type names, as registered on the worker. Starting by name keeps the
+// starter free of workflow code.
+const (
+	ListingDownloadWorkflow          = "ListingDownload"
+	ScheduledListingDownloadWorkflow = "ScheduledListingDownload"
+	OrderSyncWorkflow                = "OrderSync"
+	OrderBackfillWorkflow            = "OrderBackfill"
+	ChannelPushWorkflow              = "ChannelPush"
+)
+
+// ChannelInput is the input of the per-channel workflows when they start: only the
+// channel's name. Settings are read from the hub at every step, and secrets never
+// travel through Temporal.
+type ChannelInput struct {
+	Channel string `json:"channel"`
+}
+
+// Starter starts and steers ekmsync's workflows from outside (the starter CLI, the
+// worker's webhook receiver and change listener, tests).
+type Starter struct {
+	Client    client.Client
+	TaskQueue string // default TaskQueue
+}
+
+func (s Starter) taskQueue() string {
+	if s.TaskQueue == "" {
+		return TaskQueue
+	}
+	return s.TaskQueue
+}
+
+// startOptions are the options of a per-channel workflow: its readable ID, and
+// USE_EXISTING so that starting one that runs returns the running one.
+func (s Starter) startOptions(id, channel, summary string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                s.taskQueue(),
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes:    initialAttributes(channel),
+		StaticSummary:            summary,
+	}
+}
+
+// StartOrderSync starts the channel's order-sync loop, or returns the running one.
+func (s Starter) StartOrderSync(ctx context.Context, channel string) (client.WorkflowRun, error) {
+	return s.Client.ExecuteWorkflow(ctx, s.startOptions(OrderSyncID(channel), channel, "Order sync loop of channel "+channel),
+		OrderSyncWorkflow, ChannelInput{Channel: channel})
+}
+
+// StartChannelPush starts the channel's outbound push loop, or returns the running one.
+func (s Starter) StartChannelPush(ctx context.Context, channel string) (client.WorkflowRun, error) {
+	return s.Client.ExecuteWorkflow(ctx, s.startOptions(ChannelPushID(channel), channel, "Outbound push loop of channel "+channel),
+		ChannelPushWorkflow, ChannelInput{Channel: channel})
+}
+
+// StartListingDownload starts a listing download of the channel, or returns the one
+// that runs.
+func (s Starter) StartListingDownload(ctx context.Context, channel string) (client.WorkflowRun, error) {
+	return s.Client.ExecuteWorkflow(ctx, s.startOptions(ListingDownloadID(channel), channel, "Listing download of channel "+channel),
+		ListingDownloadWorkflow, ChannelInput{Channel: channel})
+}
+
+// EnsureListingSchedule creates the channel's listing-download Schedule, or updates
+// its interval. Overlapping runs are skipped.
+func (s Starter) EnsureListingSchedule(ctx context.Context, channel string, every time.Duration) error {
+	c := s.Client
+	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
+	h := c.ScheduleClient().GetHandle(ctx, ListingScheduleID(channel))
+	_, err := h.Describe(ctx)
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		_, err = c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+			ID:      ListingScheduleID(channel),
+			Spec:    spec,
+			Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
+			Action: &client.ScheduleWorkflowAction{
+				ID:                    ListingScheduleID(channel),
+				Workflow:              ScheduledListingDownloadWorkflow,
+				Args:                  []any{ChannelInput{Channel: channel}},
+				TaskQueue:             s.taskQueue(),
+				TypedSearchAttributes: initialAttributes(channel),
+			},
+			Note: fmt.Sprintf("Listing download of channel %s every %s", channel, every),
+		})
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	return h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+		in.Description.Schedule.Spec = &spec
+		return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
+	}})
+}
+
+// WakeChannel signals the channel's loops to re-read the channel and act now. A loop
+// that does not run is not an error.
+func (s Starter) WakeChannel(ctx context.Context, channel string) error {
+	c := s.Client
+	var errs []error
+	for _, id := range []string{OrderSyncID(channel), ChannelPushID(channel)} {
+		err := c.SignalWorkflow(ctx, id, "", SignalWake, nil)
+		var notFound *serviceerror.NotFound
+		if err != nil && !errors.As(err, &notFound) {
+			errs = append(errs, fmt.Errorf("wake %s: %w", id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// StopChannel terminates the channel's workflows and deletes its Schedule, for
+// 'channel remove'. What does not exist is not an error.
+func (s Starter) StopChannel(ctx context.Context, channel string) error {
+	c := s.Client
+	var errs []error
+	var notFound *serviceerror.NotFound
+	for _, id := range []string{OrderSyncID(channel), ChannelPushID(channel), ListingDownloadID(channel)} {
+		if err := c.TerminateWorkflow(ctx, id, "", "channel removed"); err != nil && !errors.As(err, &notFound) {
+			errs = append(errs, fmt.Errorf("terminate %s: %w", id, err))
+		}
+	}
+	if err := c.ScheduleClient().GetHandle(ctx, ListingScheduleID(channel)).Delete(ctx); err != nil && !errors.As(err, &notFound) {
+		errs = append(errs, fmt.Errorf("delete schedule: %w", err))
+	}
+	return errors.Join(errs...)
+}

@@ -82,3 +82,9 @@ const (
 	// UpdatePushNow runs a push at once and returns what it did.
 	UpdatePushNow = "push-now"
 )
+
+// OrderHint is the payload of SignalOrderHint: an EKM order id from a webhook.
+type OrderHint struct {
+	OrderID int64  `json:"order_id"`
+	Topic   string `json:"topic,omitempty"`
+}

@@ -11,6 +11,22 @@ func root() *command {
 			keygenCommand(),
 			rotateKeyCommand(),
 			channelCommand(),
+			listingsCommand(),
+			ordersCommand(),
+			stockCommand(),
+			priceCommand(),
+			pushCommand(),
 		},
+	}
+}
+
+// ordersCommand gathers the order commands: those of the order download
+// (orders_download.go) and those that change orders in the hub for the outbound
+// push (orders_outbound.go).
+func ordersCommand() *command {
+	return &command{
+		name:    "orders",
+		summary: "sync, list and back-fill orders; ship and cancel them in the hub",
+		subs:    append(orderDownloadCommands(), orderOutboundCommands()...),
 	}
 }

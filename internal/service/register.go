@@ -10,4 +10,7 @@ import (
 // in-process workers and the worker binary share it, so they cannot drift apart.
 func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterActivity(acts)
+	registerListing(w)
+	registerOrders(w)
+	registerPush(w)
 }

@@ -20,8 +20,10 @@ import (
 	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/config"
 	"github.com/ekmsync/ekmsync/internal/secret"
+	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/tclient"
+	"github.com/ekmsync/ekmsync/workflows"
 )
 
 // Run runs the worker until ctx is cancelled, then stops it gracefully: the worker
@@ -54,18 +56,25 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	}
 	defer tc.Close()
 
+	st := store.New(pool)
+	httpClient := &http.Client{Timeout: 60 * time.Second}
 	acts := &activities.Activities{
-		Store:      store.New(pool),
+		Store:      st,
 		Key:        key,
-		HTTPClient: &http.Client{Timeout: 60 * time.Second},
+		Shop:       &shop.Connector{Store: st, Key: key, HTTP: httpClient, Logger: logger},
+		HTTPClient: httpClient,
 		Logger:     logger,
 		Now:        time.Now,
 	}
 	w := worker.New(tc, cfg.TaskQueue, worker.Options{WorkerStopTimeout: cfg.StopTimeout.D()})
 	Register(w, acts)
 
+	wf := workflows.Starter{Client: tc, TaskQueue: cfg.TaskQueue}
+	go listenChanges(ctx, pool, st, wf, cfg.NotifyDebounce.D(), logger)
+
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz(pool, tc))
+	mux.HandleFunc("POST /webhooks/ekm/{channel}", webhookHandler(st, wf, logger))
 	mux.Handle("GET /metrics", metrics.http)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", string(cfg.HTTPAddr))

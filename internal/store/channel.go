@@ -114,7 +114,7 @@ func (s *Store) CreateChannel(ctx context.Context, st channel.Settings, sealSecr
 		var id int64
 		err = tx.QueryRow(ctx, `INSERT INTO channels (name, api_base_url, client_id, redirect_url, currency, shop_statuses)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			st.Name, st.APIBaseURL, st.ClientID, st.RedirectURL, st.Currency, st.ShopStatuses).Scan(&id)
+			st.Name, st.APIBaseURL, st.ClientID, st.RedirectURL, st.Currency, nonNil(st.ShopStatuses)).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("create channel %s: %w", st.Name, err)
 		}
@@ -153,7 +153,7 @@ func writeSettings(ctx context.Context, tx pgx.Tx, st channel.Settings) error {
 		st.PricesIncludeTax, st.DefaultTaxRate, st.UpdateInventory, st.MaxListed,
 		st.StockPercentage, st.EndWhen, st.PriceChange, st.StockLocations,
 		seconds(st.OrderSyncInterval), seconds(st.OrderOverlap), seconds(st.ListingInterval),
-		seconds(st.PushSweepInterval), st.ShopStatuses)
+		seconds(st.PushSweepInterval), nonNil(st.ShopStatuses))
 	if err != nil {
 		return fmt.Errorf("save settings of channel %s: %w", st.Name, err)
 	}
@@ -170,6 +170,14 @@ func writeSettings(ctx context.Context, tx pgx.Tx, st channel.Settings) error {
 }
 
 func seconds(d time.Duration) int { return int(d / time.Second) }
+
+// nonNil turns a nil list into an empty one, for NOT NULL array columns.
+func nonNil(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
+}
 
 // UpdateChannel changes a channel's settings in one transaction: edit receives the
 // current settings (locked against concurrent changes) and returns the new ones with

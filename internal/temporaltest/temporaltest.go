@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/ekmsync/ekmsync/internal/devserver"
+	"github.com/ekmsync/ekmsync/internal/store/storetest"
 )
 
 var (
@@ -24,15 +25,20 @@ var (
 // Main runs the package's tests and then stops the dev server, if one was started.
 func Main(m *testing.M) {
 	code := m.Run()
+	Stop()
+	os.Exit(code)
+}
+
+// Stop stops the dev server, if one was started.
+func Stop() {
 	if server != nil {
 		_ = server.Stop()
 	}
-	os.Exit(code)
 }
 
 // Server returns the package's dev server, starting it on first use. Without the
 // Temporal CLI the test fails and says how to build it: it never skips.
-func Server(t testing.TB) *devserver.Server {
+func Server(t storetest.TB) *devserver.Server {
 	t.Helper()
 	once.Do(func() {
 		server, startErr = devserver.Start(context.Background(), devserver.Options{Stderr: os.Stderr})
@@ -44,7 +50,7 @@ func Server(t testing.TB) *devserver.Server {
 }
 
 // Client dials the package's dev server; the client is closed when the test ends.
-func Client(t testing.TB) client.Client {
+func Client(t storetest.TB) client.Client {
 	t.Helper()
 	s := Server(t)
 	c, err := client.Dial(client.Options{HostPort: s.Address(), Logger: nopLogger{}})
@@ -57,7 +63,7 @@ func Client(t testing.TB) client.Client {
 
 // TaskQueue returns a task queue name unique to the test, so that tests sharing a
 // server never take each other's tasks.
-func TaskQueue(t testing.TB) string {
+func TaskQueue(t storetest.TB) string {
 	return fmt.Sprintf("test-%s-%p", t.Name(), t)
 }
 

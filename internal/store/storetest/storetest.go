@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
-	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,6 +26,18 @@ func BaseURL() string {
 	return DefaultURL
 }
 
+// TB is the part of testing.TB the test helpers use. The benchmark and chaos
+// programs, which run outside 'go test', implement it too.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	Cleanup(func())
+	TempDir() string
+	Name() string
+}
+
 // DB is one test's isolated schema.
 type DB struct {
 	// URL connects to the test's schema (search_path set), for a worker process.
@@ -38,7 +49,7 @@ type DB struct {
 
 // New creates a fresh schema, migrates it and drops it when the test ends. Without a
 // reachable PostgreSQL the test fails and says how to start one: it never skips.
-func New(t testing.TB) *DB {
+func New(t TB) *DB {
 	t.Helper()
 	db := NewEmpty(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -50,7 +61,7 @@ func New(t testing.TB) *DB {
 }
 
 // NewEmpty is New without the migrations, for tests of the migrator itself.
-func NewEmpty(t testing.TB) *DB {
+func NewEmpty(t TB) *DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -1,0 +1,4 @@
+package cli
+
+// PLACEHOLDER (issue 7 replaces this file): ship, cancel.
+func orderOutboundCommands() []*command { return []*command{notYet("ship")} }

@@ -1,0 +1,296 @@
+// Package harness builds end-to-end test environments: a fresh PostgreSQL schema,
+// the package's shared Temporal dev server, an EKM simulator on a real port, the
+// worker (in-process or as a child process that tests may kill), and a channel
+// added through the starter CLI's own code. Test packages that use it call
+// temporaltest.Main from their TestMain.
+package harness
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/cli"
+	"github.com/ekmsync/ekmsync/internal/config"
+	"github.com/ekmsync/ekmsync/internal/devserver"
+	"github.com/ekmsync/ekmsync/internal/ekmsim"
+	"github.com/ekmsync/ekmsync/internal/process"
+	"github.com/ekmsync/ekmsync/internal/secret"
+	"github.com/ekmsync/ekmsync/internal/service"
+	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/internal/store/storetest"
+	"github.com/ekmsync/ekmsync/internal/temporaltest"
+	"github.com/ekmsync/ekmsync/workflows"
+)
+
+// TB is what the harness needs of a test; testing.TB has it.
+type TB = storetest.TB
+
+// Options shape an environment.
+type Options struct {
+	// Sim configures the simulator. Zero fields get test-friendly defaults:
+	// AutoApprove on, and a fast bucket (200, leaking 200/s) unless set.
+	Sim ekmsim.Options
+	// Channel is the channel's name (default "shop").
+	Channel string
+	// Settings are applied with 'channel set' after the channel is added.
+	Settings []string
+	// Disabled leaves the channel disabled (default: enabled).
+	Disabled bool
+	// NoChannel skips adding a channel.
+	NoChannel bool
+	// WorkerProcess runs the worker as a child process, which KillWorker can kill.
+	WorkerProcess bool
+}
+
+// Env is one test's running system.
+type Env struct {
+	t         storetest.TB
+	DB        *storetest.DB
+	Sim       *ekmsim.Sim
+	SimURL    string
+	Temporal  client.Client
+	Workflows workflows.Starter
+	Channel   string
+	// Config is the starter's configuration for this environment.
+	Config config.Starter
+	// WorkerConfig is the worker's.
+	WorkerConfig config.Worker
+	Key          *secret.Key
+
+	mu         sync.Mutex
+	worker     *process.Proc
+	workerLog  *syncBuffer
+	stopWorker context.CancelFunc
+	workerDone chan struct{}
+}
+
+// New builds an environment and cleans it up when the test ends.
+func New(t storetest.TB, opts Options) *Env {
+	t.Helper()
+	db := storetest.New(t)
+	simOpts := opts.Sim
+	simOpts.AutoApprove = true
+	if simOpts.BucketSize == 0 {
+		simOpts.BucketSize, simOpts.LeakPerSecond = 200, 200
+	}
+	sim := ekmsim.New(simOpts)
+	srv, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("start the simulator: %v", err)
+	}
+	t.Cleanup(func() { _ = srv.Close(); sim.Close() })
+
+	dev := temporaltest.Server(t)
+	keyText := secret.Generate()
+	rawKey, _ := config.ParseKey(keyText)
+	key, _ := secret.NewKey(rawKey)
+	httpPort, cbPort := freePort(t), freePort(t)
+	taskQueue := fmt.Sprintf("ekmsync-test-%s", db.Schema)
+
+	common := config.Common{
+		Temporal:    config.Temporal{Address: dev.Address(), Namespace: "default"},
+		DatabaseURL: config.DatabaseURL(db.URL),
+		SecretKey:   rawKey,
+		LogLevel:    config.LogLevel(slog.LevelInfo),
+		TaskQueue:   taskQueue,
+	}
+	e := &Env{
+		t: t, DB: db, Sim: sim, SimURL: srv.URL(), Key: key,
+		Temporal:  temporaltest.Client(t),
+		Workflows: workflows.Starter{TaskQueue: taskQueue},
+		Channel:   opts.Channel,
+		Config: config.Starter{Common: common, CallbackAddr: config.Addr(fmt.Sprintf("127.0.0.1:%d", cbPort)),
+			WebhookBaseURL: fmt.Sprintf("http://127.0.0.1:%d", httpPort)},
+		WorkerConfig: config.Worker{Common: common, HTTPAddr: config.Addr(fmt.Sprintf("127.0.0.1:%d", httpPort)),
+			StopTimeout: config.Duration(5 * time.Second), ConnectRetryMax: config.Duration(2 * time.Second),
+			NotifyDebounce: config.Duration(50 * time.Millisecond)},
+	}
+	e.Workflows.Client = e.Temporal
+	if e.Channel == "" {
+		e.Channel = "shop"
+	}
+	e.StartWorker(opts.WorkerProcess)
+	t.Cleanup(e.StopWorker)
+	if !opts.NoChannel {
+		e.AddChannel(e.Channel, opts.Settings, !opts.Disabled)
+	}
+	return e
+}
+
+// AddChannel adds a channel through 'starter channel add' (authorised headless
+// against the simulator), applies settings and enables it if asked.
+func (e *Env) AddChannel(name string, settings []string, enable bool) channel.Settings {
+	e.t.Helper()
+	secretFile := filepath.Join(e.t.TempDir(), "client-secret")
+	if err := os.WriteFile(secretFile, []byte("ekmsim-demo-secret"), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	e.MustCLI("channel", "add", name, "--api-url", e.SimURL, "--client-id", "ekmsim-demo-client",
+		"--client-secret-file", secretFile, "--redirect-url", "http://"+string(e.Config.CallbackAddr)+"/callback",
+		"--headless", "--yes", "--timeout", "30s")
+	if len(settings) > 0 {
+		e.MustCLI(append([]string{"channel", "set", name}, settings...)...)
+	}
+	if enable {
+		e.MustCLI("channel", "enable", name)
+	}
+	s, err := e.DB.Store.Channel(context.Background(), name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+// CLI runs the starter with args against this environment.
+func (e *Env) CLI(args ...string) (stdout, stderr string, code int) {
+	var out, errOut bytes.Buffer
+	cfg := e.Config
+	code = cli.Main(context.Background(), args, cli.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Config: &cfg})
+	return out.String(), errOut.String(), code
+}
+
+// MustCLI runs the starter and fails the test unless it exits 0.
+func (e *Env) MustCLI(args ...string) string {
+	e.t.Helper()
+	out, errOut, code := e.CLI(args...)
+	if code != 0 {
+		e.t.Fatalf("starter %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// CLIJSON runs the starter with --json and decodes its output into v.
+func (e *Env) CLIJSON(v any, args ...string) {
+	e.t.Helper()
+	out := e.MustCLI(append(args, "--json")...)
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		e.t.Fatalf("starter %s --json: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// Store is the hub store of this environment.
+func (e *Env) Store() *store.Store { return e.DB.Store }
+
+// StartWorker starts the worker, in-process or as a child process.
+func (e *Env) StartWorker(asProcess bool) {
+	e.t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.workerLog = &syncBuffer{}
+	if asProcess {
+		path, err := workerBinary()
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		p, err := process.Start(path, nil, e.workerEnv(), e.workerLog)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		e.worker = p
+	} else {
+		ctx, cancel := context.WithCancel(context.Background())
+		e.stopWorker, e.workerDone = cancel, make(chan struct{})
+		logger := slog.New(slog.NewTextHandler(e.workerLog, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		go func() {
+			defer close(e.workerDone)
+			if err := service.Run(ctx, e.WorkerConfig, logger); err != nil {
+				fmt.Fprintf(e.workerLog, "worker failed: %v\n", err)
+			}
+		}()
+	}
+	e.waitHealthy()
+}
+
+func (e *Env) workerEnv() []string {
+	w := e.WorkerConfig
+	return []string{"TEMPORAL_ADDRESS=" + w.Address, "EKMSYNC_DATABASE_URL=" + string(w.DatabaseURL),
+		"EKMSYNC_SECRET_KEY=" + secretText(w.SecretKey), "EKMSYNC_HTTP_ADDR=" + string(w.HTTPAddr),
+		"EKMSYNC_TASK_QUEUE=" + w.TaskQueue, "EKMSYNC_WORKER_STOP_TIMEOUT=5s", "EKMSYNC_CONNECT_RETRY_MAX=2s",
+		"EKMSYNC_NOTIFY_DEBOUNCE=50ms"}
+}
+
+func (e *Env) waitHealthy() {
+	e.t.Helper()
+	url := "http://" + string(e.WorkerConfig.HTTPAddr) + "/healthz"
+	if err := waitHTTP(url, 60*time.Second); err != nil {
+		e.t.Fatalf("worker not healthy: %v\n%s", err, e.workerLog)
+	}
+}
+
+// KillWorker kills the worker process with SIGKILL (WorkerProcess only).
+func (e *Env) KillWorker() {
+	e.t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.worker == nil {
+		e.t.Fatal("KillWorker needs Options.WorkerProcess")
+	}
+	e.worker.Kill()
+	e.worker = nil
+}
+
+// StopWorker stops the worker gracefully.
+func (e *Env) StopWorker() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.worker != nil {
+		_ = e.worker.Stop(20 * time.Second)
+		e.worker = nil
+	}
+	if e.stopWorker != nil {
+		e.stopWorker()
+		<-e.workerDone
+		e.stopWorker = nil
+	}
+}
+
+// WorkerLog returns what the worker logged so far.
+func (e *Env) WorkerLog() string { return e.workerLog.String() }
+
+// Eventually polls cond until it holds, failing the test with msg after timeout.
+func (e *Env) Eventually(timeout time.Duration, msg string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out after %s: %s\nworker log (tail):\n%s", timeout, msg, tail(e.WorkerLog(), 4000))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Settings reads the channel's settings.
+func (e *Env) Settings() channel.Settings {
+	e.t.Helper()
+	s, err := e.DB.Store.Channel(context.Background(), e.Channel)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+func freePort(t storetest.TB) int {
+	p, err := devserver.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}

@@ -1,0 +1,100 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/workflows"
+)
+
+// listenChanges wakes the channels' loops when the hub changes, however it was
+// changed (CLI, SQL, another system): the migrations' triggers NOTIFY on
+// "<schema>.ekmsync", and this gathers notifications for debounce before signalling.
+// It reconnects after a lost connection; the loops' periodic sweep covers any gap.
+func listenChanges(ctx context.Context, pool *pgxpool.Pool, st *store.Store, wf workflows.Starter, debounce time.Duration, logger *slog.Logger) {
+	for ctx.Err() == nil {
+		err := listenOnce(ctx, pool, st, wf, debounce, logger)
+		if ctx.Err() != nil {
+			return
+		}
+		logger.Warn("hub change listener lost its connection; reconnecting", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+type change struct {
+	Table     string `json:"table"`
+	ChannelID *int64 `json:"channel_id"`
+}
+
+func listenOnce(ctx context.Context, pool *pgxpool.Pool, st *store.Store, wf workflows.Starter, debounce time.Duration, logger *slog.Logger) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	schema, err := st.Schema(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{schema + ".ekmsync"}.Sanitize()); err != nil {
+		return err
+	}
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		pending := map[int64]bool{} // channel ids; 0: every channel
+		add := func(payload string) {
+			var c change
+			if json.Unmarshal([]byte(payload), &c) == nil {
+				if c.ChannelID == nil {
+					pending[0] = true
+				} else {
+					pending[*c.ChannelID] = true
+				}
+			}
+		}
+		add(n.Payload)
+		// Gather what arrives within the debounce window into one wake-up each.
+		gather, cancel := context.WithTimeout(ctx, debounce)
+		for {
+			n, err := conn.Conn().WaitForNotification(gather)
+			if err != nil {
+				break
+			}
+			add(n.Payload)
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		wakeChannels(ctx, st, wf, pending, logger)
+	}
+}
+
+func wakeChannels(ctx context.Context, st *store.Store, wf workflows.Starter, ids map[int64]bool, logger *slog.Logger) {
+	channels, err := st.Channels(ctx)
+	if err != nil {
+		logger.Warn("hub change: could not list channels", "err", err)
+		return
+	}
+	for _, c := range channels {
+		if !ids[0] && !ids[c.ID] {
+			continue
+		}
+		if err := wf.WakeChannel(ctx, c.Name); err != nil {
+			logger.Warn("hub change: could not wake the channel's loops", "channel", c.Name, "err", err)
+		}
+	}
+}

@@ -67,14 +67,16 @@ func unknownStatusMessage(status string) string {
 	return fmt.Sprintf("The status '%s' is not a valid order status for this shop.", status)
 }
 
+// ASSUMED: PUT /api/v1/products/{id} treats the body as the full product for
+// the fields it carries: a field present in the JSON is set, an absent one
+// keeps its value (null keeps a string or number too, as Go's decoder does,
+// and clears category_id); name is required whatever else is sent. id,
+// total_product_stock and last_modified in a body are not stored (the
+// simulator owns them; an id that differs from the path is a 400). The same
+// rule applies to PUT .../variants/{variantId}. See mergeBody.
+
 // Products.
 const (
-	// ASSUMED: PUT /api/v1/products/{id} treats the body as the full product
-	// for the fields it carries: a field present in the JSON (even null) is
-	// set, an absent field keeps its value. total_product_stock and
-	// last_modified in a body are ignored (the simulator derives them). The
-	// same rule applies to PUT .../variants/{variantId}.
-	productPutSetsPresentFields = true
 	// ASSUMED: total_product_stock is the product's own stock plus the stock
 	// of all its variants; PUT .../stock sets only the own stock.
 	totalIncludesVariants = true
@@ -122,11 +124,12 @@ const (
 	// ASSUMED: a request refused with 429 does not fill the bucket (EKM
 	// answers 429 "until there is room again").
 	throttledRequestsFill = false
-	// ASSUMED: a 401 (no valid token) cannot be tied to a (client, shop)
-	// bucket, so it costs nothing and carries no X-EKM-RateLimit-* headers.
-	// Authenticated requests cost 1 whatever their outcome (403, 404, ...).
-	unauthenticatedCost = 0
 )
+
+// ASSUMED: a 401 (no valid token) cannot be tied to a (client, shop) bucket,
+// so it costs nothing and carries no X-EKM-RateLimit-* headers. Every
+// authenticated request costs 1 whatever its outcome (403, 404, an injected
+// fault). See Sim.api.
 
 // Errors without a documented body.
 const (

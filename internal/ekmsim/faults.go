@@ -179,9 +179,14 @@ type bufferedResponse struct {
 	status int
 }
 
-func (b *bufferedResponse) Header() http.Header         { return b.header }
+// Header returns the captured headers.
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+// Write captures body bytes.
 func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
-func (b *bufferedResponse) WriteHeader(status int)      { b.status = status }
+
+// WriteHeader captures the status, which the fault then replaces with 200.
+func (b *bufferedResponse) WriteHeader(status int) { b.status = status }
 
 // faultsJSON is Faults on the wire: the latency as a Go duration string.
 type faultsJSON struct {

@@ -26,11 +26,11 @@ type Kind uint8
 
 // The kinds of values an expression compares.
 const (
-	KindNull Kind = iota
-	KindString
-	KindNumber
-	KindBool
-	KindTime
+	KindNull   Kind = iota // null, or a string field's empty value
+	KindString             // a single-quoted string
+	KindNumber             // an integer or decimal
+	KindBool               // true or false
+	KindTime               // a datetime'...' literal, or a quoted date compared with a date field
 )
 
 // Value is a typed value of a record field or a literal.
@@ -412,8 +412,13 @@ type cmpExpr struct {
 	fold  bool
 }
 
-func (e orExpr) Match(r Record) bool  { return e.l.Match(r) || e.r.Match(r) }
+// Match reports whether either side matches.
+func (e orExpr) Match(r Record) bool { return e.l.Match(r) || e.r.Match(r) }
+
+// Match reports whether both sides match.
 func (e andExpr) Match(r Record) bool { return e.l.Match(r) && e.r.Match(r) }
+
+// Match reports whether the operand does not match.
 func (e notExpr) Match(r Record) bool { return !e.e.Match(r) }
 
 // Match compares the record's field with the literal. Null is only equal to

@@ -188,8 +188,7 @@ func (s *Sim) UpdateOrder(id int64, patch OrderPatch) (ekm.Order, error) {
 	}
 	o.IsConfirmed = o.PaymentStatus == "SUCCESS"
 	o.LastUpdated = &ekm.Time{Time: s.now()}
-	rec.order = o
-	s.st.changed()
+	s.st.setOrder(rec, o)
 	s.mu.Unlock()
 	s.notifyOrder(ekm.TopicOrderUpdated, id)
 	return cloneOrder(o), nil

@@ -31,7 +31,7 @@ const (
 // ASSUMED: when orderby is descending, ties on the field are broken by id
 // descending too (search walks the ascending order backwards), which keeps
 // paging stable. GET /api/v2/orders and GET /api/v1/products, which take no
-// orderby, list in ascending id order. See pageOf and sortCache.
+// orderby, list in ascending id order. See pageOf and views.
 
 // notValidMessage is the ASSUMED (ASP.NET model-binding) message for a query
 // parameter that is not a number.

@@ -86,7 +86,7 @@ func putOrder[T any](s *Sim, w http.ResponseWriter, r *http.Request, kind string
 			return o, aerr
 		}
 		o.LastUpdated = &ekm.Time{Time: s.now()}
-		rec.order = o
+		s.st.setOrder(rec, o)
 		return o, nil
 	})
 	if aerr != nil {

@@ -49,7 +49,7 @@ func (s *Sim) putProduct(w http.ResponseWriter, r *http.Request) {
 		p := rec.product
 		applyUpdate(&p, upd)
 		p.LastModified = ekm.Time{Time: s.now()}
-		rec.product = p
+		s.st.setProduct(rec, p)
 		return rec.view(), nil
 	})
 	if aerr == nil {
@@ -72,7 +72,7 @@ func (s *Sim) putProductStock(w http.ResponseWriter, r *http.Request) {
 		p := rec.product
 		p.NumberInStock = *req.Stock
 		p.LastModified = ekm.Time{Time: s.now()}
-		rec.product = p
+		s.st.setProduct(rec, p)
 		return rec.stock(), nil
 	})
 	if aerr == nil {

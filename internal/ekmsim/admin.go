@@ -130,7 +130,8 @@ func (st *store) storedStatus(status, fallback string) string {
 func (st *store) specLines(specs []LineSpec) []line {
 	lines := make([]line, 0, len(specs))
 	for _, ls := range specs {
-		l := line{code: ls.ProductCode, name: "Unlisted item", price: 9.99, taxRate: standardTaxRate, taxID: taxRateStandard}
+		l := line{productID: unlistedProductID, code: ls.ProductCode, name: "Unlisted item", price: 9.99,
+			taxRate: standardTaxRate, taxID: taxRateStandard}
 		if p, which, ok := st.listingBySKU(ls.ProductCode); ok {
 			l = catalogueLine(p, which)
 		}

@@ -59,7 +59,8 @@ func (s *Sim) putProduct(w http.ResponseWriter, r *http.Request) {
 }
 
 // putProductStock serves PUT /api/v1/products/{id}/stock: it sets the
-// product's own stock; total_product_stock in the body is ignored (ASSUMED).
+// product's own stock; total_product_stock in the body is ignored (ASSUMED,
+// see totalIncludesVariants in assumed.go).
 func (s *Sim) putProductStock(w http.ResponseWriter, r *http.Request) {
 	req, body, ok := decodeBody(w, r, func(req *stockBody) *apiError { return checkStock(req.Stock) })
 	if !ok {

@@ -91,6 +91,6 @@ func BenchmarkSearchOrdersPaging(b *testing.B) {
 	q := "/api/v2/orders/search?orderby=order_date&limit=20&query=" + urlQuery("order_date ge '2000-01-01' and status ne 'FAILED'") + "&page="
 	b.ResetTimer()
 	for i := range b.N {
-		c.get(q + strconv.Itoa(1+i%1000)).want(b, http.StatusOK)
+		c.get(q+strconv.Itoa(1+i%1000)).want(b, http.StatusOK)
 	}
 }

@@ -150,6 +150,9 @@ func serveFaulty(d faultDecision, retryAfter int, w http.ResponseWriter, r *http
 // reset when the connection can be hijacked, otherwise an aborted handler
 // (which net/http and the tests' in-memory transport also treat as a cut).
 func resetConnection(w http.ResponseWriter) {
+	if c, ok := w.(interface{ cut() }); ok {
+		c.cut()
+	}
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler)
@@ -179,9 +182,14 @@ type bufferedResponse struct {
 	status int
 }
 
-func (b *bufferedResponse) Header() http.Header         { return b.header }
+// Header returns the captured headers.
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+// Write captures body bytes.
 func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
-func (b *bufferedResponse) WriteHeader(status int)      { b.status = status }
+
+// WriteHeader captures the status, which the fault then replaces with 200.
+func (b *bufferedResponse) WriteHeader(status int) { b.status = status }
 
 // faultsJSON is Faults on the wire: the latency as a Go duration string.
 type faultsJSON struct {

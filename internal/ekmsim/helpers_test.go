@@ -257,3 +257,22 @@ func (c *fakeClock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
+
+// startTCP serves sim on a loopback port and returns a function that sends a
+// request there with a fresh consented bearer token.
+func startTCP(t *testing.T, sim *Sim) (send func(method, path, body string) (*http.Response, error), base string) {
+	t.Helper()
+	srv, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	access, _ := sim.IssueTokens()
+	return func(method, path, body string) (*http.Response, error) {
+		req, err := http.NewRequest(method, srv.URL()+path, strings.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+access)
+		return http.DefaultClient.Do(req)
+	}, srv.URL()
+}

@@ -26,11 +26,11 @@ type Kind uint8
 
 // The kinds of values an expression compares.
 const (
-	KindNull Kind = iota
-	KindString
-	KindNumber
-	KindBool
-	KindTime
+	KindNull   Kind = iota // null, or a string field's empty value
+	KindString             // a single-quoted string
+	KindNumber             // an integer or decimal
+	KindBool               // true or false
+	KindTime               // a datetime'...' literal, or a quoted date compared with a date field
 )
 
 // Value is a typed value of a record field or a literal.
@@ -85,103 +85,6 @@ func Parse(query string, fields Fields) (Expr, error) {
 	}
 	return e, nil
 }
-
-// ---- lexer ----
-
-type tokKind uint8
-
-const (
-	tokEOF tokKind = iota
-	tokIdent
-	tokString
-	tokNumber
-	tokDate // datetime'...' or datetimeoffset'...'
-	tokLParen
-	tokRParen
-)
-
-type token struct {
-	kind tokKind
-	text string // identifier, unquoted string or number text
-	pos  int
-}
-
-// lex splits a query into tokens.
-func lex(s string) ([]token, error) {
-	var toks []token
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			i++
-		case c == '(':
-			toks = append(toks, token{tokLParen, "(", i})
-			i++
-		case c == ')':
-			toks = append(toks, token{tokRParen, ")", i})
-			i++
-		case c == '\'':
-			str, next, err := lexString(s, i)
-			if err != nil {
-				return nil, err
-			}
-			toks = append(toks, token{tokString, str, i})
-			i = next
-		case isDigit(c) || (c == '-' && i+1 < len(s) && isDigit(s[i+1])):
-			j := i + 1
-			for j < len(s) && (isDigit(s[j]) || s[j] == '.') {
-				j++
-			}
-			toks = append(toks, token{tokNumber, s[i:j], i})
-			i = j
-		case isIdentStart(c):
-			j := i + 1
-			for j < len(s) && (isIdentStart(s[j]) || isDigit(s[j])) {
-				j++
-			}
-			word := s[i:j]
-			lower := strings.ToLower(word)
-			if j < len(s) && s[j] == '\'' && (lower == "datetime" || lower == "datetimeoffset") {
-				str, next, err := lexString(s, j)
-				if err != nil {
-					return nil, err
-				}
-				toks = append(toks, token{tokDate, str, i})
-				i = next
-				continue
-			}
-			toks = append(toks, token{tokIdent, word, i})
-			i = j
-		default:
-			return nil, fmt.Errorf("%w: unexpected character %q at %d", ErrInvalidSearch, c, i)
-		}
-	}
-	return append(toks, token{tokEOF, "", len(s)}), nil
-}
-
-// lexString reads a single-quoted string starting at s[start] == '\”, where
-// ” stands for one quote, and returns its content and the index after it.
-func lexString(s string, start int) (string, int, error) {
-	var b strings.Builder
-	for i := start + 1; i < len(s); i++ {
-		if s[i] != '\'' {
-			b.WriteByte(s[i])
-			continue
-		}
-		if i+1 < len(s) && s[i+1] == '\'' {
-			b.WriteByte('\'')
-			i++
-			continue
-		}
-		return b.String(), i + 1, nil
-	}
-	return "", 0, fmt.Errorf("%w: unterminated string at %d", ErrInvalidSearch, start)
-}
-
-func isDigit(c byte) bool      { return c >= '0' && c <= '9' }
-func isIdentStart(c byte) bool { return c == '_' || (c|0x20 >= 'a' && c|0x20 <= 'z') }
-
-// ---- parser ----
 
 type parser struct {
 	toks   []token
@@ -384,8 +287,8 @@ func (p *parser) comparisonExpr(at token, left operand, op cmpOp, right operand)
 	return cmpExpr{field: left.field, op: op, lit: lit, fold: f.Fold}, nil
 }
 
-// dateLayouts are the date forms accepted in literals; a form without a zone
-// is UTC (ASSUMED, as EKM's dates are UTC).
+// dateLayouts are the date forms accepted in literals besides ekm.ParseTime's;
+// a form without a zone is UTC (ASSUMED, see assumed.go).
 var dateLayouts = []string{"2006-01-02T15:04", "2006-01-02"}
 
 func parseDate(s string) (time.Time, error) {
@@ -398,91 +301,4 @@ func parseDate(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%w: %q is not a date", ErrInvalidSearch, s)
-}
-
-// ---- evaluation ----
-
-type orExpr struct{ l, r Expr }
-type andExpr struct{ l, r Expr }
-type notExpr struct{ e Expr }
-type cmpExpr struct {
-	field string
-	op    cmpOp
-	lit   Value
-	fold  bool
-}
-
-func (e orExpr) Match(r Record) bool  { return e.l.Match(r) || e.r.Match(r) }
-func (e andExpr) Match(r Record) bool { return e.l.Match(r) && e.r.Match(r) }
-func (e notExpr) Match(r Record) bool { return !e.e.Match(r) }
-
-// Match compares the record's field with the literal. Null is only equal to
-// null (and, for strings, the model's empty string stands for null); any
-// ordering comparison with null is false, as in SQL.
-func (e cmpExpr) Match(r Record) bool {
-	v := r.Value(e.field)
-	if v.Kind == KindString && v.Str == "" {
-		v = Value{Kind: KindNull}
-	}
-	lit := e.lit
-	if lit.Kind == KindString && lit.Str == "" {
-		lit = Value{Kind: KindNull}
-	}
-	if v.Kind == KindNull || lit.Kind == KindNull {
-		same := v.Kind == lit.Kind
-		switch e.op {
-		case opEq:
-			return same
-		case opNe:
-			return !same
-		}
-		return false
-	}
-	c := compareValues(v, lit, e.fold)
-	switch e.op {
-	case opEq:
-		return c == 0
-	case opNe:
-		return c != 0
-	case opGt:
-		return c > 0
-	case opGe:
-		return c >= 0
-	case opLt:
-		return c < 0
-	default:
-		return c <= 0
-	}
-}
-
-// compareValues orders two values; nulls sort first, then by kind, so the
-// order is total and sorting with it is stable.
-func compareValues(a, b Value, fold bool) int {
-	if a.Kind != b.Kind {
-		return int(a.Kind) - int(b.Kind)
-	}
-	switch a.Kind {
-	case KindString:
-		if fold {
-			return strings.Compare(strings.ToUpper(a.Str), strings.ToUpper(b.Str))
-		}
-		return strings.Compare(a.Str, b.Str)
-	case KindNumber:
-		switch {
-		case a.Num < b.Num:
-			return -1
-		case a.Num > b.Num:
-			return 1
-		}
-	case KindBool:
-		switch {
-		case !a.Bool && b.Bool:
-			return -1
-		case a.Bool && !b.Bool:
-			return 1
-		}
-	case KindTime:
-		return a.Time.Compare(b.Time)
-	}
-	return 0
 }

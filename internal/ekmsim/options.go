@@ -65,30 +65,32 @@ type Options struct {
 
 // Faults are independent probabilities (0 to 1) of faults injected into /api/*
 // responses, drawn from a seeded generator so that a run repeats. A faulted
-// request has already passed authentication and cost a rate-limit token.
+// request has already passed authentication and cost a rate-limit token. In
+// JSON (PUT /admin/faults) the fields are snake_case and latency_duration is
+// a duration string such as "250ms".
 type Faults struct {
 	// ServerError is the chance of a 500, 502 or 503 (equal thirds); the
 	// request is not processed.
-	ServerError float64 `json:"server_error"`
+	ServerError float64
 	// RateLimitBurst is the chance that a burst of 429s starts; a burst
 	// answers 429 to this and the next 2 to 9 API requests (3 to 10 in all).
-	RateLimitBurst float64 `json:"rate_limit_burst"`
+	RateLimitBurst float64
 	// Latency is the chance that LatencyDuration is added before the
 	// response; it combines with the other faults.
-	Latency float64 `json:"latency"`
+	Latency float64
 	// LatencyDuration is the latency added when Latency fires.
-	LatencyDuration time.Duration `json:"latency_duration"`
+	LatencyDuration time.Duration
 	// ConnReset is the chance that the connection is closed without a
 	// response; the request is not processed.
-	ConnReset float64 `json:"conn_reset"`
+	ConnReset float64
 	// Malformed is the chance of a 200 whose body is cut in half (Content-Length
 	// matching the cut body), so the JSON does not parse. The request IS
 	// processed: a write may have happened although the client cannot tell.
-	Malformed float64 `json:"malformed"`
+	Malformed float64
 	// Truncated is the chance of a 200 whose Content-Length announces the
 	// whole body while only half is sent before the connection closes. The
 	// request IS processed, as with Malformed.
-	Truncated float64 `json:"truncated"`
+	Truncated float64
 }
 
 // Option defaults.

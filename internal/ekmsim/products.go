@@ -26,7 +26,7 @@ func (s *Sim) getProductStock(w http.ResponseWriter, r *http.Request) {
 
 // putProduct serves PUT /api/v1/products/{id} with a V1UpdateProduct body.
 // name is required; the other fields the body carries are set and the rest
-// kept (ASSUMED, see productPutSetsPresentFields).
+// kept (ASSUMED, see assumed.go).
 func (s *Sim) putProduct(w http.ResponseWriter, r *http.Request) {
 	fields, body, ok := decodeBody(w, r, func(fields *map[string]json.RawMessage) *apiError {
 		var name string
@@ -49,7 +49,7 @@ func (s *Sim) putProduct(w http.ResponseWriter, r *http.Request) {
 		p := rec.product
 		applyUpdate(&p, upd)
 		p.LastModified = ekm.Time{Time: s.now()}
-		rec.product = p
+		s.st.setProduct(rec, p)
 		return rec.view(), nil
 	})
 	if aerr == nil {
@@ -59,7 +59,8 @@ func (s *Sim) putProduct(w http.ResponseWriter, r *http.Request) {
 }
 
 // putProductStock serves PUT /api/v1/products/{id}/stock: it sets the
-// product's own stock; total_product_stock in the body is ignored (ASSUMED).
+// product's own stock; total_product_stock in the body is ignored (ASSUMED,
+// see totalIncludesVariants in assumed.go).
 func (s *Sim) putProductStock(w http.ResponseWriter, r *http.Request) {
 	req, body, ok := decodeBody(w, r, func(req *stockBody) *apiError { return checkStock(req.Stock) })
 	if !ok {
@@ -72,7 +73,7 @@ func (s *Sim) putProductStock(w http.ResponseWriter, r *http.Request) {
 		p := rec.product
 		p.NumberInStock = *req.Stock
 		p.LastModified = ekm.Time{Time: s.now()}
-		rec.product = p
+		s.st.setProduct(rec, p)
 		return rec.stock(), nil
 	})
 	if aerr == nil {
@@ -122,7 +123,7 @@ type amounts struct {
 }
 
 // mergeBody decodes body over dst, so the fields the body carries replace
-// dst's and the others stay (ASSUMED, see productPutSetsPresentFields), then
+// dst's and the others stay (ASSUMED, see assumed.go), then
 // checks that the body's ids match the path and no amount is negative.
 func mergeBody(body []byte, fields map[string]json.RawMessage, dst any, ids []idCheck, after func() amounts) *apiError {
 	if json.Unmarshal(body, dst) != nil {

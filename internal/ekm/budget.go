@@ -106,7 +106,8 @@ type Budget struct {
 	leak         float64   // requests leaked per second
 	level        float64   // requests in the bucket by the model
 	last         time.Time // when level was last leaked
-	step         float64   // requests leaked per interval (the server's leak granularity)
+	step         float64   // requests leaked per interval, the server's leak granularity
+	headroom     float64   // requests kept free below size; see Penalize
 	seq          uint64    // sequence number of the last granted request
 	inflight     []uint64  // granted requests not yet observed, in grant order
 	blockedUntil time.Time // no grant before this (set by Penalize)
@@ -120,7 +121,9 @@ type waiter struct {
 }
 
 // NewBudget returns a budget for a bucket of size requests leaking leakPerSecond;
-// non-positive values take EKM's defaults (40 and 2). The bucket starts empty.
+// non-positive values take EKM's defaults (40 and 2). The bucket starts empty,
+// and its leak is taken to come in one step a second until the headers say
+// otherwise.
 func NewBudget(size, leakPerSecond float64) *Budget {
 	if size <= 0 {
 		size = DefaultBucketSize
@@ -156,11 +159,12 @@ func (b *Budget) acquire(ctx context.Context, p Priority) (uint64, error) {
 			if wait <= 0 {
 				b.level++
 				b.seq++
-				b.inflight = append(b.inflight, b.seq)
+				seq := b.seq
+				b.inflight = append(b.inflight, seq)
 				b.queue = b.queue[1:]
 				b.wakeHead()
 				b.mu.Unlock()
-				return b.seq, nil
+				return seq, nil
 			}
 			timer = time.NewTimer(wait)
 			fire = timer.C
@@ -229,21 +233,23 @@ func (b *Budget) leakTo(now time.Time) {
 // waitFor returns how long a request at priority p must wait from now; zero or
 // less means it may go. The small tolerance absorbs float rounding, so a waiter
 // woken by its timer is not sent back to sleep for a nanosecond.
-//
-// The model leaks continuously, but EKM leaks in steps ("2 tokens every 1 s"), so
-// just before a step the server holds up to one step more than the model; keeping
-// one step of headroom below the bucket's size absorbs that and costs the burst
-// only those few requests, never the sustained rate.
 func (b *Budget) waitFor(p Priority, now time.Time) time.Duration {
 	if now.Before(b.blockedUntil) {
 		return b.blockedUntil.Sub(now)
 	}
 	b.leakTo(now)
-	excess := b.level + 1 - (b.size - b.step - p.reserve())
+	excess := b.level + 1 - b.capacity(p)
 	if excess <= 1e-9 {
 		return 0
 	}
 	return time.Duration(math.Ceil(excess / b.leak * float64(time.Second)))
+}
+
+// capacity is the level up to which requests at priority p are granted: the
+// bucket's size less the headroom and the priority's reserve, but always room
+// for one request.
+func (b *Budget) capacity(p Priority) float64 {
+	return math.Max(1, b.size-b.headroom-p.reserve())
 }
 
 // Observe records the response to the oldest acquired request still in flight and
@@ -305,11 +311,20 @@ func (b *Budget) observe(seq uint64, h http.Header) {
 
 // Penalize records a 429: the server says the bucket is full, and retryAfter (if
 // positive) is the earliest time it will accept a request again.
+//
+// A 429 also means the server held more than the model allowed for. The likely
+// cause is that the model leaks continuously while the server leaks in steps
+// (EKM: "2 tokens every 1 s"), so that just before a step the server holds up to
+// one step more than the model. From the first 429 on, the budget therefore
+// keeps one leak step (at most a quarter of the bucket) free: that costs a burst
+// two requests, never the sustained rate, and against a server that leaks
+// continuously (as the simulator does) it is never paid at all.
 func (b *Budget) Penalize(retryAfter time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := time.Now()
 	b.leakTo(now)
+	b.headroom = math.Min(b.step, b.size/4)
 	b.level = math.Max(b.level, b.size)
 	if until := now.Add(retryAfter); until.After(b.blockedUntil) {
 		b.blockedUntil = until

@@ -120,6 +120,9 @@ func (c *Client) call(ctx context.Context, r request) (*Envelope, error) {
 	}
 	refreshed := false
 	for attempt := 1; ; {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if c.cfg.BeforeRequest != nil {
 			if err := c.cfg.BeforeRequest(ctx); err != nil {
 				return nil, err

@@ -1,0 +1,15 @@
+// Package ekmsim simulates the EKM Partner API (REST, OAuth2) closely enough
+// that ekmsync's tests, benchmarks and dev stack can use it in place of a real
+// shop: EKM has no sandbox, so this package is the only EKM they ever meet.
+//
+// The simulator serves the orders (v2), products, stock and variants (v1),
+// settings (v1) and webhook (v2) endpoints a sync client needs, EKM's response
+// envelope and error bodies, the OAuth2 authorization-code flow with single-use
+// refresh tokens, the per-(client, shop) leaky-bucket rate limit, webhook
+// delivery with EKM's retry schedule, and seeded faults. An unauthenticated
+// admin API under /admin (mirrored by Go methods on Sim) lets tests create and
+// change data and read back every write the shop received.
+//
+// Behaviour that EKM does not document is taken from ekm-api.md's ASSUMED
+// choices and kept in assumed.go, so it can be found and changed in one place.
+package ekmsim

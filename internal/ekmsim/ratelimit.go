@@ -1,0 +1,118 @@
+package ekmsim
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// EKM rate-limits each (application, merchant) pair with a leaky bucket: every
+// request adds its cost (1), the bucket leaks continuously at a fixed rate,
+// and a request that would overflow it gets 429 ([SW] "Rate Limits").
+
+// bucketKey identifies one bucket: one client on one shop.
+type bucketKey struct {
+	clientID, shop string
+}
+
+type bucket struct {
+	level float64
+	last  time.Time
+}
+
+// limiter holds the buckets; it has its own lock so that rate accounting never
+// waits for a store write.
+type limiter struct {
+	mu      sync.Mutex
+	size    int
+	leak    float64 // requests per second
+	buckets map[bucketKey]*bucket
+}
+
+// requestCost is what one request adds to a bucket ([SW]: each request costs 1).
+const requestCost = 1
+
+// limitResult is the outcome of accounting one request.
+type limitResult struct {
+	allowed    bool
+	remaining  int // whole requests left after this one
+	retryAfter int // seconds until one request fits, when refused
+	size       int
+	leak       float64
+}
+
+func newLimiter(size int, leak float64) *limiter {
+	return &limiter{size: size, leak: leak, buckets: map[bucketKey]*bucket{}}
+}
+
+// take accounts one request against the key's bucket at time now.
+func (l *limiter) take(key bucketKey, now time.Time) limitResult {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil {
+		b = &bucket{last: now}
+		l.buckets[key] = b
+	}
+	if elapsed := now.Sub(b.last); elapsed > 0 {
+		b.level = max(0, b.level-elapsed.Seconds()*l.leak)
+		b.last = now
+	}
+	res := limitResult{size: l.size, leak: l.leak}
+	size := float64(l.size)
+	if b.level+requestCost <= size {
+		b.level += requestCost
+		res.allowed = true
+	} else if throttledRequestsFill {
+		b.level = min(size, b.level+requestCost)
+	}
+	res.remaining = int(math.Floor(size - b.level + 1e-9))
+	if !res.allowed {
+		res.retryAfter = retryAfterSeconds(b.level+requestCost-size, l.leak)
+	}
+	return res
+}
+
+// retryAfterSeconds is how many whole seconds it takes to leak excess.
+func retryAfterSeconds(excess, leak float64) int {
+	if leak <= 0 {
+		return 3600
+	}
+	return max(1, int(math.Ceil(excess/leak-1e-9)))
+}
+
+// set changes the bucket size and leak rate; current levels are kept and
+// capped at the new size.
+func (l *limiter) set(size int, leak float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.size, l.leak = size, leak
+	for _, b := range l.buckets {
+		b.level = min(b.level, float64(size))
+	}
+}
+
+// reset empties every bucket.
+func (l *limiter) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	clear(l.buckets)
+}
+
+// setHeaders adds EKM's X-EKM-RateLimit-* headers.
+func (res limitResult) setHeaders(h http.Header) {
+	h.Set("X-EKM-RateLimit-Cost", strconv.Itoa(requestCost))
+	h.Set("X-EKM-RateLimit-BucketSize", strconv.Itoa(res.size))
+	h.Set("X-EKM-RateLimit-LeakRate", strconv.Itoa(leakIntervalSeconds))
+	h.Set("X-EKM-RateLimit-LeakAmount", strconv.FormatFloat(res.leak*leakIntervalSeconds, 'f', -1, 64))
+	h.Set("X-EKM-RateLimit-Remaining", strconv.Itoa(max(0, res.remaining)))
+}
+
+// writeRateLimited writes the 429 answer: an envelope with a validation
+// message and Retry-After (both ASSUMED).
+func writeRateLimited(w http.ResponseWriter, retryAfter int) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, retryAfter)))
+	writeValidation(w, http.StatusTooManyRequests, nil, rateLimitMessage)
+}

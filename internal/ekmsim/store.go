@@ -1,0 +1,236 @@
+package ekmsim
+
+import (
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/ekmsync/ekmsync/internal/ekm"
+)
+
+// The store holds the shop's data. It is guarded by Sim.mu (a RWMutex): reads
+// hold the read lock only while they pick and copy the records of one page,
+// and encode after releasing it.
+//
+// Records are never changed in place through a pointer or slice that a copy
+// may share: a write replaces a field's pointer or slice instead, so a shallow
+// copy taken under the read lock stays valid after the lock is released.
+
+// orderRec is one order and its lines.
+type orderRec struct {
+	order ekm.Order
+	items []ekm.OrderItem
+}
+
+// productRec is a master product; its variants are kept as records so that a
+// variant write does not touch the product's copy.
+type productRec struct {
+	product  ekm.Product // Variants and TotalProductStock are derived in view
+	variants []*variantRec
+}
+
+// variantRec is one variant of a product.
+type variantRec struct {
+	variant ekm.Variant
+	parent  *productRec
+}
+
+type store struct {
+	orders     []*orderRec // ascending id
+	orderByID  map[int64]*orderRec
+	nextOrder  int64
+	nextItem   int64
+	products   []*productRec // ascending id
+	productIdx map[int64]*productRec
+	variantIdx map[int64]*variantRec
+	nextID     int64 // products and variants share one id space
+	nextOption int64
+	productSeq int // numbers SKUs: SKU-00001 is the first product made
+	statuses   []ekm.OrderStatusSetting
+	currency   ekm.CurrencySettings
+	subs       []ekm.WebhookSubscription
+
+	version      uint64 // bumped by every order or product write
+	orderSorts   sortCache[*orderRec]
+	productSorts sortCache[*productRec]
+}
+
+func newStore() *store {
+	return &store{
+		orderByID:  map[int64]*orderRec{},
+		productIdx: map[int64]*productRec{},
+		variantIdx: map[int64]*variantRec{},
+		nextOrder:  1,
+		nextItem:   1,
+		nextID:     1,
+		nextOption: 1,
+		statuses:   defaultStatuses(),
+		currency:   defaultCurrency(),
+	}
+}
+
+// changed invalidates sorted views after a write.
+func (st *store) changed() { st.version++ }
+
+// addOrder appends an order whose id is the next one.
+func (st *store) addOrder(rec *orderRec) {
+	st.orders = append(st.orders, rec)
+	st.orderByID[rec.order.ID] = rec
+	st.changed()
+}
+
+// addProduct appends a product (and indexes its variants) whose id is above
+// every existing one.
+func (st *store) addProduct(rec *productRec) {
+	st.products = append(st.products, rec)
+	st.productIdx[rec.product.ID] = rec
+	for _, v := range rec.variants {
+		st.variantIdx[v.variant.ID] = v
+	}
+	st.changed()
+}
+
+// removeProduct deletes a product and its variants.
+func (st *store) removeProduct(rec *productRec) {
+	i, found := slices.BinarySearchFunc(st.products, rec.product.ID, func(p *productRec, id int64) int {
+		return cmpInt64(p.product.ID, id)
+	})
+	if found {
+		st.products = slices.Delete(st.products, i, i+1)
+	}
+	delete(st.productIdx, rec.product.ID)
+	for _, v := range rec.variants {
+		delete(st.variantIdx, v.variant.ID)
+	}
+	st.changed()
+}
+
+// removeVariant deletes one variant from its product.
+func (st *store) removeVariant(v *variantRec) {
+	p := v.parent
+	p.variants = slices.DeleteFunc(slices.Clone(p.variants), func(x *variantRec) bool { return x == v })
+	delete(st.variantIdx, v.variant.ID)
+	st.changed()
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// view returns the product as EKM serves it: variants nested, total stock derived.
+func (p *productRec) view() ekm.Product {
+	out := p.product
+	out.Variants = make([]ekm.Variant, len(p.variants))
+	out.TotalProductStock = out.NumberInStock
+	for i, v := range p.variants {
+		out.Variants[i] = v.variant
+		if totalIncludesVariants {
+			out.TotalProductStock += v.variant.NumberInStock
+		}
+	}
+	return out
+}
+
+// stock returns the product's stock object.
+func (p *productRec) stock() ekm.ProductStock {
+	v := p.view()
+	return ekm.ProductStock{ID: v.ID, Stock: v.NumberInStock, TotalProductStock: v.TotalProductStock}
+}
+
+// stock returns the variant's stock object.
+func (v *variantRec) stock() ekm.VariantStock {
+	return ekm.VariantStock{ID: v.variant.ID, ParentProductID: v.variant.ParentProductID, Stock: v.variant.NumberInStock}
+}
+
+// orderFields are the order fields a search or orderby may name.
+var orderFields = Fields{
+	"id":             {Kind: KindNumber},
+	"status":         {Kind: KindString, Fold: true},
+	"order_date":     {Kind: KindTime},
+	"last_updated":   {Kind: KindTime},
+	"payment_status": {Kind: KindString, Fold: true},
+	"order_number":   {Kind: KindString},
+}
+
+// Value implements Record for orders.
+func (o *orderRec) Value(field string) Value {
+	switch field {
+	case "id":
+		return Value{Kind: KindNumber, Num: float64(o.order.ID)}
+	case "status":
+		return Value{Kind: KindString, Str: o.order.Status}
+	case "order_date":
+		return Value{Kind: KindTime, Time: o.order.OrderDate.Time}
+	case "last_updated":
+		if o.order.LastUpdated == nil {
+			return Value{}
+		}
+		return Value{Kind: KindTime, Time: o.order.LastUpdated.Time}
+	case "payment_status":
+		return Value{Kind: KindString, Str: o.order.PaymentStatus}
+	case "order_number":
+		return Value{Kind: KindString, Str: o.order.OrderNumber}
+	}
+	return Value{}
+}
+
+// productFields are the product fields a search or orderby may name.
+var productFields = Fields{
+	"id":           {Kind: KindNumber},
+	"product_code": {Kind: KindString},
+	"live":         {Kind: KindBool},
+	"name":         {Kind: KindString},
+}
+
+// Value implements Record for products.
+func (p *productRec) Value(field string) Value {
+	switch field {
+	case "id":
+		return Value{Kind: KindNumber, Num: float64(p.product.ID)}
+	case "product_code":
+		return Value{Kind: KindString, Str: p.product.ProductCode}
+	case "live":
+		return Value{Kind: KindBool, Bool: p.product.Live}
+	case "name":
+		return Value{Kind: KindString, Str: p.product.Name}
+	}
+	return Value{}
+}
+
+// sortCache keeps, per orderby field, the records sorted ascending by that
+// field and then by id, rebuilt only when the store has changed since. Search
+// requests walk a cached order instead of sorting the shop per request.
+type sortCache[T Record] struct {
+	mu      sync.Mutex
+	version uint64
+	byField map[string][]T
+}
+
+// sorted returns all records sorted by field (ties by id). The caller holds
+// the store's read lock, so all and version cannot change meanwhile.
+func (c *sortCache[T]) sorted(version uint64, field string, fold bool, all []T) []T {
+	if field == "id" {
+		return all // kept in id order already
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byField == nil || c.version != version {
+		c.byField = map[string][]T{}
+		c.version = version
+	}
+	if s, ok := c.byField[field]; ok {
+		return s
+	}
+	s := slices.Clone(all)
+	sort.SliceStable(s, func(i, j int) bool { // stable: equal fields keep id order
+		return compareValues(s[i].Value(field), s[j].Value(field), fold) < 0
+	})
+	c.byField[field] = s
+	return s
+}

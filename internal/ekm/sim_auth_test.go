@@ -37,6 +37,20 @@ func authorize(t *testing.T, env *simEnv, redirect string) string {
 	return loc.Query().Get("code")
 }
 
+// currencyFrom20Goroutines calls Currency from 20 goroutines at once.
+func currencyFrom20Goroutines(t *testing.T, c *ekm.Client) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if _, err := c.Currency(t.Context()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
 func TestSimOAuthCodeExchangeRefreshRotationAndReuse(t *testing.T) {
 	simTest(t, ekmsim.Options{AutoApprove: true}, ekm.Config{}, func(t *testing.T, env *simEnv) {
 		ctx, tokenURL := t.Context(), ekm.TokenURL(baseURL)
@@ -78,15 +92,7 @@ func TestSimTwentyGoroutinesWithOneExpiredTokenRefreshOnce(t *testing.T) {
 	simTest(t, ekmsim.Options{AccessTokenTTL: 10 * time.Minute}, ekm.Config{}, func(t *testing.T, env *simEnv) {
 		time.Sleep(11 * time.Minute) // the issued access token has expired at EKM and in the store
 		before := env.sim.RequestCounts()[tokenRoute]
-		var wg sync.WaitGroup
-		for range 20 {
-			wg.Go(func() {
-				if _, err := env.client.Currency(t.Context()); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		wg.Wait()
+		currencyFrom20Goroutines(t, env.client)
 		if n := env.sim.RequestCounts()[tokenRoute] - before; n != 1 {
 			t.Errorf("%d refreshes at the simulator, want exactly 1", n)
 		}
@@ -103,15 +109,7 @@ func TestSimTwentyGoroutinesRejectedWithOneTokenRefreshOnce(t *testing.T) {
 		stored.Expiry = time.Now().Add(2 * time.Hour)
 		env.store.Set(stored)
 		time.Sleep(11 * time.Minute)
-		var wg sync.WaitGroup
-		for range 20 {
-			wg.Go(func() {
-				if _, err := env.client.Currency(t.Context()); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		wg.Wait()
+		currencyFrom20Goroutines(t, env.client)
 		if n := env.sim.RequestCounts()[tokenRoute]; n != 1 {
 			t.Errorf("%d refreshes at the simulator after 20 401s, want exactly 1", n)
 		}

@@ -267,15 +267,18 @@ func (b *Budget) Observe(h http.Header) {
 
 // observe reconciles the model with the response to request seq.
 //
-// X-EKM-RateLimit-Remaining is the room the server had right after counting
-// request seq. Since then the server may also have counted the requests granted
-// after seq that are still in flight, so the level it implies now is at most
-// BucketSize − Remaining + (those requests). The model takes the higher of that
-// and its own level: it never assumes more room than the server reports (which
-// catches use the model cannot see, such as another process or a restart), and it
-// never drops below its own count of what it has sent. It lowers the level only by
-// leaking, so a late response carrying an older, roomier Remaining cannot let a
-// burst through.
+// X-EKM-RateLimit-Remaining is the room the server had, in whole requests, right
+// after counting request seq, so BucketSize − Remaining is the level it counted.
+// The model never assumes more room than that. When the server's count exceeds
+// the model's by a whole request or more, something the model cannot see uses
+// the bucket (another process, or a bucket not empty when this one started): the
+// level becomes the server's count plus the requests granted after seq and still
+// in flight, which the server may not have counted yet. Otherwise the model's own
+// count, which includes every request in flight, stands: adding in-flight
+// requests to the server's count then would count twice those the server
+// answered before this one, costing a concurrent burst several requests. The
+// level falls only by leaking, so a late response carrying an older, roomier
+// Remaining cannot let a burst through.
 func (b *Budget) observe(seq uint64, h http.Header) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -303,8 +306,14 @@ func (b *Budget) observe(seq uint64, h http.Header) {
 		b.step = amount
 	}
 	if remaining, ok := headerFloat(h, headerRemaining); ok {
-		implied := b.size - math.Max(0, remaining) + float64(later)
-		b.level = math.Max(b.level, implied)
+		counted := b.size - math.Max(0, remaining)
+		if counted >= b.level+1 {
+			// The server counts a whole request more than the model: someone
+			// else uses the bucket. Trust the server, and add the requests
+			// granted after this one, which it may not have counted yet.
+			b.level = counted + float64(later)
+		}
+		b.level = math.Max(b.level, counted)
 	}
 	b.wakeHead()
 }

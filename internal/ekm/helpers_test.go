@@ -1,80 +1,20 @@
 package ekm
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"github.com/ekmsync/ekmsync/internal/ekm/ekmtest"
 )
 
-// handlerTransport is an in-memory RoundTripper that serves requests with an
-// http.Handler. Inside testing/synctest it lets fake time pass instantly, which a
-// real socket would not.
-type handlerTransport struct{ h http.Handler }
-
-// RoundTrip implements http.RoundTripper. A handler that aborts (panics with
-// http.ErrAbortHandler, as a server does to reset a connection) or hijacks the
-// connection becomes a transport error, as it would over a socket.
-func (t handlerTransport) RoundTrip(req *http.Request) (resp *http.Response, err error) {
-	if err := req.Context().Err(); err != nil {
-		return nil, err
-	}
-	served := req.Clone(req.Context())
-	served.Body = http.NoBody
-	if req.Body != nil {
-		body, rerr := io.ReadAll(req.Body)
-		if rerr != nil {
-			return nil, rerr
-		}
-		served.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			if r != http.ErrAbortHandler {
-				panic(r)
-			}
-			resp, err = nil, errors.New("connection reset by peer (handler aborted)")
-		}
-	}()
-	rec := &hijackableRecorder{ResponseRecorder: httptest.NewRecorder()}
-	t.h.ServeHTTP(rec, served)
-	if rec.hijacked {
-		return nil, errors.New("connection reset by peer")
-	}
-	res := rec.Result()
-	res.Request = req
-	return res, nil
-}
-
-// hijackableRecorder records a response and notes a Hijack, so that a handler
-// that closes the connection is seen as a reset.
-type hijackableRecorder struct {
-	*httptest.ResponseRecorder
-	hijacked bool
-}
-
-// Hijack hands the handler one end of a pipe whose other end is closed, and
-// marks the exchange as a reset.
-func (r *hijackableRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	r.hijacked = true
-	local, remote := net.Pipe()
-	_ = remote.Close()
-	return local, bufio.NewReadWriter(bufio.NewReader(local), bufio.NewWriter(local)), nil
-}
-
 // inMemoryClient returns an http.Client whose requests are served by h in memory.
-func inMemoryClient(h http.Handler) *http.Client {
-	return &http.Client{Transport: handlerTransport{h: h}}
-}
+func inMemoryClient(h http.Handler) *http.Client { return ekmtest.Client(h) }
 
 // staticTokens is a TokenSource for client tests: ForceRefresh swaps in next.
 type staticTokens struct {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/ekm/ekmtest"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
 )
 
@@ -41,7 +42,7 @@ func newSimEnv(t *testing.T, opts ekmsim.Options, cfg ekm.Config) *simEnv {
 	}
 	sim := ekmsim.New(opts)
 	t.Cleanup(sim.Close)
-	env := &simEnv{sim: sim, hc: ekm.InMemoryClient(sim.Handler())}
+	env := &simEnv{sim: sim, hc: ekmtest.Client(sim.Handler())}
 	tr := sim.IssueScopedTokens(ekmsim.IssuedScopes...)
 	env.store = ekm.NewMemoryTokenStore(ekm.Tokens{
 		AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken,

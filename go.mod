@@ -2,7 +2,10 @@ module github.com/ekmsync/ekmsync
 
 go 1.26.8
 
-require github.com/getkin/kin-openapi v0.153.0
+require (
+	github.com/getkin/kin-openapi v0.153.0
+	golang.org/x/sync v0.22.0
+)
 
 require (
 	github.com/go-openapi/jsonpointer v0.22.5 // indirect
@@ -14,6 +17,5 @@ require (
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
 	go.temporal.io/sdk v1.51.0 // indirect
 	go.yaml.in/yaml/v4 v4.0.0 // indirect
-	golang.org/x/sync v0.22.0
 	golang.org/x/text v0.41.0 // indirect
 )

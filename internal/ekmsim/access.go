@@ -16,7 +16,7 @@ func lookup[R, T any](s *Sim, find func(*store) (R, *apiError), view func(R) T) 
 }
 
 // mutate finds a record under the store's write lock and applies a change to
-// it; a successful change invalidates the store's sorted views.
+// it; apply tells the store's views what it changed.
 func mutate[R, T any](s *Sim, find func(*store) (R, *apiError), apply func(R) (T, *apiError)) (T, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -29,7 +29,6 @@ func mutate[R, T any](s *Sim, find func(*store) (R, *apiError), apply func(R) (T
 	if aerr != nil {
 		return zero, aerr
 	}
-	s.st.changed()
 	return out, nil
 }
 

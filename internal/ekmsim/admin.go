@@ -130,7 +130,8 @@ func (st *store) storedStatus(status, fallback string) string {
 func (st *store) specLines(specs []LineSpec) []line {
 	lines := make([]line, 0, len(specs))
 	for _, ls := range specs {
-		l := line{code: ls.ProductCode, name: "Unlisted item", price: 9.99, taxRate: standardTaxRate, taxID: taxRateStandard}
+		l := line{productID: unlistedProductID, code: ls.ProductCode, name: "Unlisted item", price: 9.99,
+			taxRate: standardTaxRate, taxID: taxRateStandard}
 		if p, which, ok := st.listingBySKU(ls.ProductCode); ok {
 			l = catalogueLine(p, which)
 		}
@@ -188,8 +189,7 @@ func (s *Sim) UpdateOrder(id int64, patch OrderPatch) (ekm.Order, error) {
 	}
 	o.IsConfirmed = o.PaymentStatus == "SUCCESS"
 	o.LastUpdated = &ekm.Time{Time: s.now()}
-	rec.order = o
-	s.st.changed()
+	s.st.setOrder(rec, o)
 	s.mu.Unlock()
 	s.notifyOrder(ekm.TopicOrderUpdated, id)
 	return cloneOrder(o), nil

@@ -102,7 +102,6 @@ func (s *Sim) UpdateProduct(id int64, patch ProductPatch) (ekm.Product, error) {
 	now := ekm.Time{Time: s.now()}
 	if v := s.st.variantIdx[id]; v != nil {
 		patchVariant(v, VariantPatch{ID: id, ProductCode: patch.ProductCode, Price: patch.Price, Stock: patch.Stock, Live: patch.Live})
-		s.st.changed()
 		return cloneProduct(v.parent.view()), nil
 	}
 	rec := s.st.productIdx[id]
@@ -122,11 +121,10 @@ func (s *Sim) UpdateProduct(id int64, patch ProductPatch) (ekm.Product, error) {
 	setIfGiven(&p.NumberInStock, patch.Stock)
 	setIfGiven(&p.Live, patch.Live)
 	p.LastModified = now
-	rec.product = p
+	s.st.setProduct(rec, p)
 	for _, vp := range patch.Variants {
 		patchVariant(s.st.variantIdx[vp.ID], vp)
 	}
-	s.st.changed()
 	return cloneProduct(rec.view()), nil
 }
 

@@ -31,7 +31,13 @@ const (
 // ASSUMED: when orderby is descending, ties on the field are broken by id
 // descending too (search walks the ascending order backwards), which keeps
 // paging stable. GET /api/v2/orders and GET /api/v1/products, which take no
-// orderby, list in ascending id order. See pageOf and sortCache.
+// orderby, list in ascending id order. See pageOf and views.
+
+// ASSUMED: endpoints without paging parameters (order items, a product's
+// variants, webhook subscriptions) list everything on one page, with
+// items_per_page 20 or the count if larger. List links keep the request's
+// other query parameters (limit, query, orderby) besides page. See writeAll
+// and pageHref.
 
 // notValidMessage is the ASSUMED (ASP.NET model-binding) message for a query
 // parameter that is not a number.
@@ -48,6 +54,13 @@ const (
 	// 400 naming the field, in ASP.NET's wording.
 	queryRequiredMessage = "The query field is required."
 )
+
+// ASSUMED: in searches, keywords (eq, and, true, null, datetime...) are
+// case-insensitive but field names are EKM's snake_case names exactly;
+// status and payment_status compare case-insensitively, every other string
+// (product_code, name, order_number) exactly. An empty string counts as null.
+// A date literal without a zone is UTC; date-only and minute-precision forms
+// are accepted too. See Fields.Fold and parseDate.
 
 // Orders.
 const (
@@ -91,6 +104,19 @@ const (
 	// total_cost = sub_total + total_delivery + total_tax - discounts_total,
 	// with sub_total = sum(item_price * quantity) and delivery priced net.
 	standardTaxRate = 20.0
+)
+
+// Seeded data.
+const (
+	// ASSUMED: the demo shop's tax rate ids: 1 is the standard 20% rate, 2 is
+	// zero-rated (children's clothing, books).
+	taxRateStandard int32 = 1
+	taxRateZero     int32 = 2
+	// ASSUMED: an order line whose SKU is not in the catalogue (a deleted
+	// product) has product_id 0. A line for a variant carries the variant's
+	// own id as product_id (variants share the products' id space) and its
+	// choice in item_options, e.g. "Size: Large".
+	unlistedProductID int64 = 0
 )
 
 // variantMessage is EKM's documented 422 message for a variant id given to a
@@ -170,3 +196,10 @@ const (
 	// ASSUMED: a subscription id that does not exist gets a 404 envelope.
 	subscriptionEntity = "Subscription"
 )
+
+// ASSUMED: POST /api/v2/Webhooks answers 201 with the subscription in an
+// envelope, PUT answers it updated and DELETE answers the removed one (the
+// OpenAPI document gives these no body). A client sees and changes only its
+// own subscriptions. Topics other than order.created and order.updated and
+// endpoints that are not absolute http(s) URLs are 400s. A delivery counts
+// as received on any 2xx (EKM says 200).

@@ -13,12 +13,6 @@ import (
 // Product generation: a UK gift and clothing shop whose SKUs look like
 // SKU-00042, with variants SKU-00042-L carrying one variant combination.
 
-// Tax rate ids of the demo shop (ASSUMED ids: 1 standard 20%, 2 zero-rated).
-const (
-	taxRateStandard int32 = 1
-	taxRateZero     int32 = 2
-)
-
 func ptrTo[T any](v T) *T { return &v }
 
 // newProduct generates a product with the given number of variants (0 for a

@@ -2,6 +2,7 @@ package ekmsim
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/ekmsync/ekmsync/internal/ekm"
 )
@@ -13,14 +14,14 @@ type collection[R Record, V any] struct {
 	fields        Fields
 	queryRequired bool
 	all           func(*store) []R
-	sorts         func(*store) *sortCache[R]
+	views         func(*store) *views[R]
 	view          func(R) V
 }
 
 var orderCollection = collection[*orderRec, ekm.Order]{
 	fields: orderFields,
 	all:    func(st *store) []*orderRec { return st.orders },
-	sorts:  func(st *store) *sortCache[*orderRec] { return &st.orderSorts },
+	views:  func(st *store) *views[*orderRec] { return &st.orderViews },
 	view:   func(rec *orderRec) ekm.Order { return rec.order },
 }
 
@@ -28,7 +29,7 @@ var productCollection = collection[*productRec, ekm.Product]{
 	fields:        productFields,
 	queryRequired: true,
 	all:           func(st *store) []*productRec { return st.products },
-	sorts:         func(st *store) *sortCache[*productRec] { return &st.productSorts },
+	views:         func(st *store) *views[*productRec] { return &st.productViews },
 	view:          (*productRec).view,
 }
 
@@ -41,15 +42,16 @@ func (c collection[R, V]) list(s *Sim) http.HandlerFunc {
 			return
 		}
 		s.mu.RLock()
-		recs, total := pageOf(c.all(s.st), false, nil, p)
-		page := c.views(recs)
+		recs, total := pageOf(c.all(s.st), false, p)
+		page := c.viewsOf(recs)
 		s.mu.RUnlock()
 		writeList(w, r, p, total, page)
 	}
 }
 
-// search serves a search: an OData query and an orderby field, walked over
-// a cached sorted order so a request never sorts the shop.
+// search serves a search: an OData query and an orderby field, answered
+// from cached sorted orders and cached matches (see views), so paging
+// through a result scans the shop once, not once per page.
 func (c collection[R, V]) search(s *Sim) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -62,9 +64,14 @@ func (c collection[R, V]) search(s *Sim) http.HandlerFunc {
 			)
 			if expr, field, desc, aerr = parseSearch(q, c.fields, c.queryRequired); aerr == nil {
 				s.mu.RLock()
-				sorted := c.sorts(s.st).sorted(s.st.version, field, c.fields[field].Fold, c.all(s.st))
-				recs, total := pageOf(sorted, desc, matcher[R](expr), p)
-				page := c.views(recs)
+				v := c.views(s.st)
+				sorted := v.sortedBy(field, c.fields[field].Fold, c.all(s.st))
+				if expr != nil {
+					sorted = v.matches(field+"\x00"+strconv.FormatBool(desc)+"\x00"+q.Get("query"), sorted, desc, expr)
+					desc = false // matches are already in the requested direction
+				}
+				recs, total := pageOf(sorted, desc, p)
+				page := c.viewsOf(recs)
 				s.mu.RUnlock()
 				writeList(w, r, p, total, page)
 				return
@@ -74,8 +81,8 @@ func (c collection[R, V]) search(s *Sim) http.HandlerFunc {
 	}
 }
 
-// views copies the records of a page out of the store.
-func (c collection[R, V]) views(recs []R) []V {
+// viewsOf copies the records of a page out of the store.
+func (c collection[R, V]) viewsOf(recs []R) []V {
 	out := make([]V, len(recs))
 	for i, rec := range recs {
 		out[i] = c.view(rec)

@@ -12,4 +12,10 @@
 //
 // Behaviour that EKM does not document is taken from ekm-api.md's ASSUMED
 // choices and kept in assumed.go, so it can be found and changed in one place.
+//
+// In a test, build a shop with New, serve Handler (httptest, or in memory
+// through a RoundTripper that calls Handler().ServeHTTP, which also works
+// inside a testing/synctest bubble), get a consented token pair with
+// IssueTokens, and assert on Writes, RequestCounts and the admin methods.
+// For the dev stack, cmd/ekmsim runs DemoOptions on a port.
 package ekmsim

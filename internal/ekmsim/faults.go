@@ -150,6 +150,9 @@ func serveFaulty(d faultDecision, retryAfter int, w http.ResponseWriter, r *http
 // reset when the connection can be hijacked, otherwise an aborted handler
 // (which net/http and the tests' in-memory transport also treat as a cut).
 func resetConnection(w http.ResponseWriter) {
+	if c, ok := w.(interface{ cut() }); ok {
+		c.cut()
+	}
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler)

@@ -147,7 +147,7 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// writeTokenError writes {"error": code} with the ASSUMED status.
+// writeTokenError writes {"error": code} with the ASSUMED status (tokenErrorStatus).
 func writeTokenError(w http.ResponseWriter, code oauthError) {
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, tokenErrorStatus, map[string]string{"error": string(code)})

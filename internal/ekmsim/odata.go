@@ -384,8 +384,8 @@ func (p *parser) comparisonExpr(at token, left operand, op cmpOp, right operand)
 	return cmpExpr{field: left.field, op: op, lit: lit, fold: f.Fold}, nil
 }
 
-// dateLayouts are the date forms accepted in literals; a form without a zone
-// is UTC (ASSUMED, as EKM's dates are UTC).
+// dateLayouts are the date forms accepted in literals besides ekm.ParseTime's;
+// a form without a zone is UTC (ASSUMED, see assumed.go).
 var dateLayouts = []string{"2006-01-02T15:04", "2006-01-02"}
 
 func parseDate(s string) (time.Time, error) {

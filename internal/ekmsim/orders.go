@@ -50,7 +50,7 @@ func (s *Sim) putOrderStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 // putOrderTracking serves PUT /api/v2/orders/{id}/deliveryTracking; all three
-// fields are replaced (ASSUMED).
+// fields are replaced (ASSUMED, see notesReplace in assumed.go).
 func (s *Sim) putOrderTracking(w http.ResponseWriter, r *http.Request) {
 	putOrder(s, w, r, KindOrderTracking, nil, func(_ *store, o *ekm.Order, req *ekm.DeliveryTracking) *apiError {
 		o.DeliveryTrackingNumber, o.DeliveryTrackingCompany, o.DeliveryTrackingURL = req.Number, req.Company, req.URL
@@ -59,7 +59,7 @@ func (s *Sim) putOrderTracking(w http.ResponseWriter, r *http.Request) {
 }
 
 // putOrderNotes serves PUT /api/v2/orders/{id}/internalNotes; the notes are
-// replaced (ASSUMED, see notesReplace).
+// replaced (ASSUMED, see notesReplace in assumed.go).
 func (s *Sim) putOrderNotes(w http.ResponseWriter, r *http.Request) {
 	putOrder(s, w, r, KindOrderNotes, nil, func(_ *store, o *ekm.Order, req *ekm.InternalNotes) *apiError {
 		if notesReplace || o.InternalNotes == "" {
@@ -86,7 +86,7 @@ func putOrder[T any](s *Sim, w http.ResponseWriter, r *http.Request, kind string
 			return o, aerr
 		}
 		o.LastUpdated = &ekm.Time{Time: s.now()}
-		rec.order = o
+		s.st.setOrder(rec, o)
 		return o, nil
 	})
 	if aerr != nil {

@@ -56,30 +56,9 @@ func (p pageReq) pagesTotal(total int) int {
 	return (total + p.limit - 1) / p.limit
 }
 
-// collectPage walks the records in order, counts those that match and keeps
-// those that fall on the requested page, so a search costs one pass and
-// allocates only one page.
-func collectPage[T any](seq iter.Seq[T], match func(T) bool, p pageReq) (page []T, total int) {
-	start, _ := p.window(int(^uint(0) >> 1))
-	for rec := range seq {
-		if match != nil && !match(rec) {
-			continue
-		}
-		if total >= start && len(page) < p.limit {
-			page = append(page, rec)
-		}
-		total++
-	}
-	return page, total
-}
-
-// pageOf returns the requested page of all (walked ascending, or descending
-// when desc) among the records that match (all when match is nil), and how
-// many match. Without a filter it indexes the page directly.
-func pageOf[T any](all []T, desc bool, match func(T) bool, p pageReq) ([]T, int) {
-	if match != nil {
-		return collectPage(walk(all, desc), match, p)
-	}
+// pageOf returns the requested page of all, walked ascending or (desc)
+// descending, and the total.
+func pageOf[T any](all []T, desc bool, p pageReq) ([]T, int) {
 	start, end := p.window(len(all))
 	page := make([]T, 0, end-start)
 	for i := start; i < end; i++ {
@@ -90,14 +69,6 @@ func pageOf[T any](all []T, desc bool, match func(T) bool, p pageReq) ([]T, int)
 		}
 	}
 	return page, len(all)
-}
-
-// matcher adapts an expression to a filter; a nil expression filters nothing.
-func matcher[T Record](e Expr) func(T) bool {
-	if e == nil {
-		return nil
-	}
-	return func(rec T) bool { return e.Match(rec) }
 }
 
 // parseSearch reads the query (required or not) and orderby parameters of a

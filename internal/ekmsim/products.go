@@ -49,7 +49,7 @@ func (s *Sim) putProduct(w http.ResponseWriter, r *http.Request) {
 		p := rec.product
 		applyUpdate(&p, upd)
 		p.LastModified = ekm.Time{Time: s.now()}
-		rec.product = p
+		s.st.setProduct(rec, p)
 		return rec.view(), nil
 	})
 	if aerr == nil {
@@ -59,7 +59,8 @@ func (s *Sim) putProduct(w http.ResponseWriter, r *http.Request) {
 }
 
 // putProductStock serves PUT /api/v1/products/{id}/stock: it sets the
-// product's own stock; total_product_stock in the body is ignored (ASSUMED).
+// product's own stock; total_product_stock in the body is ignored (ASSUMED,
+// see totalIncludesVariants in assumed.go).
 func (s *Sim) putProductStock(w http.ResponseWriter, r *http.Request) {
 	req, body, ok := decodeBody(w, r, func(req *stockBody) *apiError { return checkStock(req.Stock) })
 	if !ok {
@@ -72,7 +73,7 @@ func (s *Sim) putProductStock(w http.ResponseWriter, r *http.Request) {
 		p := rec.product
 		p.NumberInStock = *req.Stock
 		p.LastModified = ekm.Time{Time: s.now()}
-		rec.product = p
+		s.st.setProduct(rec, p)
 		return rec.stock(), nil
 	})
 	if aerr == nil {

@@ -111,7 +111,7 @@ func (res limitResult) setHeaders(h http.Header) {
 }
 
 // writeRateLimited writes the 429 answer: an envelope with a validation
-// message and Retry-After (both ASSUMED).
+// message and Retry-After (both ASSUMED, see rateLimitMessage in assumed.go).
 func writeRateLimited(w http.ResponseWriter, retryAfter int) {
 	w.Header().Set("Retry-After", strconv.Itoa(max(1, retryAfter)))
 	writeValidation(w, http.StatusTooManyRequests, nil, rateLimitMessage)

@@ -127,11 +127,11 @@ func catalogueLine(p *productRec, which int) line {
 	return l
 }
 
-// discontinuedLine is a line whose SKU is not in the catalogue; its product
-// id is 0 (ASSUMED: the product was deleted).
+// discontinuedLine is a line whose SKU is not in the catalogue (see
+// unlistedProductID in assumed.go).
 func (g *generator) discontinuedLine() line {
 	return line{
-		code: fmt.Sprintf("DISC-%04d", g.between(1, 9999)), name: "Discontinued item", price: g.price(5, 40),
+		productID: unlistedProductID, code: fmt.Sprintf("DISC-%04d", g.between(1, 9999)), name: "Discontinued item", price: g.price(5, 40),
 		qty: 1, taxRate: standardTaxRate, taxID: taxRateStandard,
 	}
 }
@@ -154,7 +154,7 @@ func (g *generator) newOrder(st *store, date time.Time, status string, pay payme
 		IPAddress:       g.ipAddress(),
 		GUID:            g.uuid(),
 		DeliveryTaxRate: ptrTo(standardTaxRate),
-		// ASSUMED: delivery is priced net, its tax counted in total_tax.
+		// Delivery is priced net, its tax counted in total_tax (see assumed.go).
 		DeliveryIncludesTax: ptrTo(int32(0)),
 		CustomerDetails: ekm.CustomerDetails{
 			CustomerID: c.id, EmailAddress: c.email, FirstName: c.first, LastName: c.last,

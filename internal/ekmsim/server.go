@@ -53,12 +53,13 @@ func (s *Sim) routes() http.Handler {
 	return mux
 }
 
-// counted registers h under pattern and counts each request under the
-// pattern with the status it got.
+// counted registers h under pattern, counts each request under the pattern
+// as it arrives, and counts its answer by status.
 func (s *Sim) counted(mux *http.ServeMux, pattern string, h http.HandlerFunc) {
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w}
-		defer func() { s.stats.record(pattern, sw.status) }()
+		s.stats.request(pattern)
+		sw := &statusWriter{ResponseWriter: w, answered: s.stats.answered}
+		defer sw.cut() // no answer at all (a panic): counted as a cut
 		h(sw, r)
 	})
 }

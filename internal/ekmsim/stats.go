@@ -33,11 +33,19 @@ func newRequestStats() *requestStats {
 	return &requestStats{byRoute: map[string]int{}, byStatus: map[string]int{}}
 }
 
-// record counts one answered request.
-func (rs *requestStats) record(route string, status int) {
+// request counts one request to a route, as it arrives, so the count is
+// visible before the client has the answer.
+func (rs *requestStats) request(route string) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	rs.byRoute[route]++
+}
+
+// answered counts one answer by status (0 for a connection cut without one),
+// as its header is written.
+func (rs *requestStats) answered(status int) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
 	key := strconv.Itoa(status)
 	if status == 0 {
 		key = "reset"
@@ -62,27 +70,36 @@ func (rs *requestStats) reset() {
 	rs.rateLimited = 0
 }
 
-// statusWriter remembers the status a handler answered with. Unwrap lets
+// statusWriter reports the status a handler answers with when the header is
+// written, before any of the body reaches the client. Unwrap lets
 // http.ResponseController reach the connection (for the reset fault).
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	reported bool
+	answered func(status int)
 }
 
-// WriteHeader records the first status written.
+// WriteHeader reports the first status written.
 func (w *statusWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
+	w.report(status)
 	w.ResponseWriter.WriteHeader(status)
 }
 
-// Write records an implicit 200 before the first body bytes.
+// Write reports an implicit 200 before the first body bytes.
 func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.report(http.StatusOK)
 	return w.ResponseWriter.Write(p)
+}
+
+// cut reports a connection cut without an answer; the reset fault calls it
+// before closing, so the count is there before the client sees the reset.
+func (w *statusWriter) cut() { w.report(0) }
+
+func (w *statusWriter) report(status int) {
+	if !w.reported {
+		w.reported = true
+		w.answered(status)
+	}
 }
 
 // Unwrap returns the underlying writer.

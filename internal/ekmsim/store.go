@@ -50,9 +50,8 @@ type store struct {
 	currency   ekm.CurrencySettings
 	subs       []ekm.WebhookSubscription
 
-	version      uint64 // bumped by every order or product write
-	orderSorts   sortCache[*orderRec]
-	productSorts sortCache[*productRec]
+	orderViews   views[*orderRec]
+	productViews views[*productRec]
 }
 
 func newStore() *store {
@@ -69,14 +68,11 @@ func newStore() *store {
 	}
 }
 
-// changed invalidates sorted views after a write.
-func (st *store) changed() { st.version++ }
-
 // addOrder appends an order whose id is the next one.
 func (st *store) addOrder(rec *orderRec) {
 	st.orders = append(st.orders, rec)
 	st.orderByID[rec.order.ID] = rec
-	st.changed()
+	st.orderViews.reshaped()
 }
 
 // addProduct appends a product (and indexes its variants) whose id is above
@@ -87,7 +83,21 @@ func (st *store) addProduct(rec *productRec) {
 	for _, v := range rec.variants {
 		st.variantIdx[v.variant.ID] = v
 	}
-	st.changed()
+	st.productViews.reshaped()
+}
+
+// setOrder replaces an order's value and tells the views what changed.
+func (st *store) setOrder(rec *orderRec, o ekm.Order) {
+	old := &orderRec{order: rec.order}
+	rec.order = o
+	st.orderViews.written(orderFields, old, rec)
+}
+
+// setProduct replaces a product's value and tells the views what changed.
+func (st *store) setProduct(rec *productRec, p ekm.Product) {
+	old := &productRec{product: rec.product}
+	rec.product = p
+	st.productViews.written(productFields, old, rec)
 }
 
 // removeProduct deletes a product and its variants.
@@ -102,7 +112,7 @@ func (st *store) removeProduct(rec *productRec) {
 	for _, v := range rec.variants {
 		delete(st.variantIdx, v.variant.ID)
 	}
-	st.changed()
+	st.productViews.reshaped()
 }
 
 // removeVariant deletes one variant from its product.
@@ -110,7 +120,6 @@ func (st *store) removeVariant(v *variantRec) {
 	p := v.parent
 	p.variants = slices.DeleteFunc(slices.Clone(p.variants), func(x *variantRec) bool { return x == v })
 	delete(st.variantIdx, v.variant.ID)
-	st.changed()
 }
 
 func cmpInt64(a, b int64) int {
@@ -203,34 +212,87 @@ func (p *productRec) Value(field string) Value {
 	return Value{}
 }
 
-// sortCache keeps, per orderby field, the records sorted ascending by that
-// field and then by id, rebuilt only when the store has changed since. Search
-// requests walk a cached order instead of sorting the shop per request.
-type sortCache[T Record] struct {
+// views caches what searches over one collection need, so that a search does
+// not sort or scan the shop on every request:
+//   - per orderby field, all records sorted by that field and then by id,
+//     rebuilt only when a write changed that field or added or removed records;
+//   - per search (query, orderby, direction), the matching records in order,
+//     recomputed after any write to the collection, so paging through a
+//     result costs one scan for the first page and a slice for the others.
+//
+// Readers call it under the store's read lock and writers under its write
+// lock, so the records cannot change meanwhile; its own mutex orders readers.
+type views[T Record] struct {
 	mu      sync.Mutex
-	version uint64
-	byField map[string][]T
+	sorted  map[string][]T
+	version uint64 // bumped by every write to the collection
+	results map[string][]T
+	resVer  uint64
 }
 
-// sorted returns all records sorted by field (ties by id). The caller holds
-// the store's read lock, so all and version cannot change meanwhile.
-func (c *sortCache[T]) sorted(version uint64, field string, fold bool, all []T) []T {
+// maxResults bounds the cached search results (each at most one slice of
+// pointers to the collection's records).
+const maxResults = 32
+
+// reshaped records that records were added or removed: every view is stale.
+func (v *views[T]) reshaped() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.version++
+	clear(v.sorted)
+}
+
+// written records a change of one record from old to new: the sorted views
+// of the fields whose value changed are stale, and so are all search results.
+func (v *views[T]) written(fields Fields, old, new T) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.version++
+	for f, desc := range fields {
+		if compareValues(old.Value(f), new.Value(f), desc.Fold) != 0 {
+			delete(v.sorted, f)
+		}
+	}
+}
+
+// sortedBy returns all records sorted by field (ties by id).
+func (v *views[T]) sortedBy(field string, fold bool, all []T) []T {
 	if field == "id" {
 		return all // kept in id order already
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.byField == nil || c.version != version {
-		c.byField = map[string][]T{}
-		c.version = version
-	}
-	if s, ok := c.byField[field]; ok {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if s, ok := v.sorted[field]; ok {
 		return s
 	}
 	s := slices.Clone(all)
 	sort.SliceStable(s, func(i, j int) bool { // stable: equal fields keep id order
 		return compareValues(s[i].Value(field), s[j].Value(field), fold) < 0
 	})
-	c.byField[field] = s
+	if v.sorted == nil {
+		v.sorted = map[string][]T{}
+	}
+	v.sorted[field] = s
 	return s
+}
+
+// matches returns the records of sorted (walked backwards when desc) that
+// match expr, computing them once per key and collection version.
+func (v *views[T]) matches(key string, sorted []T, desc bool, expr Expr) []T {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.resVer != v.version || len(v.results) >= maxResults {
+		v.results, v.resVer = map[string][]T{}, v.version
+	}
+	if r, ok := v.results[key]; ok {
+		return r
+	}
+	var r []T
+	for rec := range walk(sorted, desc) {
+		if expr.Match(rec) {
+			r = append(r, rec)
+		}
+	}
+	v.results[key] = r
+	return r
 }

@@ -36,7 +36,8 @@ func (s *Sim) getVariantStock(w http.ResponseWriter, r *http.Request) {
 
 // putVariant serves PUT /api/v1/products/{id}/variants/{variantId} with a
 // V1ProductVariant body: the fields it carries are set, the rest kept
-// (ASSUMED, as for products); id and parent_product_id must match the path.
+// (ASSUMED, as for products, see assumed.go); id and parent_product_id must
+// match the path.
 func (s *Sim) putVariant(w http.ResponseWriter, r *http.Request) {
 	fields, body, ok := decodeBody[map[string]json.RawMessage](w, r, nil)
 	if !ok {

@@ -36,7 +36,8 @@ func webhookDelay(n int) time.Duration {
 // topics are the webhook topics EKM offers.
 var topics = []string{ekm.TopicOrderCreated, ekm.TopicOrderUpdated}
 
-// validateSubscription checks a subscription body (ASSUMED messages).
+// validateSubscription checks a subscription body (ASSUMED rules and
+// messages, see assumed.go).
 func validateSubscription(req *ekm.AddWebhook) *apiError {
 	if !slices.Contains(topics, req.Topic) {
 		return badRequest([]string{"topic"}, fmt.Sprintf("The topic '%s' is not supported.", req.Topic))
@@ -89,7 +90,7 @@ func (s *Sim) getWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 // putWebhook serves PUT /api/v2/Webhooks/{id}: topic, endpoint and
-// is_enabled are replaced (ASSUMED).
+// is_enabled are replaced (ASSUMED, see assumed.go).
 func (s *Sim) putWebhook(w http.ResponseWriter, r *http.Request) {
 	// V2UpdateWebhookSubscription has the same fields as V2AddWebhookSubscription.
 	req, body, ok := decodeBody(w, r, validateSubscription)

@@ -3,6 +3,7 @@ package ekm_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -172,4 +173,29 @@ func TestSimLatencyIsWaitedFor(t *testing.T) {
 			t.Fatalf("err = %v after %s", err, time.Since(start))
 		}
 	})
+}
+
+func TestSimFaultsOverARealSocketAreRetryable(t *testing.T) {
+	// A TCP reset and a body cut short by a closed connection look different on
+	// a socket than in memory; both must still read as retryable.
+	for name, f := range map[string]ekmsim.Faults{"reset": {ConnReset: 1}, "truncated": {Truncated: 1}} {
+		t.Run(name, func(t *testing.T) {
+			sim := ekmsim.New(ekmsim.Options{Seed: 1, Orders: 3, Faults: f})
+			defer sim.Close()
+			srv := httptest.NewServer(sim.Handler())
+			defer srv.Close()
+			access, refresh := sim.IssueTokens()
+			c := ekm.New(ekm.Config{BaseURL: srv.URL, HTTPClient: srv.Client(), MaxAttempts: 2, Tokens: ekm.NewTokenSource(ekm.TokenSourceConfig{
+				TokenURL: ekm.TokenURL(srv.URL), ClientID: "ekmsim-demo-client", ClientSecret: "ekmsim-demo-secret", HTTPClient: srv.Client(),
+				Store: ekm.NewMemoryTokenStore(ekm.Tokens{AccessToken: access, RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)}),
+			})})
+			_, err := c.GetOrder(t.Context(), sim.Orders()[0].ID)
+			if ekm.KindOf(err) != ekm.KindRetryable {
+				t.Fatalf("err = %v, want retryable", err)
+			}
+			if n := sim.RequestCounts()["GET /api/v2/orders/{id}"]; n != 2 {
+				t.Errorf("%d attempts, want 2", n)
+			}
+		})
+	}
 }

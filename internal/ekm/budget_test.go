@@ -143,38 +143,35 @@ func TestBudgetHighPriorityIsGrantedWithinAFewRequestsOfASaturatingLoop(t *testi
 	})
 }
 
-func TestBudgetObserveNeverAssumesMoreRoomThanTheServerReports(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		b := NewBudget(40, 2)
-		for range 5 {
-			if err := b.Acquire(t.Context(), PriorityOrders); err != nil {
-				t.Fatal(err)
+func TestBudgetObserveReconcilesWithTheServersRemaining(t *testing.T) {
+	cases := []struct {
+		remaining string
+		want      float64
+		why       string
+	}{
+		// Another process has used the bucket: the server has room for 10 only,
+		// and the other 4 requests, granted after the observed one and still in
+		// flight, may not be in its count yet.
+		{"10", 6, "10 reported less 4 in flight"},
+		// A stale answer: the server had seen only the first request.
+		{"39", 35, "all 5 sent requests still count"},
+		// The server saw all 5 before answering the first.
+		{"35", 35, "in-flight requests the server counted are not counted twice"},
+	}
+	for _, tc := range cases {
+		synctest.Test(t, func(t *testing.T) {
+			b := NewBudget(40, 2)
+			for range 5 {
+				if err := b.Acquire(t.Context(), PriorityOrders); err != nil {
+					t.Fatal(err)
+				}
 			}
-		}
-		// Another process has used the bucket: the server has room for 10 only.
-		b.Observe(rateHeader(headerRemaining, "10"))
-		// The other 4 requests are still in flight and were granted after the
-		// observed one, so the server may not have counted them yet.
-		if got := b.Available(); got != 6 {
-			t.Errorf("Available = %v, want 6 (10 reported less 4 in flight)", got)
-		}
-	})
-}
-
-func TestBudgetObserveKeepsTheLocalCountWhenTheServerReportsMoreRoom(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		b := NewBudget(40, 2)
-		for range 5 {
-			if err := b.Acquire(t.Context(), PriorityOrders); err != nil {
-				t.Fatal(err)
+			b.Observe(rateHeader(headerRemaining, tc.remaining))
+			if got := b.Available(); got != tc.want {
+				t.Errorf("Remaining %s: Available = %v, want %v (%s)", tc.remaining, got, tc.want, tc.why)
 			}
-		}
-		// A stale response (the server saw only the first request when it answered).
-		b.Observe(rateHeader(headerRemaining, "39"))
-		if got := b.Available(); got != 35 {
-			t.Errorf("Available = %v, want 35: all 5 sent requests still count", got)
-		}
-	})
+		})
+	}
 }
 
 func TestBudgetLearnsTheBucketFromTheHeaders(t *testing.T) {

@@ -1,6 +1,3 @@
-// Package ekm is the EKM REST client: it owns everything about talking to EKM,
-// the OAuth tokens, paging, the shared rate budget, and the classification of
-// failures into what the caller should do (see Kind).
 package ekm
 
 import (

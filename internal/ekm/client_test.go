@@ -76,9 +76,7 @@ func TestBeforeRequestErrorStopsTheCallAndIsReturnedUnchanged(t *testing.T) {
 
 func TestServerErrorIsRetriedUpToMaxAttemptsThenRetryable(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var calls atomic.Int32
-		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			calls.Add(1)
+		h, calls := countingHandler(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusBadGateway)
 		})
 		c := newTestClient(t, h, Config{MaxAttempts: 3})
@@ -141,9 +139,7 @@ func TestRateLimitedWaitsRetryAfterThenSucceeds(t *testing.T) {
 
 func TestRateLimitedAfterMaxAttemptsCarriesRetryAfterFromRateHeaders(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var calls atomic.Int32
-		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			calls.Add(1)
+		h, calls := countingHandler(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set(headerRemaining, "0")
 			w.Header().Set(headerLeakRate, "1")
 			w.Header().Set(headerLeakAmount, "4")
@@ -165,9 +161,7 @@ func TestRateLimitedAfterMaxAttemptsCarriesRetryAfterFromRateHeaders(t *testing.
 
 func TestRateLimitedReturnsAtOnceWhenTheDeadlineIsSooner(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var calls atomic.Int32
-		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			calls.Add(1)
+		h, calls := countingHandler(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "30")
 			w.WriteHeader(http.StatusTooManyRequests)
 		})
@@ -186,9 +180,7 @@ func TestRateLimitedReturnsAtOnceWhenTheDeadlineIsSooner(t *testing.T) {
 }
 
 func TestUnauthorizedForcesOneRefreshAndRetries(t *testing.T) {
-	var calls atomic.Int32
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
+	h, calls := countingHandler(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer access-2" {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
@@ -206,9 +198,7 @@ func TestUnauthorizedForcesOneRefreshAndRetries(t *testing.T) {
 }
 
 func TestUnauthorizedAfterTheForcedRefreshIsKindUnauthorized(t *testing.T) {
-	var calls atomic.Int32
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
+	h, calls := countingHandler(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 	})
 	tokens := &staticTokens{token: "access-1", next: "access-2"}
@@ -235,9 +225,7 @@ func TestStatusesMapToKindsWithEKMsMessages(t *testing.T) {
 		{422, KindUnprocessable, "Product '3' is a variant. Please use master product Id '1'"},
 	}
 	for _, tc := range cases {
-		var calls atomic.Int32
-		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			calls.Add(1)
+		h, calls := countingHandler(func(w http.ResponseWriter, r *http.Request) {
 			if tc.message == "" {
 				w.WriteHeader(tc.status)
 				return
@@ -282,9 +270,7 @@ func TestTruncatedAndMalformedBodiesAreRetryable(t *testing.T) {
 	}
 	for name, body := range bodies {
 		synctest.Test(t, func(t *testing.T) {
-			var calls atomic.Int32
-			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				calls.Add(1)
+			h, calls := countingHandler(func(w http.ResponseWriter, r *http.Request) {
 				_, _ = io.WriteString(w, body)
 			})
 			c := newTestClient(t, h, Config{MaxAttempts: 2})
@@ -315,9 +301,7 @@ func TestBodyCutShortOnTheWireIsRetryable(t *testing.T) {
 
 func TestConnectionResetIsRetryable(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var calls atomic.Int32
-		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			calls.Add(1)
+		h, calls := countingHandler(func(w http.ResponseWriter, r *http.Request) {
 			panic(http.ErrAbortHandler)
 		})
 		c := newTestClient(t, h, Config{})
@@ -333,9 +317,7 @@ func TestConnectionResetIsRetryable(t *testing.T) {
 
 func TestCreateWebhookIsNotResentAfterAnAmbiguousFailure(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var calls atomic.Int32
-		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			calls.Add(1)
+		h, calls := countingHandler(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusInternalServerError)
 		})
 		c := newTestClient(t, h, Config{})

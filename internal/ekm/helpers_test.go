@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ekmsync/ekmsync/internal/ekm/ekmtest"
@@ -15,6 +16,15 @@ import (
 
 // inMemoryClient returns an http.Client whose requests are served by h in memory.
 func inMemoryClient(h http.Handler) *http.Client { return ekmtest.Client(h) }
+
+// countingHandler serves requests with f and counts them.
+func countingHandler(f http.HandlerFunc) (http.Handler, *atomic.Int32) {
+	calls := new(atomic.Int32)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		f(w, r)
+	}), calls
+}
 
 // staticTokens is a TokenSource for client tests: ForceRefresh swaps in next.
 type staticTokens struct {

@@ -24,74 +24,6 @@ const (
 	headerLeakAmount = "X-EKM-RateLimit-LeakAmount"
 )
 
-// Priority orders the callers that share one channel's rate budget. The zero
-// value means "not set" and is treated as PriorityStock.
-type Priority int
-
-const (
-	// PriorityListings is the listing download: lowest, it only uses what the
-	// others leave.
-	PriorityListings Priority = iota + 1
-	// PriorityStock is stock and price pushes, and the default for a context
-	// without a priority.
-	PriorityStock
-	// PriorityOrders is order download and despatch: highest, so that an order is
-	// never held up by a long listing download.
-	PriorityOrders
-)
-
-// String names the priority for logs.
-func (p Priority) String() string {
-	switch p.normalize() {
-	case PriorityListings:
-		return "listings"
-	case PriorityOrders:
-		return "orders"
-	default:
-		return "stock"
-	}
-}
-
-// normalize maps the zero value and unknown values to the default PriorityStock.
-func (p Priority) normalize() Priority {
-	if p < PriorityListings || p > PriorityOrders {
-		return PriorityStock
-	}
-	return p
-}
-
-// reserve is how many bucket tokens a priority must leave unused. Orders may take
-// the whole bucket; stock leaves 2 and listings 4, so that when a listing download
-// has filled the bucket to its share an order fetch still finds room at once, and
-// a stock push finds room behind at most a couple of listing requests.
-func (p Priority) reserve() float64 {
-	switch p.normalize() {
-	case PriorityOrders:
-		return 0
-	case PriorityStock:
-		return 2
-	default:
-		return 4
-	}
-}
-
-// priorityKey is the context key of WithPriority.
-type priorityKey struct{}
-
-// WithPriority returns a context whose EKM calls are granted rate budget at
-// priority p.
-func WithPriority(ctx context.Context, p Priority) context.Context {
-	return context.WithValue(ctx, priorityKey{}, p)
-}
-
-// PriorityFrom returns the priority set by WithPriority, or PriorityStock when none
-// is set: a caller that forgot to choose neither starves listings nor jumps ahead
-// of orders.
-func PriorityFrom(ctx context.Context) Priority {
-	p, _ := ctx.Value(priorityKey{}).(Priority)
-	return p.normalize()
-}
-
 // Budget is a client-side model of EKM's leaky bucket for one channel, shared by
 // every caller in the process, so that the client itself never provokes a 429.
 //
@@ -106,7 +38,8 @@ type Budget struct {
 	leak         float64   // requests leaked per second
 	level        float64   // requests in the bucket by the model
 	last         time.Time // when level was last leaked
-	step         float64   // requests leaked per interval (the server's leak granularity)
+	step         float64   // requests leaked per interval, the server's leak granularity
+	headroom     float64   // requests kept free below size; see Penalize
 	seq          uint64    // sequence number of the last granted request
 	inflight     []uint64  // granted requests not yet observed, in grant order
 	blockedUntil time.Time // no grant before this (set by Penalize)
@@ -120,7 +53,9 @@ type waiter struct {
 }
 
 // NewBudget returns a budget for a bucket of size requests leaking leakPerSecond;
-// non-positive values take EKM's defaults (40 and 2). The bucket starts empty.
+// non-positive values take EKM's defaults (40 and 2). The bucket starts empty,
+// and its leak is taken to come in one step a second until the headers say
+// otherwise.
 func NewBudget(size, leakPerSecond float64) *Budget {
 	if size <= 0 {
 		size = DefaultBucketSize
@@ -156,11 +91,12 @@ func (b *Budget) acquire(ctx context.Context, p Priority) (uint64, error) {
 			if wait <= 0 {
 				b.level++
 				b.seq++
-				b.inflight = append(b.inflight, b.seq)
+				seq := b.seq
+				b.inflight = append(b.inflight, seq)
 				b.queue = b.queue[1:]
 				b.wakeHead()
 				b.mu.Unlock()
-				return b.seq, nil
+				return seq, nil
 			}
 			timer = time.NewTimer(wait)
 			fire = timer.C
@@ -229,21 +165,23 @@ func (b *Budget) leakTo(now time.Time) {
 // waitFor returns how long a request at priority p must wait from now; zero or
 // less means it may go. The small tolerance absorbs float rounding, so a waiter
 // woken by its timer is not sent back to sleep for a nanosecond.
-//
-// The model leaks continuously, but EKM leaks in steps ("2 tokens every 1 s"), so
-// just before a step the server holds up to one step more than the model; keeping
-// one step of headroom below the bucket's size absorbs that and costs the burst
-// only those few requests, never the sustained rate.
 func (b *Budget) waitFor(p Priority, now time.Time) time.Duration {
 	if now.Before(b.blockedUntil) {
 		return b.blockedUntil.Sub(now)
 	}
 	b.leakTo(now)
-	excess := b.level + 1 - (b.size - b.step - p.reserve())
+	excess := b.level + 1 - b.capacity(p)
 	if excess <= 1e-9 {
 		return 0
 	}
 	return time.Duration(math.Ceil(excess / b.leak * float64(time.Second)))
+}
+
+// capacity is the level up to which requests at priority p are granted: the
+// bucket's size less the headroom and the priority's reserve, but always room
+// for one request.
+func (b *Budget) capacity(p Priority) float64 {
+	return math.Max(1, b.size-b.headroom-p.reserve())
 }
 
 // Observe records the response to the oldest acquired request still in flight and
@@ -261,15 +199,18 @@ func (b *Budget) Observe(h http.Header) {
 
 // observe reconciles the model with the response to request seq.
 //
-// X-EKM-RateLimit-Remaining is the room the server had right after counting
-// request seq. Since then the server may also have counted the requests granted
-// after seq that are still in flight, so the level it implies now is at most
-// BucketSize − Remaining + (those requests). The model takes the higher of that
-// and its own level: it never assumes more room than the server reports (which
-// catches use the model cannot see, such as another process or a restart), and it
-// never drops below its own count of what it has sent. It lowers the level only by
-// leaking, so a late response carrying an older, roomier Remaining cannot let a
-// burst through.
+// X-EKM-RateLimit-Remaining is the room the server had, in whole requests, right
+// after counting request seq, so BucketSize − Remaining is the level it counted.
+// The model never assumes more room than that. When the server's count exceeds
+// the model's by a whole request or more, something the model cannot see uses
+// the bucket (another process, or a bucket not empty when this one started): the
+// level becomes the server's count plus the requests granted after seq and still
+// in flight, which the server may not have counted yet. Otherwise the model's own
+// count, which includes every request in flight, stands: adding in-flight
+// requests to the server's count then would count twice those the server
+// answered before this one, costing a concurrent burst several requests. The
+// level falls only by leaking, so a late response carrying an older, roomier
+// Remaining cannot let a burst through.
 func (b *Budget) observe(seq uint64, h http.Header) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -297,19 +238,34 @@ func (b *Budget) observe(seq uint64, h http.Header) {
 		b.step = amount
 	}
 	if remaining, ok := headerFloat(h, headerRemaining); ok {
-		implied := b.size - math.Max(0, remaining) + float64(later)
-		b.level = math.Max(b.level, implied)
+		counted := b.size - math.Max(0, remaining)
+		if counted >= b.level+1 {
+			// The server counts a whole request more than the model: someone
+			// else uses the bucket. Trust the server, and add the requests
+			// granted after this one, which it may not have counted yet.
+			b.level = counted + float64(later)
+		}
+		b.level = math.Max(b.level, counted)
 	}
 	b.wakeHead()
 }
 
 // Penalize records a 429: the server says the bucket is full, and retryAfter (if
 // positive) is the earliest time it will accept a request again.
+//
+// A 429 also means the server held more than the model allowed for. The likely
+// cause is that the model leaks continuously while the server leaks in steps
+// (EKM: "2 tokens every 1 s"), so that just before a step the server holds up to
+// one step more than the model. From the first 429 on, the budget therefore
+// keeps one leak step (at most a quarter of the bucket) free: that costs a burst
+// two requests, never the sustained rate, and against a server that leaks
+// continuously (as the simulator does) it is never paid at all.
 func (b *Budget) Penalize(retryAfter time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := time.Now()
 	b.leakTo(now)
+	b.headroom = math.Min(b.step, b.size/4)
 	b.level = math.Max(b.level, b.size)
 	if until := now.Add(retryAfter); until.After(b.blockedUntil) {
 		b.blockedUntil = until

@@ -1,6 +1,3 @@
-// Package ekm is the EKM REST client: it owns everything about talking to EKM,
-// the OAuth tokens, paging, the shared rate budget, and the classification of
-// failures into what the caller should do (see Kind).
 package ekm
 
 import (
@@ -120,6 +117,9 @@ func (c *Client) call(ctx context.Context, r request) (*Envelope, error) {
 	}
 	refreshed := false
 	for attempt := 1; ; {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if c.cfg.BeforeRequest != nil {
 			if err := c.cfg.BeforeRequest(ctx); err != nil {
 				return nil, err
@@ -157,7 +157,7 @@ func (c *Client) call(ctx context.Context, r request) (*Envelope, error) {
 				return nil, err
 			}
 		default:
-			c.log.WarnContext(ctx, "ekm: call failed", "method", r.method, "path", r.path,
+			c.log.Log(ctx, failureLevel(e.Kind), "ekm: call failed", "method", r.method, "path", r.path,
 				"status", e.Status, "kind", e.Kind.String(), "attempts", attempt)
 			return nil, e
 		}
@@ -165,6 +165,17 @@ func (c *Client) call(ctx context.Context, r request) (*Envelope, error) {
 			"status", e.Status, "kind", e.Kind.String(), "attempt", attempt)
 		attempt++
 	}
+}
+
+// failureLevel is the log level of a failed call: a warning when EKM could not
+// be used (unreachable, throttled, credentials or scope), debug for an answer
+// about the request itself (400, 404, 422), which the caller handles.
+func failureLevel(k Kind) slog.Level {
+	switch k {
+	case KindBadRequest, KindNotFound, KindUnprocessable, KindInvalidData:
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }
 
 // send makes one attempt: rate budget, HTTP exchange, classification.

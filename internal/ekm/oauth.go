@@ -143,11 +143,11 @@ func postToken(ctx context.Context, hc *http.Client, tokenURL string, form url.V
 	}
 	var oe oauthError
 	_ = json.Unmarshal(body, &oe) // an unparseable error body leaves the status to speak
-	fail.OAuthError = sanitizeCode(oe.Error)
+	fail.Kind = tokenErrorKind(resp.StatusCode, oe.Error)
+	fail.OAuthError = sanitizeCode(redact(oe.Error, form))
 	if desc := redact(oe.Description, form); desc != "" {
 		fail.Messages = []ValidationError{{ErrorMessage: desc}}
 	}
-	fail.Kind = tokenErrorKind(resp.StatusCode, fail.OAuthError)
 	if fail.Kind == KindRateLimited {
 		fail.RetryAfter = retryAfter(resp.Header, now)
 	}
@@ -205,14 +205,15 @@ func sanitizeCode(code string) string {
 	return code
 }
 
-// redact removes every form value (client secret, code, refresh token) from s,
-// in case the server echoes one in its error description.
+// secretFields are the form fields whose values must never appear in an error.
+var secretFields = []string{"client_secret", "code", "refresh_token"}
+
+// redact removes the secrets of form (client secret, code, refresh token) from
+// s, in case the server echoes one in its error, and bounds its length.
 func redact(s string, form url.Values) string {
-	for _, values := range form {
-		for _, v := range values {
-			if len(v) >= 4 {
-				s = strings.ReplaceAll(s, v, "[redacted]")
-			}
+	for _, field := range secretFields {
+		if v := form.Get(field); v != "" {
+			s = strings.ReplaceAll(s, v, "[redacted]")
 		}
 	}
 	if len(s) > 300 {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -105,6 +104,16 @@ func channelAddCommand() *command {
 			if err != nil {
 				return nil, usagef("%v", err)
 			}
+			// Check what can be checked before anything is created.
+			for _, o := range maps {
+				status, target, ok := strings.Cut(o, "=")
+				if !ok || strings.TrimSpace(status) == "" {
+					return nil, usagef("--map %q: want 'EKM status=target'", o)
+				}
+				if _, err := channel.ParseTarget(target); err != nil {
+					return nil, usagef("--map %q: %v", o, err)
+				}
+			}
 			secretValue, err := readClientSecret(e, secretFile)
 			if err != nil {
 				return nil, err
@@ -137,7 +146,11 @@ func channelAddCommand() *command {
 			}
 			mapping, err := confirmMapping(e, shopInfo.statuses, maps, yes)
 			if err != nil {
-				return nil, err
+				var u usageError
+				if errors.As(err, &u) {
+					return nil, usagef("channel %s was added and authorised, but its mapping was not set: %v; set it with 'starter channel set %s status:<EKM status>=<target>'", s.Name, u.msg, s.Name)
+				}
+				return nil, fmt.Errorf("channel %s was added and authorised, but %w", s.Name, err)
 			}
 			for _, status := range shopInfo.statuses {
 				changes = append(changes, channel.Change{Key: channel.StatusKeyPrefix + status, Value: string(mapping.Target(status))})
@@ -169,6 +182,9 @@ func readClientSecret(e *env, file string) (string, error) {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			return "", fmt.Errorf("--client-secret-file: %w", err)
+		}
+		if strings.TrimSpace(string(b)) == "" {
+			return "", usagef("--client-secret-file %s holds no client secret", file)
 		}
 		return strings.TrimSpace(string(b)), nil
 	}
@@ -270,7 +286,7 @@ func confirmMapping(e *env, statuses []string, overrides multiFlag, yes bool) (c
 			}
 			return m, nil
 		case "n", "no":
-			return nil, errors.New("mapping not accepted: the channel stays unconfigured; set it with 'starter channel set <name> status:<EKM status>=<target>'")
+			return nil, errors.New("the mapping was not accepted: set it with 'starter channel set <name> status:<EKM status>=<target>'")
 		case "e", "edit":
 			for _, s := range statuses {
 				fmt.Fprintf(e.io.Stderr, "  %s [%s]: ", s, m.Target(s).Title())
@@ -751,14 +767,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// sortedKeys returns a map's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

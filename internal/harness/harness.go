@@ -154,9 +154,14 @@ func (e *Env) AddChannel(name string, settings []string, enable bool) channel.Se
 
 // CLI runs the starter with args against this environment.
 func (e *Env) CLI(args ...string) (stdout, stderr string, code int) {
+	return e.CLIInput("", args...)
+}
+
+// CLIInput runs the starter with stdin, as an operator answering its prompts.
+func (e *Env) CLIInput(stdin string, args ...string) (stdout, stderr string, code int) {
 	var out, errOut bytes.Buffer
 	cfg := e.Config
-	code = cli.Main(context.Background(), args, cli.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Config: &cfg})
+	code = cli.Main(context.Background(), args, cli.IO{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut, Config: &cfg})
 	return out.String(), errOut.String(), code
 }
 

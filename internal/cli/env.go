@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 
+	"github.com/ekmsync/ekmsync/internal/codec"
 	"github.com/ekmsync/ekmsync/internal/config"
 	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/store"
@@ -77,7 +78,15 @@ func (e *env) client(ctx context.Context) (client.Client, error) {
 		if err != nil {
 			return nil, err
 		}
-		c, err := tclient.Dial(ctx, cfg.Temporal, tclient.Options{Logger: slog.New(slog.DiscardHandler)})
+		opts := tclient.Options{Logger: slog.New(slog.DiscardHandler)}
+		if len(cfg.PayloadKey) > 0 {
+			key, err := secret.NewKey(cfg.PayloadKey)
+			if err != nil {
+				return nil, fmt.Errorf("EKMSYNC_PAYLOAD_KEY: %w", err)
+			}
+			opts.DataConverter = codec.DataConverter(key)
+		}
+		c, err := tclient.Dial(ctx, cfg.Temporal, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%w (is the worker's Temporal running? 'make dev' starts one)", err)
 		}

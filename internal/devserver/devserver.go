@@ -28,8 +28,11 @@ type Options struct {
 	UIPort   int    // Web UI port; 0: no UI (headless)
 	DBFile   string // SQLite file to keep state in; empty: in memory
 	LogLevel string // default "error"
-	Stdout   io.Writer
-	Stderr   io.Writer
+	// CodecEndpoint is the codec server the Web UI calls to decrypt payloads
+	// (the worker's /codec when EKMSYNC_PAYLOAD_KEY is set); empty: none.
+	CodecEndpoint string
+	Stdout        io.Writer
+	Stderr        io.Writer
 }
 
 // Server is a running dev server.
@@ -79,7 +82,7 @@ func RepoRoot() (string, error) {
 }
 
 // Args returns the dev server's command-line arguments.
-func Args(port, uiPort int, dbFile, logLevel string) []string {
+func Args(port, uiPort int, dbFile, logLevel, codecEndpoint string) []string {
 	args := []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--namespace", "default", "--log-level", logLevel,
 		"--dynamic-config-value", "frontend.enableServerVersionCheck=false",
@@ -89,6 +92,9 @@ func Args(port, uiPort int, dbFile, logLevel string) []string {
 		args = append(args, "--headless")
 	} else {
 		args = append(args, "--ui-port", strconv.Itoa(uiPort))
+		if codecEndpoint != "" {
+			args = append(args, "--ui-codec-endpoint", codecEndpoint)
+		}
 	}
 	if dbFile != "" {
 		args = append(args, "--db-filename", dbFile)
@@ -122,7 +128,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if logLevel == "" {
 		logLevel = "error"
 	}
-	cmd := exec.Command(path, Args(port, opts.UIPort, opts.DBFile, logLevel)...)
+	cmd := exec.Command(path, Args(port, opts.UIPort, opts.DBFile, logLevel, opts.CodecEndpoint)...)
 	cmd.Stdout, cmd.Stderr = opts.Stdout, opts.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/ekmsync/ekmsync/activities"
+	"github.com/ekmsync/ekmsync/internal/codec"
 	"github.com/ekmsync/ekmsync/internal/config"
 	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/shop"
@@ -48,8 +49,17 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	}
 	logger.Info("database ready", "schema_version", res.Current, "applied", res.Applied)
 
+	topts := tclient.Options{Logger: logger, MetricsHandler: metrics.handler}
+	var payloadKey *secret.Key
+	if len(cfg.PayloadKey) > 0 {
+		if payloadKey, err = secret.NewKey(cfg.PayloadKey); err != nil {
+			return fmt.Errorf("EKMSYNC_PAYLOAD_KEY: %w", err)
+		}
+		topts.DataConverter = codec.DataConverter(payloadKey)
+		logger.Info("Temporal payloads are encrypted", "key_id", payloadKey.ID())
+	}
 	tc, err := retry(ctx, logger, cfg.ConnectRetryMax.D(), "Temporal at "+cfg.Address, func() (client.Client, error) {
-		return tclient.Dial(ctx, cfg.Temporal, tclient.Options{Logger: logger, MetricsHandler: metrics.handler})
+		return tclient.Dial(ctx, cfg.Temporal, topts)
 	})
 	if err != nil {
 		return err
@@ -75,6 +85,10 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz(pool, tc))
 	mux.HandleFunc("POST /webhooks/ekm/{channel}", webhookHandler(st, wf, logger))
+	if payloadKey != nil {
+		// The codec server: the Web UI decrypts payloads through it for operators who reach the worker.
+		mux.Handle("/codec/", codec.Handler(payloadKey, codec.Origins(cfg.CodecCORSOrigins)))
+	}
 	mux.Handle("GET /metrics", metrics.http)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", string(cfg.HTTPAddr))

@@ -165,6 +165,10 @@ func printGroupHelp(w io.Writer, cmd *command, path []string) {
 		fmt.Fprintf(w, "  %-14s %s\n", s.name, s.summary)
 	}
 	fmt.Fprintf(w, "\nRun '%s <command> --help' for a command's arguments and flags.\n", strings.Join(path, " "))
+	if len(path) == 1 {
+		fmt.Fprintln(w, "\nConfigured by these environment variables:")
+		_ = config.Usage(w, &config.Starter{})
+	}
 }
 
 func writeJSON(w io.Writer, v any) {

@@ -18,9 +18,11 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/cli"
+	"github.com/ekmsync/ekmsync/internal/codec"
 	"github.com/ekmsync/ekmsync/internal/config"
 	"github.com/ekmsync/ekmsync/internal/devserver"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
@@ -51,6 +53,12 @@ type Options struct {
 	NoChannel bool
 	// WorkerProcess runs the worker as a child process, which KillWorker can kill.
 	WorkerProcess bool
+	// DatabaseURL is the PostgreSQL database to make the test schema in (default:
+	// storetest's test database on the machine's server).
+	DatabaseURL string
+	// PayloadKey turns payload encryption on for the worker and the starter; the
+	// environment's Temporal client then decrypts with it too.
+	PayloadKey bool
 }
 
 // Env is one test's running system.
@@ -78,7 +86,12 @@ type Env struct {
 // New builds an environment and cleans it up when the test ends.
 func New(t storetest.TB, opts Options) *Env {
 	t.Helper()
-	db := storetest.New(t)
+	var db *storetest.DB
+	if opts.DatabaseURL != "" {
+		db = storetest.NewAt(t, opts.DatabaseURL)
+	} else {
+		db = storetest.New(t)
+	}
 	simOpts := opts.Sim
 	simOpts.AutoApprove = true
 	if simOpts.BucketSize == 0 {
@@ -105,9 +118,15 @@ func New(t storetest.TB, opts Options) *Env {
 		LogLevel:    config.LogLevel(slog.LevelInfo),
 		TaskQueue:   taskQueue,
 	}
+	var payloadKey *secret.Key
+	if opts.PayloadKey {
+		raw, _ := config.ParseKey(secret.Generate())
+		common.PayloadKey = raw
+		payloadKey, _ = secret.NewKey(raw)
+	}
 	e := &Env{
 		t: t, DB: db, Sim: sim, SimURL: srv.URL(), Key: key,
-		Temporal:  temporaltest.Client(t),
+		Temporal:  temporalClient(t, dev.Address(), payloadKey),
 		Workflows: workflows.Starter{TaskQueue: taskQueue},
 		Channel:   opts.Channel,
 		Config: config.Starter{Common: common, CallbackAddr: config.Addr(fmt.Sprintf("127.0.0.1:%d", cbPort)),
@@ -222,7 +241,7 @@ func (e *Env) workerEnv() []string {
 	return []string{"TEMPORAL_ADDRESS=" + w.Address, "EKMSYNC_DATABASE_URL=" + string(w.DatabaseURL),
 		"EKMSYNC_SECRET_KEY=" + secretText(w.SecretKey), "EKMSYNC_HTTP_ADDR=" + string(w.HTTPAddr),
 		"EKMSYNC_TASK_QUEUE=" + w.TaskQueue, "EKMSYNC_WORKER_STOP_TIMEOUT=5s", "EKMSYNC_CONNECT_RETRY_MAX=2s",
-		"EKMSYNC_NOTIFY_DEBOUNCE=50ms"}
+		"EKMSYNC_NOTIFY_DEBOUNCE=50ms", "EKMSYNC_PAYLOAD_KEY=" + secretText(w.PayloadKey)}
 }
 
 func (e *Env) waitHealthy() {
@@ -283,6 +302,19 @@ func (e *Env) Settings() channel.Settings {
 		e.t.Fatal(err)
 	}
 	return s
+}
+
+// temporalClient dials the dev server, decrypting payloads when key is set.
+func temporalClient(t TB, address string, key *secret.Key) client.Client {
+	if key == nil {
+		return temporaltest.Client(t)
+	}
+	c, err := client.Dial(client.Options{HostPort: address, DataConverter: codec.DataConverter(key), Logger: log.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		t.Fatalf("dial Temporal: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c
 }
 
 func freePort(t storetest.TB) int {

@@ -33,7 +33,12 @@ func workerBinary() (string, error) {
 	return builtPath, buildErr
 }
 
-func secretText(k config.SecretKey) string { return base64.StdEncoding.EncodeToString(k) }
+func secretText(k config.SecretKey) string {
+	if len(k) == 0 {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(k)
+}
 
 func waitHTTP(url string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)

@@ -61,11 +61,24 @@ func New(t TB) *DB {
 }
 
 // NewEmpty is New without the migrations, for tests of the migrator itself.
-func NewEmpty(t TB) *DB {
+func NewEmpty(t TB) *DB { return newEmptyAt(t, BaseURL()) }
+
+// NewAt is New on the server and database of base (the chaos suite's private server).
+func NewAt(t TB, base string) *DB {
+	t.Helper()
+	db := newEmptyAt(t, base)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := store.Migrate(ctx, db.Pool); err != nil {
+		t.Fatalf("migrate test schema: %v", err)
+	}
+	return db
+}
+
+func newEmptyAt(t TB, base string) *DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	base := BaseURL()
 	if _, err := store.EnsureDatabase(ctx, base); err != nil {
 		t.Fatalf("PostgreSQL is needed for this test and is not usable at %s: %v\n"+
 			"Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"+

@@ -60,8 +60,8 @@ type updateCallbacks struct {
 	done     bool
 }
 
-func (u *updateCallbacks) Accept()            {}
-func (u *updateCallbacks) Reject(err error)   { u.rejected = err }
+func (u *updateCallbacks) Accept()          {}
+func (u *updateCallbacks) Reject(err error) { u.rejected = err }
 func (u *updateCallbacks) Complete(v any, err error) {
 	u.done, u.err = true, err
 	if r, ok := v.(activities.SyncOrdersResult); ok {

@@ -9,7 +9,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
-	"github.com/ekmsync/ekmsync/internal/ekm"
 )
 
 // BackfillOrdersInput asks to re-read a channel's orders placed in [From, To), or
@@ -54,13 +53,11 @@ func (a *Activities) BackfillOrders(ctx context.Context, in BackfillOrdersInput)
 		return res, nil
 	}
 	defer func() { err = a.orderFailure(ctx, s, "orders backfill", err) }()
-	client, err := a.Shop.Client(ctx, s)
+	run, ctx, err := a.newOrderRun(ctx, s, now, &res.OrderCounts)
 	if err != nil {
 		return res, err
 	}
-	ctx = ekm.WithPriority(ctx, ekm.PriorityOrders)
 	res.Ran = true
-	run := &orderRun{a: a, s: s, client: client, now: now, res: &res.OrderCounts}
 	if len(in.IDs) > 0 {
 		ids := without(in.IDs, nil)
 		found, err := run.byID(ctx, ids)

@@ -123,13 +123,11 @@ func (a *Activities) SyncOrders(ctx context.Context, in SyncOrdersInput) (res Sy
 		return res, nil
 	}
 	defer func() { err = a.orderFailure(ctx, s, "orders", err) }()
-	client, err := a.Shop.Client(ctx, s)
+	run, ctx, err := a.newOrderRun(ctx, s, now, &res.OrderCounts)
 	if err != nil {
 		return res, err
 	}
-	ctx = ekm.WithPriority(ctx, ekm.PriorityOrders)
 	res.Ran = true
-	run := &orderRun{a: a, s: s, client: client, now: now, res: &res.OrderCounts}
 	state, err := a.Store.OrderSync(ctx, s.ID)
 	if err != nil {
 		return res, err
@@ -187,6 +185,16 @@ func (a *Activities) SyncOrders(ctx context.Context, in SyncOrdersInput) (res Sy
 	}
 	res.FinishedAt = a.now()
 	return res, nil
+}
+
+// newOrderRun connects to the channel's shop for an order run; the returned
+// context asks the shared rate budget for order priority.
+func (a *Activities) newOrderRun(ctx context.Context, s channel.Settings, now time.Time, counts *OrderCounts) (*orderRun, context.Context, error) {
+	client, err := a.Shop.Client(ctx, s)
+	if err != nil {
+		return nil, ctx, err
+	}
+	return &orderRun{a: a, s: s, client: client, now: now, res: counts}, ekm.WithPriority(ctx, ekm.PriorityOrders), nil
 }
 
 // walk runs an order search from progress.Cursor to its end, preparing the next

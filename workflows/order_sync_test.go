@@ -232,3 +232,28 @@ func TestOrderSyncContinuesAsNewCarryingHints(t *testing.T) {
 		t.Fatalf("next run's input = %+v, carry %+v", next, c)
 	}
 }
+
+func TestOrderSyncNowDuringASyncWaitsForTheNextOne(t *testing.T) {
+	env := newOrderEnv(t)
+	var syncs atomic.Int32
+	env.OnActivity(acts.OrderSyncConfig, mock.Anything, "shop").Return(activities.OrderLoopConfig{Status: okStatus, Interval: 5 * time.Minute}, nil)
+	env.OnActivity(acts.SyncOrders, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
+		n := syncs.Add(1)
+		return okResult(in, int(n)), nil
+	}).After(time.Minute) // each sync takes a minute
+	u := &updateCallbacks{}
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(UpdateSyncNow, "now", u, SyncNowInput{}) // while the first sync runs
+	}, 30*time.Second)
+	env.RegisterDelayedCallback(func() {
+		if !u.done || u.err != nil || u.result.New != 2 {
+			t.Errorf("sync-now answered %+v (err %v, done %v), want the second sync's result", u.result, u.err, u.done)
+		}
+		env.CancelWorkflow()
+	}, 3*time.Minute)
+	env.ExecuteWorkflow(OrderSync, OrderSyncInput{Channel: "shop"})
+	// The request was answered by a sync started after it, not by the one it arrived in.
+	if syncs.Load() != 2 {
+		t.Fatalf("%d syncs, want 2", syncs.Load())
+	}
+}

@@ -97,10 +97,7 @@ func ordersSyncCommand() *command {
 			if err != nil {
 				return nil, err
 			}
-			if err := channelExists(ctx, e, args[0]); err != nil {
-				return nil, err
-			}
-			w, err := e.workflows(ctx)
+			w, err := channelWorkflows(ctx, e, args[0])
 			if err != nil {
 				return nil, err
 			}
@@ -125,18 +122,26 @@ func loopError(name string, err error) error {
 	return err
 }
 
-// channelExists checks the channel in the hub first, for a clear error.
-func channelExists(ctx context.Context, e *env, name string) error {
+// channelWorkflows checks the channel in the hub first, for a clear error, and
+// connects to Temporal.
+func channelWorkflows(ctx context.Context, e *env, name string) (workflows.Starter, error) {
+	if _, _, err := channelOf(ctx, e, name); err != nil {
+		return workflows.Starter{}, err
+	}
+	return e.workflows(ctx)
+}
+
+// channelOf reads a channel from the hub, saying what to do when it does not exist.
+func channelOf(ctx context.Context, e *env, name string) (*store.Store, channel.Settings, error) {
 	st, err := e.store(ctx)
 	if err != nil {
-		return err
+		return nil, channel.Settings{}, err
 	}
-	if _, err := st.Channel(ctx, name); errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no channel %q: 'starter channel list' shows the channels", name)
-	} else if err != nil {
-		return err
+	c, err := st.Channel(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return st, c, fmt.Errorf("no channel %q: 'starter channel list' shows the channels", name)
 	}
-	return nil
+	return st, c, err
 }
 
 // statusResult is the result of 'orders status'.
@@ -176,10 +181,7 @@ func ordersStatusCommand() *command {
 			if err := needArgs(args, "<channel>"); err != nil {
 				return nil, err
 			}
-			if err := channelExists(ctx, e, args[0]); err != nil {
-				return nil, err
-			}
-			w, err := e.workflows(ctx)
+			w, err := channelWorkflows(ctx, e, args[0])
 			if err != nil {
 				return nil, err
 			}
@@ -266,11 +268,7 @@ func ordersListCommand() *command {
 			if f.Until, err = parseWhen("--until", until, true); err != nil {
 				return nil, err
 			}
-			st, err := e.store(ctx)
-			if err != nil {
-				return nil, err
-			}
-			c, err := st.Channel(ctx, args[0])
+			st, c, err := channelOf(ctx, e, args[0])
 			if err != nil {
 				return nil, err
 			}
@@ -326,11 +324,7 @@ func ordersProblemsCommand() *command {
 			if err := needArgs(args, "<channel>"); err != nil {
 				return nil, err
 			}
-			st, err := e.store(ctx)
-			if err != nil {
-				return nil, err
-			}
-			c, err := st.Channel(ctx, args[0])
+			st, c, err := channelOf(ctx, e, args[0])
 			if err != nil {
 				return nil, err
 			}
@@ -407,10 +401,7 @@ func ordersBackfillCommand() *command {
 			case len(in.IDs) == 0 && !in.From.Before(*in.To):
 				return nil, usagef("--from must be before --to")
 			}
-			if err := channelExists(ctx, e, args[0]); err != nil {
-				return nil, err
-			}
-			w, err := e.workflows(ctx)
+			w, err := channelWorkflows(ctx, e, args[0])
 			if err != nil {
 				return nil, err
 			}

@@ -85,7 +85,8 @@ func ordersSyncCommand() *command {
 	var ids string
 	return &command{
 		name: "sync", args: "<channel>",
-		summary: "sync the channel's orders now and report what the sync did: new, updated, skipped with reasons, quarantined",
+		summary: "sync the channel's orders now and report what the sync did: new, updated, skipped with reasons, quarantined.\n" +
+			"A channel's first sync reads the orders of the last 7 days; 'orders backfill' brings in older ones.",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&ids, "ids", "", "also fetch these EKM order ids, comma-separated")
 		},

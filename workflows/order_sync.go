@@ -336,7 +336,12 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, hintsOnly bool) bool {
 		}
 		w.saveAttributes(ctx)
 	}
-	if err != nil || !res.Ran {
+	// Hints wait while the channel is not ok, and after a failed sync for the next
+	// fetch; after a failed fetch of only hints they are dropped rather than
+	// retried in a loop: the window sync, with its overlap and last_updated pass,
+	// reads those orders anyway.
+	if (err != nil && !hintsOnly) || (err == nil && !res.Ran) || activities.IsType(err, activities.ErrTypeNeedsReauth) ||
+		activities.IsType(err, activities.ErrTypeDisabled) {
 		for _, id := range hints {
 			w.addHint(id)
 		}

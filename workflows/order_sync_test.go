@@ -257,3 +257,28 @@ func TestOrderSyncNowDuringASyncWaitsForTheNextOne(t *testing.T) {
 		t.Fatalf("%d syncs, want 2", syncs.Load())
 	}
 }
+
+func TestOrderSyncDropsHintsEKMRejectsInsteadOfLooping(t *testing.T) {
+	env := newOrderEnv(t)
+	var hintRuns atomic.Int32
+	env.OnActivity(acts.OrderSyncConfig, mock.Anything, "shop").Return(activities.OrderLoopConfig{Status: okStatus, Interval: 5 * time.Minute}, nil)
+	env.OnActivity(acts.SyncOrders, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
+		if in.HintsOnly {
+			hintRuns.Add(1)
+			return activities.SyncOrdersResult{}, temporal.NewNonRetryableApplicationError("400 Invalid search expression", activities.ErrTypeRejected, nil)
+		}
+		return okResult(in, 0), nil
+	})
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 3}) }, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		st := queryStatus(t, env)
+		if st.PendingHints != 0 || st.LastError == "" || st.Totals.Failures != 1 {
+			t.Errorf("after the rejected fetch: %+v", st)
+		}
+		env.CancelWorkflow()
+	}, 4*time.Minute)
+	env.ExecuteWorkflow(OrderSync, OrderSyncInput{Channel: "shop"})
+	if n := hintRuns.Load(); n != 1 {
+		t.Fatalf("%d fetches of the rejected hint, want 1", n)
+	}
+}

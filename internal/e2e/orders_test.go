@@ -189,6 +189,19 @@ func TestOrderPaidLaterAndCancelledOnEKM(t *testing.T) {
 	if err != nil || reserved["CANCEL-ME"] != 0 {
 		t.Fatalf("reserved after the cancellation: %v (%v)", reserved, err)
 	}
+	var list struct {
+		Orders []struct {
+			EKMOrderID  int64  `json:"ekm_order_id"`
+			CancelledBy string `json:"cancelled_by"`
+		} `json:"orders"`
+	}
+	h.CLIJSON(&list, "orders", "list", h.Channel, "--status", "cancelled", "--payment", "paid", "--since", time.Now().Add(-time.Hour).Format("2006-01-02T15:04:05Z"))
+	if len(list.Orders) != 1 || list.Orders[0].EKMOrderID != toCancel.ID || list.Orders[0].CancelledBy != "channel" {
+		t.Fatalf("orders list --status cancelled --payment paid = %+v", list)
+	}
+	if _, _, code := h.CLI("orders", "list", h.Channel, "--status", "lost"); code != 2 {
+		t.Fatalf("orders list --status lost exited %d, want 2", code)
+	}
 }
 
 func mustUpdate(t *testing.T, h *harness.Env, id int64, p ekmsim.OrderPatch) ekm.Order {

@@ -34,6 +34,11 @@ func newOrderEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 
 var okStatus = channel.Status{State: channel.StateOK}
 
+// channelOK makes the hub report the channel ok, syncing every 5 minutes.
+func channelOK(env *testsuite.TestWorkflowEnvironment) {
+	env.OnActivity(acts.OrderSyncConfig, mock.Anything, "shop").Return(activities.OrderLoopConfig{Status: okStatus, Interval: 5 * time.Minute}, nil)
+}
+
 func okResult(in activities.SyncOrdersInput, n int) activities.SyncOrdersResult {
 	return activities.SyncOrdersResult{Channel: in.Channel, Status: okStatus, Ran: true, Interval: 5 * time.Minute,
 		OrderCounts: activities.OrderCounts{New: n}}
@@ -107,7 +112,7 @@ func TestOrderSyncIdlesWhileDisabledAndResumesOnWake(t *testing.T) {
 func TestOrderSyncRunsEveryIntervalAndOnSyncNow(t *testing.T) {
 	env := newOrderEnv(t)
 	var syncs atomic.Int32
-	env.OnActivity(acts.OrderSyncConfig, mock.Anything, "shop").Return(activities.OrderLoopConfig{Status: okStatus, Interval: 5 * time.Minute}, nil)
+	channelOK(env)
 	env.OnActivity(acts.SyncOrders, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
 		n := syncs.Add(1)
 		return okResult(in, int(n)), nil
@@ -140,7 +145,7 @@ func TestOrderSyncRunsEveryIntervalAndOnSyncNow(t *testing.T) {
 func TestOrderSyncFetchesHintsByIDOncePending(t *testing.T) {
 	env := newOrderEnv(t)
 	var hintRuns []activities.SyncOrdersInput
-	env.OnActivity(acts.OrderSyncConfig, mock.Anything, "shop").Return(activities.OrderLoopConfig{Status: okStatus, Interval: 5 * time.Minute}, nil)
+	channelOK(env)
 	// The first sync takes two minutes: the webhooks arrive meanwhile.
 	env.OnActivity(acts.SyncOrders, mock.Anything, mock.MatchedBy(func(in activities.SyncOrdersInput) bool { return !in.HintsOnly })).
 		Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
@@ -236,7 +241,7 @@ func TestOrderSyncContinuesAsNewCarryingHints(t *testing.T) {
 func TestOrderSyncNowDuringASyncWaitsForTheNextOne(t *testing.T) {
 	env := newOrderEnv(t)
 	var syncs atomic.Int32
-	env.OnActivity(acts.OrderSyncConfig, mock.Anything, "shop").Return(activities.OrderLoopConfig{Status: okStatus, Interval: 5 * time.Minute}, nil)
+	channelOK(env)
 	env.OnActivity(acts.SyncOrders, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
 		n := syncs.Add(1)
 		return okResult(in, int(n)), nil
@@ -261,7 +266,7 @@ func TestOrderSyncNowDuringASyncWaitsForTheNextOne(t *testing.T) {
 func TestOrderSyncDropsHintsEKMRejectsInsteadOfLooping(t *testing.T) {
 	env := newOrderEnv(t)
 	var hintRuns atomic.Int32
-	env.OnActivity(acts.OrderSyncConfig, mock.Anything, "shop").Return(activities.OrderLoopConfig{Status: okStatus, Interval: 5 * time.Minute}, nil)
+	channelOK(env)
 	env.OnActivity(acts.SyncOrders, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
 		if in.HintsOnly {
 			hintRuns.Add(1)

@@ -1,4 +1,466 @@
 package cli
 
-// PLACEHOLDER (issue 6 replaces this file): sync, list, problems, backfill.
-func orderDownloadCommands() []*command { return []*command{notYet("sync")} }
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/ekmsync/ekmsync/activities"
+	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/workflows"
+)
+
+// orderDownloadCommands are the order download's commands: sync, status, list,
+// problems and backfill.
+func orderDownloadCommands() []*command {
+	return []*command{ordersSyncCommand(), ordersStatusCommand(), ordersListCommand(), ordersProblemsCommand(), ordersBackfillCommand()}
+}
+
+// syncResult is the result of 'orders sync'.
+type syncResult struct {
+	activities.SyncOrdersResult
+}
+
+func (r syncResult) text(w io.Writer) {
+	fmt.Fprintf(w, "synced %s: %s\n", r.Channel, countsLine(r.OrderCounts))
+	if r.Rechecked > 0 {
+		fmt.Fprintf(w, "re-checked by id: %d parked, watched or quarantined orders\n", r.Rechecked)
+	}
+	printCounts(w, r.OrderCounts)
+	fmt.Fprintf(w, "Order Sync Date [UTC]: %s; took %s\n", utc(r.SyncDate), r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
+}
+
+func countsLine(c activities.OrderCounts) string {
+	s := fmt.Sprintf("%d new, %d updated, %d unchanged, %d skipped, %d quarantined (%d EKM requests)",
+		c.New, c.Updated, c.Unchanged, c.Skipped, c.Quarantined, c.Requests)
+	var extra []string
+	for _, x := range []struct {
+		n    int
+		what string
+	}{{c.Parked, "parked unpaid"}, {c.Unparked, "paid and un-parked"}, {c.Cancelled, "switched to cancelled"},
+		{c.ShippedOnChannel, "marked shipped on the channel"}} {
+		if x.n > 0 {
+			extra = append(extra, fmt.Sprintf("%d %s", x.n, x.what))
+		}
+	}
+	if len(extra) > 0 {
+		s += "; " + strings.Join(extra, ", ")
+	}
+	return s
+}
+
+func printCounts(w io.Writer, c activities.OrderCounts) {
+	if len(c.Skips) > 0 {
+		fmt.Fprintln(w, "skipped:")
+		for _, s := range c.Skips {
+			fmt.Fprintf(w, "  %5d  %s (e.g. %s)\n", s.Count, s.Reason, joinIDs(s.OrderIDs))
+		}
+	}
+	if len(c.Problems) > 0 {
+		fmt.Fprintln(w, "quarantined (see 'starter orders problems'):")
+		for _, p := range c.Problems {
+			fmt.Fprintf(w, "  %s: %s\n", p.Key, p.Reason)
+		}
+	}
+}
+
+func joinIDs(ids []int64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(s, ", ")
+}
+
+func ordersSyncCommand() *command {
+	var ids string
+	return &command{
+		name: "sync", args: "<channel>",
+		summary: "sync the channel's orders now and report what the sync did: new, updated, skipped with reasons, quarantined.\n" +
+			"A channel's first sync reads the orders of the last 7 days; 'orders backfill' brings in older ones.",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&ids, "ids", "", "also fetch these EKM order ids, comma-separated")
+		},
+		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
+			if err := needArgs(args, "<channel>"); err != nil {
+				return nil, err
+			}
+			orderIDs, err := parseIDs(ids)
+			if err != nil {
+				return nil, err
+			}
+			w, err := channelWorkflows(ctx, e, args[0])
+			if err != nil {
+				return nil, err
+			}
+			res, err := w.SyncOrdersNow(ctx, args[0], workflows.SyncNowInput{OrderIDs: orderIDs})
+			if err != nil {
+				return nil, loopError(args[0], err)
+			}
+			if !res.Ran {
+				return nil, fmt.Errorf("not synced: channel %s is %s: %s", args[0], res.Status.State, res.Status.Reason)
+			}
+			return syncResult{res}, nil
+		},
+	}
+}
+
+// loopError explains a failed call to the order-sync loop.
+func loopError(name string, err error) error {
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return fmt.Errorf("the order sync of channel %s is not running: start it with 'starter channel enable %s'", name, name)
+	}
+	return err
+}
+
+// channelWorkflows checks the channel in the hub first, for a clear error, and
+// connects to Temporal.
+func channelWorkflows(ctx context.Context, e *env, name string) (workflows.Starter, error) {
+	if _, _, err := channelOf(ctx, e, name); err != nil {
+		return workflows.Starter{}, err
+	}
+	return e.workflows(ctx)
+}
+
+// channelOf reads a channel from the hub, saying what to do when it does not exist.
+func channelOf(ctx context.Context, e *env, name string) (*store.Store, channel.Settings, error) {
+	st, err := e.store(ctx)
+	if err != nil {
+		return nil, channel.Settings{}, err
+	}
+	c, err := st.Channel(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return st, c, fmt.Errorf("no channel %q: 'starter channel list' shows the channels", name)
+	}
+	return st, c, err
+}
+
+// statusResult is the result of 'orders status'.
+type statusResult struct {
+	workflows.OrderSyncStatus
+}
+
+func (r statusResult) text(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	state := string(r.State)
+	if r.Reason != "" {
+		state += ": " + r.Reason
+	}
+	fmt.Fprintf(tw, "Channel\t%s\n", r.Channel)
+	fmt.Fprintf(tw, "State\t%s\n", state)
+	fmt.Fprintf(tw, "Loop\t%s\n", r.Phase)
+	fmt.Fprintf(tw, "Order Sync Date [UTC]\t%s\n", utc(r.SyncDate))
+	fmt.Fprintf(tw, "Last run [UTC]\t%s\n", utc(r.LastRunAt))
+	fmt.Fprintf(tw, "Next run [UTC]\t%s (every %s)\n", utc(r.NextRunAt), r.Interval)
+	if r.LastResult != nil {
+		fmt.Fprintf(tw, "Last result\t%s\n", countsLine(r.LastResult.OrderCounts))
+	}
+	if r.LastError != "" {
+		fmt.Fprintf(tw, "Last error\t%s\n", r.LastError)
+	}
+	t := r.Totals
+	fmt.Fprintf(tw, "Since start\t%d syncs, %d webhook fetches, %d failures: %d new, %d updated, %d skipped, %d quarantined\n",
+		t.Syncs, t.HintFetches, t.Failures, t.New, t.Updated, t.Skipped, t.Quarantined)
+	fmt.Fprintf(tw, "Pending\t%d webhook hints, %d queued syncs\n", r.PendingHints, r.QueuedSyncs)
+	_ = tw.Flush()
+}
+
+func ordersStatusCommand() *command {
+	return &command{
+		name: "status", args: "<channel>", summary: "show the order-sync loop's state, Order Sync Date, last and next run, and counts",
+		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
+			if err := needArgs(args, "<channel>"); err != nil {
+				return nil, err
+			}
+			w, err := channelWorkflows(ctx, e, args[0])
+			if err != nil {
+				return nil, err
+			}
+			st, err := w.OrderSyncStatus(ctx, args[0])
+			if err != nil {
+				return nil, loopError(args[0], err)
+			}
+			return statusResult{st}, nil
+		},
+	}
+}
+
+// orderList is the result of 'orders list'.
+type orderList struct {
+	Channel string               `json:"channel"`
+	Orders  []store.OrderSummary `json:"orders"`
+}
+
+func (r orderList) text(w io.Writer) {
+	if len(r.Orders) == 0 {
+		fmt.Fprintf(w, "no orders of %s match\n", r.Channel)
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "EKM ID\tNUMBER\tORDER DATE [UTC]\tEKM STATUS\tSTATUS\tPAYMENT\tTOTAL\tLINES\tCUSTOMER")
+	for _, o := range r.Orders {
+		pay := "paid"
+		switch {
+		case o.Parked:
+			pay = "unpaid, parked"
+		case !o.Paid:
+			pay = "unpaid"
+		}
+		status := o.Status
+		if o.ShippedOnChannel {
+			status += " (on channel)"
+		} else if o.CancelledBy != "" {
+			status += " (by " + o.CancelledBy + ")"
+		}
+		lines := strconv.Itoa(o.Lines)
+		if o.UnlinkedLines > 0 {
+			lines += fmt.Sprintf(" (%d unlinked)", o.UnlinkedLines)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%.2f %s\t%s\t%s\n", o.EKMOrderID, o.OrderNumber, o.OrderDate.UTC().Format(time.DateTime),
+			o.EKMStatus, status, pay, o.TotalCost, o.Currency, lines, o.Customer)
+	}
+	_ = tw.Flush()
+}
+
+func ordersListCommand() *command {
+	var status, payment, since, until string
+	var limit int
+	return &command{
+		name: "list", args: "<channel>", summary: "list the channel's orders in the hub, newest first",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&status, "status", "", "only orders with this hub status: open, shipped or cancelled")
+			fs.StringVar(&payment, "payment", "", "only paid, unpaid or parked orders")
+			fs.StringVar(&since, "since", "", "only orders placed at or after this UTC date or time (2006-01-02 or RFC 3339)")
+			fs.StringVar(&until, "until", "", "only orders placed before this UTC date or time (a date means the end of that day)")
+			fs.IntVar(&limit, "limit", 100, "at most this many orders")
+		},
+		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
+			if err := needArgs(args, "<channel>"); err != nil {
+				return nil, err
+			}
+			f := store.OrderFilter{Status: status, Payment: payment, Limit: limit}
+			switch status {
+			case "", "open", "shipped", "cancelled":
+			default:
+				return nil, usagef("--status %q: want open, shipped or cancelled", status)
+			}
+			switch payment {
+			case "", "paid", "unpaid", "parked":
+			default:
+				return nil, usagef("--payment %q: want paid, unpaid or parked", payment)
+			}
+			if limit <= 0 {
+				return nil, usagef("--limit must be at least 1")
+			}
+			var err error
+			if f.Since, err = parseWhen("--since", since, false); err != nil {
+				return nil, err
+			}
+			if f.Until, err = parseWhen("--until", until, true); err != nil {
+				return nil, err
+			}
+			st, c, err := channelOf(ctx, e, args[0])
+			if err != nil {
+				return nil, err
+			}
+			list, err := st.ListOrders(ctx, c.ID, f)
+			if err != nil {
+				return nil, err
+			}
+			if list == nil {
+				list = []store.OrderSummary{}
+			}
+			return orderList{Channel: c.Name, Orders: list}, nil
+		},
+	}
+}
+
+// problemsResult is the result of 'orders problems'.
+type problemsResult struct {
+	Channel       string               `json:"channel"`
+	Quarantined   []store.OrderProblem `json:"quarantined"`
+	UnlinkedLines []store.UnlinkedLine `json:"unlinked_lines"`
+}
+
+func (r problemsResult) text(w io.Writer) {
+	if len(r.Quarantined) == 0 {
+		fmt.Fprintln(w, "no quarantined orders")
+	} else {
+		fmt.Fprintf(w, "%d quarantined orders (re-read on every sync; they come in once the cause is fixed):\n", len(r.Quarantined))
+		for _, p := range r.Quarantined {
+			fmt.Fprintf(w, "  %s  seen %d× (last %s): %s\n", p.Key, p.Occurrences, p.LastSeenAt.UTC().Format(time.DateTime), p.Reason)
+		}
+	}
+	if len(r.UnlinkedLines) == 0 {
+		fmt.Fprintln(w, "no unlinked order lines")
+		return
+	}
+	fmt.Fprintf(w, "%d order lines whose SKU matches no stock item (add the stock item to link them):\n", len(r.UnlinkedLines))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  EKM ORDER\tNUMBER\tSKU\tQTY\tNAME\tORDER STATUS")
+	for _, l := range r.UnlinkedLines {
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%s\t%s\n", l.EKMOrderID, l.OrderNumber, orDash(l.SKU), l.Quantity, l.Name, l.OrderStatus)
+	}
+	_ = tw.Flush()
+}
+
+func ordersProblemsCommand() *command {
+	var limit int
+	return &command{
+		name: "problems", args: "<channel>", summary: "list quarantined orders with their reasons, and order lines linked to no stock item",
+		flags: func(fs *flag.FlagSet) {
+			fs.IntVar(&limit, "limit", 200, "at most this many unlinked lines")
+		},
+		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
+			if err := needArgs(args, "<channel>"); err != nil {
+				return nil, err
+			}
+			st, c, err := channelOf(ctx, e, args[0])
+			if err != nil {
+				return nil, err
+			}
+			res := problemsResult{Channel: c.Name, Quarantined: []store.OrderProblem{}, UnlinkedLines: []store.UnlinkedLine{}}
+			if q, err := st.OrderProblems(ctx, c.ID); err != nil {
+				return nil, err
+			} else if q != nil {
+				res.Quarantined = q
+			}
+			if u, err := st.UnlinkedLines(ctx, c.ID, limit); err != nil {
+				return nil, err
+			} else if u != nil {
+				res.UnlinkedLines = u
+			}
+			return res, nil
+		},
+	}
+}
+
+// backfillResult is the result of 'orders backfill'.
+type backfillResult struct {
+	Channel    string                           `json:"channel"`
+	WorkflowID string                           `json:"workflow_id"`
+	RunID      string                           `json:"run_id"`
+	Done       bool                             `json:"done"`
+	Result     *activities.BackfillOrdersResult `json:"result,omitempty"`
+}
+
+func (r backfillResult) text(w io.Writer) {
+	if !r.Done {
+		fmt.Fprintf(w, "back-fill of %s started: workflow %s\nfollow it in the Temporal UI, or run again with --wait\n", r.Channel, r.WorkflowID)
+		return
+	}
+	res := r.Result
+	fmt.Fprintf(w, "back-fill of %s done: %s\n", r.Channel, countsLine(res.OrderCounts))
+	printCounts(w, res.OrderCounts)
+	if len(res.Missing) > 0 {
+		fmt.Fprintf(w, "not on EKM: %s\n", joinIDs(res.Missing))
+	}
+}
+
+func ordersBackfillCommand() *command {
+	var from, to, ids string
+	var wait bool
+	return &command{
+		name: "backfill", args: "<channel>",
+		summary: "re-read the orders of a date range (--from, --to) or by id (--ids) with the sync's rules, in their own workflow; idempotent, the Order Sync Date does not move",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&from, "from", "", "orders placed at or after this UTC date or time (2006-01-02 or RFC 3339)")
+			fs.StringVar(&to, "to", "", "orders placed before this UTC date or time (a date means the end of that day)")
+			fs.StringVar(&ids, "ids", "", "EKM order ids, comma-separated, instead of a range")
+			fs.BoolVar(&wait, "wait", false, "wait for the back-fill to finish and print what it did")
+		},
+		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
+			if err := needArgs(args, "<channel>"); err != nil {
+				return nil, err
+			}
+			in := workflows.OrderBackfillInput{Channel: args[0]}
+			var err error
+			if in.IDs, err = parseIDs(ids); err != nil {
+				return nil, err
+			}
+			if in.From, err = parseWhen("--from", from, false); err != nil {
+				return nil, err
+			}
+			if in.To, err = parseWhen("--to", to, true); err != nil {
+				return nil, err
+			}
+			switch {
+			case len(in.IDs) > 0 && (in.From != nil || in.To != nil):
+				return nil, usagef("give either --ids or --from/--to, not both")
+			case len(in.IDs) == 0 && (in.From == nil || in.To == nil):
+				return nil, usagef("give --from and --to, or --ids")
+			case len(in.IDs) == 0 && !in.From.Before(*in.To):
+				return nil, usagef("--from must be before --to")
+			}
+			w, err := channelWorkflows(ctx, e, args[0])
+			if err != nil {
+				return nil, err
+			}
+			run, err := w.StartOrderBackfill(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			res := backfillResult{Channel: args[0], WorkflowID: run.GetID(), RunID: run.GetRunID()}
+			if !wait {
+				return res, nil
+			}
+			var out activities.BackfillOrdersResult
+			if err := run.Get(ctx, &out); err != nil {
+				return nil, fmt.Errorf("back-fill %s failed: %w", run.GetID(), err)
+			}
+			res.Done, res.Result = true, &out
+			if !out.Ran || out.Status.State != channel.StateOK {
+				return res, fmt.Errorf("back-fill did not run: channel %s is %s: %s", args[0], out.Status.State, out.Status.Reason)
+			}
+			return res, nil
+		},
+	}
+}
+
+// parseIDs reads comma-separated positive order ids.
+func parseIDs(s string) ([]int64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []int64
+	for _, part := range strings.Split(s, ",") {
+		id, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64)
+		if err != nil || id <= 0 {
+			return nil, usagef("--ids: %q is not a positive EKM order id", strings.TrimSpace(part))
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// parseWhen reads a UTC date (2006-01-02) or time (RFC 3339, or without zone).
+// A date that ends a range (end) means the end of that day.
+func parseWhen(flagName, s string, end bool) (*time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	if d, err := time.Parse(time.DateOnly, s); err == nil {
+		if end {
+			d = d.AddDate(0, 0, 1)
+		}
+		return &d, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			t = t.UTC()
+			return &t, nil
+		}
+	}
+	return nil, usagef("%s %q: want a UTC date such as 2024-03-01, or a time such as 2024-03-01T09:30:00Z", flagName, s)
+}

@@ -281,7 +281,7 @@ func (v *views[T]) sortedBy(field string, fold bool, all []T) []T {
 func (v *views[T]) matches(key string, sorted []T, desc bool, expr Expr) []T {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.resVer != v.version || len(v.results) >= maxResults {
+	if v.results == nil || v.resVer != v.version || len(v.results) >= maxResults {
 		v.results, v.resVer = map[string][]T{}, v.version
 	}
 	if r, ok := v.results[key]; ok {

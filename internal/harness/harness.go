@@ -158,6 +158,14 @@ func (e *Env) AddChannel(name string, settings []string, enable bool) channel.Se
 	e.MustCLI("channel", "add", name, "--api-url", e.SimURL, "--client-id", "ekmsim-demo-client",
 		"--client-secret-file", secretFile, "--redirect-url", "http://"+string(e.Config.CallbackAddr)+"/callback",
 		"--headless", "--yes", "--timeout", "30s")
+	// Workflow IDs derive from the channel's name, and the package's tests share one
+	// Temporal dev server: end this test's loops so that the next test's 'channel
+	// add' of the same name starts its own instead of finding these.
+	e.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = e.Workflows.StopChannel(ctx, name)
+	})
 	if len(settings) > 0 {
 		e.MustCLI(append([]string{"channel", "set", name}, settings...)...)
 	}

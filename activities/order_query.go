@@ -1,0 +1,141 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ekmsync/ekmsync/internal/ekm"
+)
+
+// The order search. EKM documents the OData operators but not the exact date
+// literal, nor how ties of the orderby field are broken (ekm-api.md §7): we send
+// datetime'<RFC 3339 UTC with EKM's seven fractional digits>' and assume ties on
+// order_date come in ascending id order (ASSUMED, as the simulator does).
+
+// odataTime formats a time as an OData datetime literal.
+func odataTime(t time.Time) string {
+	return "datetime'" + t.UTC().Format("2006-01-02T15:04:05.0000000Z") + "'"
+}
+
+// orderCursor is a position in an order search sorted by (order_date, id): the
+// last order read. Paging by cursor rather than by page number means that orders
+// arriving, or starting to match, during a sync cannot shift a page boundary and
+// be missed, and a resumed run asks for exactly what follows the last committed
+// page.
+type orderCursor struct {
+	Date time.Time `json:"date"`
+	ID   int64     `json:"id"`
+}
+
+// after is the filter for the orders after the cursor.
+func (c orderCursor) after() string {
+	return fmt.Sprintf("(order_date gt %s or (order_date eq %s and id gt %d))", odataTime(c.Date), odataTime(c.Date), c.ID)
+}
+
+// windowFilter selects a sync's orders: placed since since, or (when updatedSince
+// is set) changed on EKM since updatedSince, which folds the last_updated pass
+// into the same query at no extra request.
+func windowFilter(since time.Time, updatedSince *time.Time) string {
+	f := "order_date ge " + odataTime(since)
+	if updatedSince != nil {
+		f = "(" + f + " or last_updated ge " + odataTime(*updatedSince) + ")"
+	}
+	return f
+}
+
+// rangeFilter selects a back-fill's orders: placed in [from, to).
+func rangeFilter(from, to time.Time) string {
+	return "(order_date ge " + odataTime(from) + " and order_date lt " + odataTime(to) + ")"
+}
+
+// idFilter selects orders by id, for the re-checks and the webhook hints: up to
+// ekm.MaxPageSize ids fit one request.
+func idFilter(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = "id eq " + strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, " or ")
+}
+
+// keyOf reads an order's position from its raw JSON, without the checks of
+// DecodeOrder: a page's last order may be malformed elsewhere and still tell
+// where the page ended.
+func keyOf(raw json.RawMessage) (orderCursor, bool) {
+	var k struct {
+		ID        int64    `json:"id"`
+		OrderDate ekm.Time `json:"order_date"`
+	}
+	if json.Unmarshal(raw, &k) != nil || k.ID < 1 || k.OrderDate.IsZero() {
+		return orderCursor{}, false
+	}
+	return orderCursor{Date: k.OrderDate.Time, ID: k.ID}, true
+}
+
+// searchPages walks an order search sorted by (order_date, id) from the cursor
+// (nil: from the start), calling page with each page's raw orders and the cursor
+// at its end. A page without any readable position (every order malformed) is
+// stepped over by page number, so it cannot stop the walk.
+func searchPages(ctx context.Context, c *ekm.Client, filter string, from *orderCursor,
+	page func(raws []json.RawMessage, end *orderCursor) error) error {
+	cursor := from
+	n := 1
+	for {
+		q := filter
+		if cursor != nil {
+			q = filter + " and " + cursor.after()
+		}
+		p, err := c.SearchOrdersRaw(ctx, ekm.SearchOptions{Query: q, OrderBy: "order_date", Page: n, Limit: ekm.MaxPageSize})
+		if err != nil {
+			return err
+		}
+		var end *orderCursor
+		for i := len(p.Items) - 1; i >= 0 && end == nil; i-- {
+			if k, ok := keyOf(p.Items[i]); ok {
+				end = &k
+			}
+		}
+		if len(p.Items) > 0 {
+			if err := page(p.Items, end); err != nil {
+				return err
+			}
+		}
+		if p.Last() {
+			return nil
+		}
+		if end != nil {
+			cursor, n = end, 1
+		} else {
+			n++
+		}
+	}
+}
+
+// ordersByID fetches orders by id: one GET for a single id, else searches of up
+// to 20 ids each. Orders EKM does not have are absent from the result.
+func ordersByID(ctx context.Context, c *ekm.Client, ids []int64) ([]json.RawMessage, error) {
+	if len(ids) == 1 {
+		raw, err := c.GetOrderRaw(ctx, ids[0])
+		if ekm.KindOf(err) == ekm.KindNotFound {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []json.RawMessage{raw}, nil
+	}
+	var out []json.RawMessage
+	for start := 0; start < len(ids); start += ekm.MaxPageSize {
+		chunk := ids[start:min(start+ekm.MaxPageSize, len(ids))]
+		p, err := c.SearchOrdersRaw(ctx, ekm.SearchOptions{Query: idFilter(chunk), OrderBy: "id", Limit: ekm.MaxPageSize})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+	}
+	return out, nil
+}

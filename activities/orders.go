@@ -1,0 +1,338 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/shop"
+)
+
+// InitialLookback is how far back a channel's first order sync reads (it has no
+// Order Sync Date yet): a week, which holds every order a shop still has to act
+// on, including the cancelled ones the rules download (under 7 days old). Older
+// history comes in on request with 'starter orders backfill'.
+const InitialLookback = 7 * 24 * time.Hour
+
+// maxListed bounds the examples a result lists (skipped ids, quarantined orders):
+// results travel through Temporal, and the hub has the whole story.
+const maxListed = 20
+
+// OrderCounts is what a sync, a webhook fetch or a back-fill did.
+type OrderCounts struct {
+	New              int           `json:"new"`
+	Updated          int           `json:"updated"`
+	Unchanged        int           `json:"unchanged"`
+	Skipped          int           `json:"skipped"`
+	Quarantined      int           `json:"quarantined"`
+	Parked           int           `json:"parked"`             // new orders stored unpaid and parked
+	Unparked         int           `json:"unparked"`           // parked orders now paid
+	Cancelled        int           `json:"cancelled"`          // hub orders switched to cancelled
+	ShippedOnChannel int           `json:"shipped_on_channel"` // hub orders marked shipped on the channel
+	Skips            []SkipReason  `json:"skips,omitempty"`
+	Problems         []Quarantined `json:"problems,omitempty"`
+	Requests         int           `json:"requests"` // EKM requests: pages, items, orders by id
+	Pages            int           `json:"pages"`
+}
+
+// SkipReason counts the orders skipped for one reason, with a few of their ids.
+type SkipReason struct {
+	Reason   string  `json:"reason"`
+	Count    int     `json:"count"`
+	OrderIDs []int64 `json:"order_ids"`
+}
+
+// Quarantined is an order that could not be used, with the reason.
+type Quarantined struct {
+	Key     string `json:"key"`
+	OrderID *int64 `json:"order_id,omitempty"`
+	Reason  string `json:"reason"`
+}
+
+func (c *OrderCounts) addSkip(s skipped) {
+	c.Skipped++
+	for i := range c.Skips {
+		if c.Skips[i].Reason == s.reason {
+			c.Skips[i].Count++
+			if len(c.Skips[i].OrderIDs) < 5 {
+				c.Skips[i].OrderIDs = append(c.Skips[i].OrderIDs, s.id)
+			}
+			return
+		}
+	}
+	c.Skips = append(c.Skips, SkipReason{Reason: s.reason, Count: 1, OrderIDs: []int64{s.id}})
+	sort.Slice(c.Skips, func(i, j int) bool { return c.Skips[i].Reason < c.Skips[j].Reason })
+}
+
+// SyncOrdersInput asks for an order sync of a channel.
+type SyncOrdersInput struct {
+	Channel string `json:"channel"`
+	// Hints are EKM order ids to fetch by id (webhooks), besides the sync.
+	Hints []int64 `json:"hints,omitempty"`
+	// HintsOnly fetches only the hints: no window, no re-checks, no cursor move.
+	HintsOnly bool `json:"hints_only,omitempty"`
+}
+
+// SyncOrdersResult is what a sync did, and the channel's state and interval for
+// the loop.
+type SyncOrdersResult struct {
+	Channel string         `json:"channel"`
+	Status  channel.Status `json:"status"`
+	Ran     bool           `json:"ran"` // false: the channel was not ok, EKM was not called
+	OrderCounts
+	Rechecked    int           `json:"rechecked"`               // parked, watched and quarantined orders re-read by id
+	HintsMissing []int64       `json:"hints_missing,omitempty"` // webhook ids EKM does not have
+	SyncDate     *time.Time    `json:"sync_date,omitempty"`
+	Interval     time.Duration `json:"interval"`
+	StartedAt    time.Time     `json:"started_at"`
+	FinishedAt   time.Time     `json:"finished_at"`
+}
+
+// syncProgress is a sync's heartbeat: the cursor after the last committed page
+// and what the run did up to it, so that a retried run resumes there.
+type syncProgress struct {
+	Cursor  *orderCursor `json:"cursor,omitempty"`
+	Counts  OrderCounts  `json:"counts"`
+	Updated *time.Time   `json:"updated,omitempty"`
+}
+
+// SyncOrders runs one order sync of a channel (channel-semantics.md §2): the
+// orders placed since the Order Sync Date less the overlap (or changed on EKM
+// since the last run), oldest first, committed page by page with the Order Sync
+// Date; then the parked, watched and quarantined orders and the webhook hints,
+// by id. A channel that is not ok is not called: the result says why. It
+// heartbeats and resumes from the last committed page.
+func (a *Activities) SyncOrders(ctx context.Context, in SyncOrdersInput) (res SyncOrdersResult, err error) {
+	now := a.now()
+	s, err := a.settings(ctx, in.Channel)
+	if err != nil {
+		return res, err
+	}
+	res = SyncOrdersResult{Channel: s.Name, Status: s.Status(), Interval: s.OrderSyncInterval, StartedAt: now}
+	if res.Status.State != channel.StateOK {
+		res.FinishedAt = a.now()
+		return res, nil
+	}
+	defer func() { err = a.orderFailure(ctx, s, "orders", err) }()
+	run, ctx, err := a.newOrderRun(ctx, s, now, &res.OrderCounts)
+	if err != nil {
+		return res, err
+	}
+	res.Ran = true
+	state, err := a.Store.OrderSync(ctx, s.ID)
+	if err != nil {
+		return res, err
+	}
+	var seen []int64
+	if !in.HintsOnly {
+		if err := a.Store.StartOrderSyncRun(ctx, s.ID); err != nil {
+			return res, err
+		}
+		since := now.Add(-InitialLookback)
+		if state.SyncDate != nil {
+			since = state.SyncDate.Add(-s.OrderOverlap)
+		}
+		var updatedSince *time.Time
+		if state.UpdatedCursor != nil {
+			t := state.UpdatedCursor.Add(-s.OrderOverlap)
+			updatedSince = &t
+		}
+		var progress syncProgress
+		if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
+			_ = activity.GetHeartbeatDetails(ctx, &progress)
+			res.OrderCounts = progress.Counts
+		}
+		progress, seen, err = run.walk(ctx, windowFilter(since, updatedSince), progress, true)
+		if err != nil {
+			return res, err
+		}
+		recheck, err := a.Store.RecheckIDs(ctx, s.ID, now.Add(-watchFor))
+		if err != nil {
+			return res, err
+		}
+		in.Hints = append(in.Hints, recheck...)
+		defer func() {
+			if err == nil {
+				res.FinishedAt = a.now()
+				err = a.Store.FinishOrderSyncRun(ctx, s.ID, progress.Updated, res)
+			}
+		}()
+	}
+	ids := without(in.Hints, seen)
+	if !in.HintsOnly {
+		res.Rechecked = len(ids)
+	}
+	found, err := run.byID(ctx, ids)
+	if err != nil {
+		return res, err
+	}
+	for _, id := range in.Hints {
+		if in.HintsOnly && !slices.Contains(found, id) && !slices.Contains(res.HintsMissing, id) {
+			res.HintsMissing = append(res.HintsMissing, id)
+		}
+	}
+	if st, err := a.Store.OrderSync(ctx, s.ID); err == nil {
+		res.SyncDate = st.SyncDate
+	}
+	res.FinishedAt = a.now()
+	return res, nil
+}
+
+// newOrderRun connects to the channel's shop for an order run; the returned
+// context asks the shared rate budget for order priority.
+func (a *Activities) newOrderRun(ctx context.Context, s channel.Settings, now time.Time, counts *OrderCounts) (*orderRun, context.Context, error) {
+	client, err := a.Shop.Client(ctx, s)
+	if err != nil {
+		return nil, ctx, err
+	}
+	return &orderRun{a: a, s: s, client: client, now: now, res: counts}, ekm.WithPriority(ctx, ekm.PriorityOrders), nil
+}
+
+// walk runs an order search from progress.Cursor to its end, preparing the next
+// page (its items included) while the previous one commits, and heartbeating the
+// committed progress. With moveSyncDate, each page's commit moves the Order Sync
+// Date to the order date the page ends at. It returns the final progress and the
+// ids it read.
+func (r *orderRun) walk(ctx context.Context, filter string, progress syncProgress, moveSyncDate bool) (syncProgress, []int64, error) {
+	var mu sync.Mutex // guards progress and seen
+	var seen []int64
+	heartbeat := func() {
+		if activity.IsActivity(ctx) {
+			mu.Lock()
+			r.mu.Lock()
+			progress.Counts = *r.res
+			details := progress
+			r.mu.Unlock()
+			mu.Unlock()
+			activity.RecordHeartbeat(ctx, details)
+		}
+	}
+	r.onRequest = heartbeat
+	type page struct {
+		p   *prepared
+		end *orderCursor
+	}
+	pages := make(chan page, 1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(pages)
+		return searchPages(gctx, r.client, filter, progress.Cursor, func(raws []json.RawMessage, end *orderCursor) error {
+			p, err := r.prepare(gctx, raws)
+			if err != nil {
+				return err
+			}
+			p.requests++ // the page itself
+			select {
+			case pages <- page{p, end}:
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		})
+	})
+	g.Go(func() error {
+		for pg := range pages {
+			var date *time.Time
+			if moveSyncDate && pg.end != nil {
+				date = &pg.end.Date
+			}
+			if err := r.commit(gctx, pg.p, date); err != nil {
+				return err
+			}
+			mu.Lock()
+			r.mu.Lock()
+			r.res.Pages++
+			r.mu.Unlock()
+			if pg.end != nil {
+				progress.Cursor = pg.end
+			}
+			if u := pg.p.updated; u != nil && (progress.Updated == nil || u.After(*progress.Updated)) {
+				progress.Updated = u
+			}
+			seen = append(seen, pg.p.ids...)
+			mu.Unlock()
+			heartbeat()
+		}
+		return nil
+	})
+	err := g.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	r.mu.Lock()
+	progress.Counts = *r.res
+	r.mu.Unlock()
+	return progress, seen, err
+}
+
+// byID fetches orders by id (20 per request) and processes them like a page,
+// without moving the Order Sync Date. It returns the ids EKM returned.
+func (r *orderRun) byID(ctx context.Context, ids []int64) ([]int64, error) {
+	var found []int64
+	for start := 0; start < len(ids); start += ekm.MaxPageSize {
+		chunk := ids[start:min(start+ekm.MaxPageSize, len(ids))]
+		raws, err := ordersByID(ctx, r.client, chunk)
+		if err != nil {
+			return found, err
+		}
+		p, err := r.prepare(ctx, raws)
+		if err != nil {
+			return found, err
+		}
+		p.requests++
+		if err := r.commit(ctx, p, nil); err != nil {
+			return found, err
+		}
+		found = append(found, p.ids...)
+		for _, pr := range p.problems {
+			if pr.OrderID != nil {
+				found = append(found, *pr.OrderID)
+			}
+		}
+	}
+	return found, nil
+}
+
+// orderFailure records a failed order step for 'channel show' (unless it is the
+// channel's state, which its status already says) and classifies it for Temporal.
+func (a *Activities) orderFailure(ctx context.Context, s channel.Settings, flow string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() == nil && !errors.Is(err, shop.ErrDisabled) && !errors.Is(err, shop.ErrNeedsReauth) && !ekm.IsNeedsReauth(err) {
+		_ = a.Store.RecordError(context.WithoutCancel(ctx), s.ID, flow, reason(err))
+	}
+	return classify(err)
+}
+
+// without returns ids not in seen, sorted and without repeats.
+func without(ids, seen []int64) []int64 {
+	skip := map[int64]bool{}
+	for _, id := range seen {
+		skip[id] = true
+	}
+	var out []int64
+	for _, id := range ids {
+		if !skip[id] {
+			skip[id] = true
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (a *Activities) now() time.Time {
+	if a.Now == nil {
+		return time.Now()
+	}
+	return a.Now()
+}

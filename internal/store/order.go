@@ -1,0 +1,348 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Order actions, as the order sync decided them (channel.Action).
+const (
+	OrderStore  = "store"  // insert, or refresh the hub's copy
+	OrderCancel = "cancel" // refresh, and switch an open hub order to cancelled
+	OrderShip   = "ship"   // refresh, and mark an open hub order shipped on the channel
+)
+
+// OrderRow is one EKM order as the hub stores it.
+type OrderRow struct {
+	EKMOrderID      int64
+	OrderNumber     string
+	OrderDate       time.Time
+	EKMLastUpdated  *time.Time
+	EKMStatus       string
+	PaymentStatus   string
+	TransactionID   string
+	Paid            bool
+	Parked          bool
+	Status          string // open or cancelled, for a new order
+	Currency        string
+	CustomerName    string
+	CustomerEmail   string
+	ShippingAddress json.RawMessage
+	TaxSource       string // ekm or hub
+	EKM             Totals // as EKM reports them
+	Hub             Totals // the hub's: EKM's, or recomputed with the hub's rates
+	Raw             json.RawMessage
+}
+
+// Totals are an order's money figures.
+type Totals struct {
+	SubTotal       float64 `json:"sub_total"`
+	TotalDelivery  float64 `json:"total_delivery"`
+	TotalTax       float64 `json:"total_tax"`
+	TotalCost      float64 `json:"total_cost"`
+	DiscountsTotal float64 `json:"discounts_total"`
+}
+
+// OrderLineRow is one order line as the hub stores it.
+type OrderLineRow struct {
+	EKMItemID    int64
+	SKU          string
+	Name         string
+	Options      string
+	Quantity     int64
+	EKMUnitPrice float64
+	EKMTax       float64
+	EKMTaxRate   float64
+	EKMDiscount  float64
+	TaxRate      float64
+	Net          float64
+	Tax          float64
+	Gross        float64
+	Linked       bool
+	Raw          json.RawMessage
+}
+
+// OrderWrite is one order of a page to write. Lines are written only for a new
+// order (Lines non-nil): an order already in the hub keeps the lines it has.
+type OrderWrite struct {
+	Action string
+	Order  OrderRow
+	Lines  []OrderLineRow
+}
+
+// OrderProblem is an order that could not be read, quarantined with the reason.
+type OrderProblem struct {
+	Key         string          `json:"key"` // the EKM order id, or a hash of the raw body
+	EKMOrderID  *int64          `json:"ekm_order_id,omitempty"`
+	Reason      string          `json:"reason"`
+	Raw         string          `json:"raw,omitempty"`
+	Occurrences int             `json:"occurrences"`
+	FirstSeenAt time.Time       `json:"first_seen_at"`
+	LastSeenAt  time.Time       `json:"last_seen_at"`
+	Detail      json.RawMessage `json:"-"`
+}
+
+// WatchEntry is a skipped, unpaid order that may still become paid.
+type WatchEntry struct {
+	EKMOrderID int64
+	OrderDate  time.Time
+	Reason     string
+}
+
+// OrderPage is everything one step of an order sync commits at once: the orders,
+// the quarantined ones, the watch list, and the Order Sync Date that the page
+// covers. Committing them in one transaction is what lets the Order Sync Date move
+// only once the orders up to it are in the hub.
+type OrderPage struct {
+	ChannelID int64
+	Orders    []OrderWrite
+	Problems  []OrderProblem
+	Resolved  []int64 // orders read fine: their problems, if any, are resolved
+	Watch     []WatchEntry
+	Unwatch   []int64    // orders stored, or no longer downloadable
+	SyncDate  *time.Time // if set, the Order Sync Date moves up to it (never back)
+}
+
+// WriteOutcome is what happened to one OrderWrite.
+type WriteOutcome struct {
+	Inserted bool // a new hub order
+	Changed  bool // an existing one that changed
+}
+
+// upsertOrderSQL inserts an order or refreshes the hub's copy. A refresh never
+// downgrades: paid stays paid, parked clears once paid, a shipped or cancelled
+// hub order keeps its status, and the currency, tax source and hub figures stay
+// those of the first download (the lines are not re-read). An unchanged order
+// returns no row, which tells a refresh from a no-op.
+const upsertOrderSQL = `
+INSERT INTO orders AS o (channel_id, ekm_order_id, order_number, order_date, ekm_last_updated, ekm_status,
+	payment_status, transaction_id, paid, parked, status, cancelled_by, cancelled_at, currency, customer_name,
+	customer_email, shipping_address, tax_source, ekm_sub_total, ekm_total_delivery, ekm_total_tax,
+	ekm_total_cost, ekm_discounts_total, sub_total, total_tax, total_cost, raw)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+	CASE WHEN $11 = 'cancelled' THEN 'channel' END, CASE WHEN $11 = 'cancelled' THEN now() END,
+	$12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
+ON CONFLICT (channel_id, ekm_order_id) DO UPDATE SET
+	order_number = EXCLUDED.order_number,
+	order_date = EXCLUDED.order_date,
+	ekm_last_updated = EXCLUDED.ekm_last_updated,
+	ekm_status = EXCLUDED.ekm_status,
+	payment_status = EXCLUDED.payment_status,
+	transaction_id = EXCLUDED.transaction_id,
+	paid = o.paid OR EXCLUDED.paid,
+	parked = o.parked AND NOT EXCLUDED.paid,
+	status = CASE WHEN o.status = 'open' AND $26 = 'cancel' THEN 'cancelled'
+	              WHEN o.status = 'open' AND $26 = 'ship' THEN 'shipped' ELSE o.status END,
+	cancelled_by = CASE WHEN o.status = 'open' AND $26 = 'cancel' THEN 'channel' ELSE o.cancelled_by END,
+	cancelled_at = CASE WHEN o.status = 'open' AND $26 = 'cancel' THEN now() ELSE o.cancelled_at END,
+	shipped_on_channel = o.shipped_on_channel OR (o.status = 'open' AND $26 = 'ship'),
+	shipped_at = CASE WHEN o.status = 'open' AND $26 = 'ship' THEN now() ELSE o.shipped_at END,
+	customer_name = EXCLUDED.customer_name,
+	customer_email = EXCLUDED.customer_email,
+	shipping_address = EXCLUDED.shipping_address,
+	ekm_sub_total = EXCLUDED.ekm_sub_total,
+	ekm_total_delivery = EXCLUDED.ekm_total_delivery,
+	ekm_total_tax = EXCLUDED.ekm_total_tax,
+	ekm_total_cost = EXCLUDED.ekm_total_cost,
+	ekm_discounts_total = EXCLUDED.ekm_discounts_total,
+	raw = EXCLUDED.raw,
+	updated_at = now()
+WHERE o.raw IS DISTINCT FROM EXCLUDED.raw
+	OR (o.paid OR EXCLUDED.paid) IS DISTINCT FROM o.paid
+	OR (o.parked AND NOT EXCLUDED.paid) IS DISTINCT FROM o.parked
+	OR (o.status = 'open' AND $26 IN ('cancel', 'ship'))
+RETURNING (xmax = 0)`
+
+// insertLinesSQL writes a new order's lines; a line already there (a retried
+// or concurrent write) is left as it is.
+const insertLinesSQL = `
+INSERT INTO order_lines (order_id, ekm_item_id, sku, name, options, quantity, ekm_unit_price, ekm_tax,
+	ekm_tax_rate, ekm_discount, tax_rate, net, tax, gross, linked, raw)
+SELECT (SELECT id FROM orders WHERE channel_id = $1 AND ekm_order_id = $2),
+	u.item, u.sku, u.name, u.options, u.qty, u.price, u.etax, u.erate, u.disc, u.rate, u.net, u.tax, u.gross, u.linked, u.raw::jsonb
+FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::float8[], $10::float8[],
+	$11::float8[], $12::float8[], $13::float8[], $14::float8[], $15::float8[], $16::bool[], $17::text[])
+	AS u(item, sku, name, options, qty, price, etax, erate, disc, rate, net, tax, gross, linked, raw)
+ON CONFLICT (order_id, ekm_item_id) DO NOTHING`
+
+// WriteOrderPage commits one page of an order sync in one transaction, and says
+// what happened to each order (in p.Orders' order).
+func (s *Store) WriteOrderPage(ctx context.Context, p OrderPage) ([]WriteOutcome, error) {
+	out := make([]WriteOutcome, len(p.Orders))
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for i, w := range p.Orders {
+			o := w.Order
+			b.Queue(upsertOrderSQL, p.ChannelID, o.EKMOrderID, o.OrderNumber, o.OrderDate, o.EKMLastUpdated, o.EKMStatus,
+				o.PaymentStatus, o.TransactionID, o.Paid, o.Parked, orDefault(o.Status, "open"), o.Currency, o.CustomerName,
+				o.CustomerEmail, nullJSON(o.ShippingAddress), o.TaxSource, o.EKM.SubTotal, o.EKM.TotalDelivery, o.EKM.TotalTax,
+				o.EKM.TotalCost, o.EKM.DiscountsTotal, o.Hub.SubTotal, o.Hub.TotalTax, o.Hub.TotalCost, string(o.Raw),
+				w.Action).QueryRow(func(row pgx.Row) error {
+				err := row.Scan(&out[i].Inserted)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return nil // unchanged
+				}
+				if err != nil {
+					return fmt.Errorf("store order %d: %w", o.EKMOrderID, err)
+				}
+				out[i].Changed = !out[i].Inserted
+				return nil
+			})
+			if w.Lines != nil {
+				queueLines(b, p.ChannelID, o.EKMOrderID, w.Lines)
+			}
+		}
+		for _, pr := range p.Problems {
+			b.Queue(`INSERT INTO order_problems (channel_id, problem_key, ekm_order_id, reason, raw) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (channel_id, problem_key) DO UPDATE SET reason = EXCLUDED.reason, raw = EXCLUDED.raw,
+					ekm_order_id = EXCLUDED.ekm_order_id, occurrences = order_problems.occurrences + 1,
+					last_seen_at = now(), resolved_at = NULL`,
+				p.ChannelID, pr.Key, pr.EKMOrderID, pr.Reason, pr.Raw)
+		}
+		if len(p.Resolved) > 0 {
+			b.Queue(`UPDATE order_problems SET resolved_at = now()
+				WHERE channel_id = $1 AND ekm_order_id = ANY($2) AND resolved_at IS NULL`, p.ChannelID, p.Resolved)
+		}
+		for _, w := range p.Watch {
+			b.Queue(`INSERT INTO order_watch (channel_id, ekm_order_id, order_date, reason) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (channel_id, ekm_order_id) DO UPDATE SET reason = EXCLUDED.reason,
+					order_date = EXCLUDED.order_date, last_checked_at = now()`,
+				p.ChannelID, w.EKMOrderID, w.OrderDate, w.Reason)
+		}
+		if len(p.Unwatch) > 0 {
+			b.Queue(`DELETE FROM order_watch WHERE channel_id = $1 AND ekm_order_id = ANY($2)`, p.ChannelID, p.Unwatch)
+		}
+		if p.SyncDate != nil {
+			b.Queue(`INSERT INTO order_sync_state (channel_id, sync_date) VALUES ($1, $2)
+				ON CONFLICT (channel_id) DO UPDATE SET
+					sync_date = GREATEST(order_sync_state.sync_date, EXCLUDED.sync_date), updated_at = now()`,
+				p.ChannelID, *p.SyncDate)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func queueLines(b *pgx.Batch, channelID, ekmOrderID int64, lines []OrderLineRow) {
+	n := len(lines)
+	items, qty := make([]int64, n), make([]int64, n)
+	sku, name, opts, raw := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	price, etax, erate, disc := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	rate, net, tax, gross := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	linked := make([]bool, n)
+	for i, l := range lines {
+		items[i], sku[i], name[i], opts[i], qty[i] = l.EKMItemID, l.SKU, l.Name, l.Options, l.Quantity
+		price[i], etax[i], erate[i], disc[i] = l.EKMUnitPrice, l.EKMTax, l.EKMTaxRate, l.EKMDiscount
+		rate[i], net[i], tax[i], gross[i], linked[i] = l.TaxRate, l.Net, l.Tax, l.Gross, l.Linked
+		raw[i] = string(l.Raw)
+		if raw[i] == "" {
+			raw[i] = "{}"
+		}
+	}
+	b.Queue(insertLinesSQL, channelID, ekmOrderID, items, sku, name, opts, qty, price, etax, erate, disc, rate, net, tax, gross, linked, raw)
+}
+
+// HubOrder is what the order rules need of an order already in the hub.
+type HubOrder struct {
+	Status string
+	Paid   bool
+	Parked bool
+}
+
+// HubOrders returns the hub's copies of the given EKM orders of a channel, by
+// EKM order id; orders not in the hub are absent.
+func (s *Store) HubOrders(ctx context.Context, channelID int64, ekmIDs []int64) (map[int64]HubOrder, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT ekm_order_id, status, paid, parked FROM orders
+		WHERE channel_id = $1 AND ekm_order_id = ANY($2)`, channelID, ekmIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]HubOrder{}
+	var id int64
+	var h HubOrder
+	_, err = pgx.ForEachRow(rows, []any{&id, &h.Status, &h.Paid, &h.Parked}, func() error {
+		out[id] = h
+		return nil
+	})
+	return out, err
+}
+
+// StockTaxRates returns the stock items among skus, each with its tax rate (nil:
+// the channel's default rate). A SKU absent from the map has no stock item.
+func (s *Store) StockTaxRates(ctx context.Context, skus []string) (map[string]*float64, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT sku, tax_rate::float8 FROM stock_items WHERE sku = ANY($1)`, skus)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*float64{}
+	var sku string
+	var rate *float64
+	_, err = pgx.ForEachRow(rows, []any{&sku, &rate}, func() error {
+		out[sku] = rate
+		return nil
+	})
+	return out, err
+}
+
+// RecheckIDs returns the EKM orders of a channel that every sync re-reads by id:
+// parked (unpaid) orders, watched skipped orders dated at or after watchSince,
+// and quarantined orders with an id. Watched orders older than watchSince are
+// dropped from the watch list.
+func (s *Store) RecheckIDs(ctx context.Context, channelID int64, watchSince time.Time) ([]int64, error) {
+	if _, err := s.Pool.Exec(ctx, `DELETE FROM order_watch WHERE channel_id = $1 AND order_date < $2`, channelID, watchSince); err != nil {
+		return nil, err
+	}
+	rows, err := s.Pool.Query(ctx, `
+		SELECT ekm_order_id FROM orders WHERE channel_id = $1 AND parked
+		UNION SELECT ekm_order_id FROM order_watch WHERE channel_id = $1
+		UNION SELECT ekm_order_id FROM order_problems WHERE channel_id = $1 AND resolved_at IS NULL AND ekm_order_id IS NOT NULL
+		ORDER BY 1`, channelID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+// ReservedBySKU returns, per SKU, the quantity that open hub orders (neither
+// shipped nor cancelled, of every channel) hold: the sum of quantity minus
+// cancelled quantity over their lines. The push subtracts it from the stock
+// level (channel-semantics.md §3). SKUs with nothing reserved are absent.
+func (s *Store) ReservedBySKU(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT l.sku, SUM(l.quantity - l.cancelled_quantity)::bigint
+		FROM order_lines l JOIN orders o ON o.id = l.order_id
+		WHERE o.status = 'open' AND l.sku <> ''
+		GROUP BY l.sku HAVING SUM(l.quantity - l.cancelled_quantity) > 0`)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	var sku string
+	var n int64
+	_, err = pgx.ForEachRow(rows, []any{&sku, &n}, func() error {
+		out[sku] = n
+		return nil
+	})
+	return out, err
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func nullJSON(raw json.RawMessage) any {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	return string(raw)
+}

@@ -1,0 +1,445 @@
+package workflows
+
+import (
+	"errors"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/ekmsync/ekmsync/activities"
+	"github.com/ekmsync/ekmsync/internal/channel"
+)
+
+// OrderSync timing.
+const (
+	// idlePoll is how often an idle loop (channel disabled, needing
+	// reauthorisation or misconfigured) re-reads its channel from the hub, so
+	// that it resumes by itself within seconds of a fix even if no wake arrives.
+	idlePoll = 15 * time.Second
+	// maxIterations bounds a run's history even when the server does not
+	// suggest continue-as-new yet.
+	maxIterations = 300
+	// maxPendingHints bounds the webhook ids a loop holds; beyond it the next
+	// window sync is what catches those orders.
+	maxPendingHints = 1000
+)
+
+// OrderSyncInput is the input of OrderSync. It accepts ChannelInput's JSON (the
+// starter passes only the channel); Carry holds what a run hands to the next one
+// when it continues as new.
+type OrderSyncInput struct {
+	Channel string          `json:"channel"`
+	Carry   *OrderSyncCarry `json:"carry,omitempty"`
+}
+
+// OrderSyncCarry is the loop's state carried across continue-as-new.
+type OrderSyncCarry struct {
+	State      channel.Status               `json:"state"`
+	Interval   time.Duration                `json:"interval"`
+	Hints      []int64                      `json:"hints,omitempty"`
+	Wake       bool                         `json:"wake,omitempty"`
+	LastRunAt  *time.Time                   `json:"last_run_at,omitempty"`
+	NextRunAt  *time.Time                   `json:"next_run_at,omitempty"`
+	SyncDate   *time.Time                   `json:"sync_date,omitempty"`
+	LastResult *activities.SyncOrdersResult `json:"last_result,omitempty"`
+	LastHints  *activities.SyncOrdersResult `json:"last_hints,omitempty"`
+	LastError  string                       `json:"last_error,omitempty"`
+	Totals     OrderSyncTotals              `json:"totals"`
+}
+
+// OrderSyncTotals add up what the loop did since it started (across runs).
+type OrderSyncTotals struct {
+	Syncs        int `json:"syncs"`
+	HintFetches  int `json:"hint_fetches"`
+	Failures     int `json:"failures"`
+	New          int `json:"new"`
+	Updated      int `json:"updated"`
+	Skipped      int `json:"skipped"`
+	Quarantined  int `json:"quarantined"`
+	Requests     int `json:"requests"`
+	Continuances int `json:"continuances"`
+}
+
+// OrderSyncStatus is the answer to the status query.
+type OrderSyncStatus struct {
+	Channel      string                       `json:"channel"`
+	State        channel.State                `json:"state"`
+	Reason       string                       `json:"reason,omitempty"`
+	Phase        string                       `json:"phase"` // syncing, waiting or idle
+	SyncDate     *time.Time                   `json:"order_sync_date,omitempty"`
+	LastRunAt    *time.Time                   `json:"last_run_at,omitempty"`
+	NextRunAt    *time.Time                   `json:"next_run_at,omitempty"`
+	Interval     time.Duration                `json:"interval"`
+	LastResult   *activities.SyncOrdersResult `json:"last_result,omitempty"`
+	LastHints    *activities.SyncOrdersResult `json:"last_hints,omitempty"`
+	LastError    string                       `json:"last_error,omitempty"`
+	PendingHints int                          `json:"pending_hints"`
+	QueuedSyncs  int                          `json:"queued_syncs"`
+	Totals       OrderSyncTotals              `json:"totals"`
+}
+
+// SyncNowInput is the argument of the sync-now Update: optionally, orders to
+// fetch by id besides the sync.
+type SyncNowInput struct {
+	OrderIDs []int64 `json:"order_ids,omitempty"`
+}
+
+// Phases of the loop, for the status query.
+const (
+	PhaseSyncing = "syncing"
+	PhaseWaiting = "waiting"
+	PhaseIdle    = "idle"
+)
+
+// OrderSync is a channel's order-sync loop (channel-semantics.md §2): it syncs
+// every order-sync interval, at once on the sync-now Update (which answers with
+// what the sync did), and fetches an order by id on each order-hint signal from
+// the webhook receiver. While the channel is disabled, unauthorised or
+// misconfigured it idles and says why, never failing. It continues as new to
+// keep its history bounded.
+func OrderSync(ctx workflow.Context, in OrderSyncInput) error {
+	if in.Channel == "" {
+		return temporal.NewNonRetryableApplicationError("OrderSync needs a channel name", activities.ErrTypeBadInput, nil)
+	}
+	w := &orderSyncImpl{channel: in.Channel, answers: map[int]syncAnswer{}}
+	if in.Carry != nil {
+		w.carry = *in.Carry
+	}
+	w.hints = slices.Clone(w.carry.Hints)
+	w.wake = w.carry.Wake
+	w.carry.Hints, w.carry.Wake = nil, false
+	if err := w.setup(ctx); err != nil {
+		return err
+	}
+	return w.run(ctx)
+}
+
+type orderSyncImpl struct {
+	channel string
+	carry   OrderSyncCarry
+	phase   string
+	hints   []int64
+	wake    bool
+	// sync-now requests: queued until a sync that started after them ends.
+	queue   []syncRequest
+	nextSeq int
+	answers map[int]syncAnswer
+
+	hintCh workflow.ReceiveChannel
+	wakeCh workflow.ReceiveChannel
+	saved  struct {
+		state    channel.State
+		syncDate *time.Time
+	}
+}
+
+type syncRequest struct {
+	seq int
+	ids []int64
+}
+
+type syncAnswer struct {
+	result activities.SyncOrdersResult
+	err    string
+}
+
+func (w *orderSyncImpl) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (OrderSyncStatus, error) { return w.status(), nil }); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSyncNow, w.syncNow, workflow.UpdateHandlerOptions{
+		Validator: func(ctx workflow.Context, in SyncNowInput) error {
+			for _, id := range in.OrderIDs {
+				if id <= 0 {
+					return errors.New("order ids must be positive EKM order ids")
+				}
+			}
+			return nil
+		},
+	}); err != nil {
+		return err
+	}
+	w.hintCh = workflow.GetSignalChannel(ctx, SignalOrderHint)
+	w.wakeCh = workflow.GetSignalChannel(ctx, SignalWake)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var h OrderHint
+			w.hintCh.Receive(ctx, &h)
+			w.addHint(h.OrderID)
+		}
+	})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			w.wakeCh.Receive(ctx, nil)
+			w.wake = true
+		}
+	})
+	return nil
+}
+
+// syncNow is the sync-now Update: it queues a request and waits for the answer
+// of a sync that started after it, so it never runs beside the loop's own sync.
+func (w *orderSyncImpl) syncNow(ctx workflow.Context, in SyncNowInput) (activities.SyncOrdersResult, error) {
+	w.nextSeq++
+	seq := w.nextSeq
+	w.queue = append(w.queue, syncRequest{seq: seq, ids: in.OrderIDs})
+	if err := workflow.Await(ctx, func() bool { _, ok := w.answers[seq]; return ok }); err != nil {
+		return activities.SyncOrdersResult{}, err
+	}
+	a := w.answers[seq]
+	delete(w.answers, seq)
+	if a.err != "" {
+		return a.result, temporal.NewApplicationError("order sync failed: "+a.err, "SyncFailed")
+	}
+	return a.result, nil
+}
+
+func (w *orderSyncImpl) addHint(id int64) {
+	if id > 0 && !slices.Contains(w.hints, id) && len(w.hints) < maxPendingHints {
+		w.hints = append(w.hints, id)
+	}
+}
+
+func (w *orderSyncImpl) ok() bool { return w.carry.State.State == channel.StateOK }
+
+func (w *orderSyncImpl) run(ctx workflow.Context) error {
+	if w.carry.State.State == "" {
+		if gone, err := w.refresh(ctx); gone || err != nil {
+			return err
+		}
+	}
+	for i := 0; ; i++ {
+		now := workflow.Now(ctx)
+		due := w.ok() && (w.carry.NextRunAt == nil || !now.Before(*w.carry.NextRunAt))
+		switch {
+		case len(w.queue) > 0 || due:
+			if gone := w.sync(ctx, false); gone {
+				return nil
+			}
+		case w.ok() && len(w.hints) > 0:
+			if gone := w.sync(ctx, true); gone {
+				return nil
+			}
+		}
+		if (i >= maxIterations || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) && len(w.queue) == 0 {
+			return w.continueAsNew(ctx)
+		}
+		w.phase = PhaseWaiting
+		wait := idlePoll
+		if !w.ok() {
+			w.phase = PhaseIdle
+		} else if w.carry.NextRunAt != nil {
+			wait = max(w.carry.NextRunAt.Sub(workflow.Now(ctx)), 0)
+		}
+		woken, err := workflow.AwaitWithTimeout(ctx, wait, func() bool {
+			return w.wake || len(w.queue) > 0 || (w.ok() && len(w.hints) > 0)
+		})
+		if err != nil {
+			return err
+		}
+		if w.wake || (!woken && !w.ok()) {
+			w.wake = false
+			if gone, err := w.refresh(ctx); gone || err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// refresh re-reads the channel's state and interval from the hub (no EKM call).
+// A channel that becomes ok syncs at once; a new interval moves the next run. It
+// reports whether the channel is gone.
+func (w *orderSyncImpl) refresh(ctx workflow.Context) (bool, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 5},
+	})
+	var cfg activities.OrderLoopConfig
+	err := workflow.ExecuteActivity(ctx, (*activities.Activities).OrderSyncConfig, w.channel).Get(ctx, &cfg)
+	if activities.IsType(err, activities.ErrTypeChannelGone) {
+		return true, nil
+	}
+	if err != nil {
+		// The hub is unreachable: keep the state we had and try at the next wake or poll.
+		w.carry.LastError = "reading the channel: " + err.Error()
+		return false, nil
+	}
+	wasOK := w.ok()
+	w.setState(ctx, cfg.Status)
+	if cfg.Interval > 0 && cfg.Interval != w.carry.Interval {
+		w.carry.Interval = cfg.Interval
+		if w.carry.LastRunAt != nil {
+			next := w.carry.LastRunAt.Add(cfg.Interval)
+			w.carry.NextRunAt = &next
+		}
+	}
+	if w.ok() && !wasOK {
+		w.carry.NextRunAt = nil // resumed: sync now
+	}
+	return false, nil
+}
+
+// sync runs one SyncOrders activity: a full sync with the pending hints and the
+// queued requests' ids, or (hintsOnly) just the hints. It answers the requests
+// queued before it started, and reports whether the channel is gone.
+func (w *orderSyncImpl) sync(ctx workflow.Context, hintsOnly bool) bool {
+	w.phase = PhaseSyncing
+	hints := w.hints
+	w.hints = nil
+	served := w.nextSeq
+	if !hintsOnly {
+		for _, r := range w.queue {
+			hints = append(hints, r.ids...)
+		}
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Hour,
+		HeartbeatTimeout:    20 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2,
+			MaximumInterval: time.Minute, MaximumAttempts: 8},
+	})
+	var res activities.SyncOrdersResult
+	err := workflow.ExecuteActivity(actx, (*activities.Activities).SyncOrders,
+		activities.SyncOrdersInput{Channel: w.channel, Hints: hints, HintsOnly: hintsOnly}).Get(ctx, &res)
+	now := workflow.Now(ctx)
+	answer := syncAnswer{result: res}
+	switch {
+	case activities.IsType(err, activities.ErrTypeChannelGone):
+		return true
+	case activities.IsType(err, activities.ErrTypeNeedsReauth):
+		w.setState(ctx, channel.Status{State: channel.StateNeedsReauth, Reason: "EKM refused the channel's authorisation: run 'starter channel reauthorise " + w.channel + "'"})
+		answer.err = w.carry.State.Reason
+	case activities.IsType(err, activities.ErrTypeDisabled):
+		w.setState(ctx, channel.Status{State: channel.StateDisabled, Reason: "channel is disabled"})
+		answer.err = w.carry.State.Reason
+	case err != nil:
+		w.carry.LastError = err.Error()
+		w.carry.Totals.Failures++
+		answer.err = err.Error()
+		if !hintsOnly {
+			w.scheduleNext(now)
+		}
+	default:
+		w.setState(ctx, res.Status)
+		w.count(res, hintsOnly)
+		if res.Ran {
+			w.carry.LastError = ""
+		}
+		if res.SyncDate != nil {
+			w.carry.SyncDate = res.SyncDate
+		}
+		if !hintsOnly && res.Ran {
+			w.carry.LastRunAt = &now
+			w.scheduleNext(now)
+		}
+		w.saveAttributes(ctx)
+	}
+	// Hints wait while the channel is not ok, and after a failed sync for the next
+	// fetch; after a failed fetch of only hints they are dropped rather than
+	// retried in a loop: the window sync, with its overlap and last_updated pass,
+	// reads those orders anyway.
+	if (err != nil && !hintsOnly) || (err == nil && !res.Ran) || activities.IsType(err, activities.ErrTypeNeedsReauth) ||
+		activities.IsType(err, activities.ErrTypeDisabled) {
+		for _, id := range hints {
+			w.addHint(id)
+		}
+	}
+	if !hintsOnly {
+		kept := w.queue[:0]
+		for _, r := range w.queue {
+			if r.seq <= served {
+				w.answers[r.seq] = answer
+			} else {
+				kept = append(kept, r)
+			}
+		}
+		w.queue = kept
+	}
+	return false
+}
+
+func (w *orderSyncImpl) scheduleNext(now time.Time) {
+	interval := w.carry.Interval
+	if interval <= 0 {
+		interval = channel.Defaults().OrderSyncInterval
+	}
+	next := now.Add(interval)
+	w.carry.NextRunAt = &next
+}
+
+func (w *orderSyncImpl) count(res activities.SyncOrdersResult, hintsOnly bool) {
+	if res.Interval > 0 {
+		w.carry.Interval = res.Interval
+	}
+	if !res.Ran {
+		return
+	}
+	t := &w.carry.Totals
+	if hintsOnly {
+		t.HintFetches++
+		w.carry.LastHints = &res
+	} else {
+		t.Syncs++
+		w.carry.LastResult = &res
+	}
+	t.New += res.New
+	t.Updated += res.Updated
+	t.Skipped += res.Skipped
+	t.Quarantined += res.Quarantined
+	t.Requests += res.Requests
+}
+
+// setState records the channel's state and publishes it as a search attribute.
+func (w *orderSyncImpl) setState(ctx workflow.Context, st channel.Status) {
+	w.carry.State = st
+	w.saveAttributes(ctx)
+}
+
+// saveAttributes upserts the search attributes that changed.
+func (w *orderSyncImpl) saveAttributes(ctx workflow.Context) {
+	var updates []temporal.SearchAttributeUpdate
+	if w.carry.State.State != w.saved.state {
+		updates = append(updates, SAChannelState.ValueSet(string(w.carry.State.State)))
+		w.saved.state = w.carry.State.State
+	}
+	if d := w.carry.SyncDate; d != nil && (w.saved.syncDate == nil || !d.Equal(*w.saved.syncDate)) {
+		updates = append(updates, SAOrderSyncDate.ValueSet(*d))
+		w.saved.syncDate = d
+	}
+	if len(updates) > 0 {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, updates...)
+	}
+}
+
+func (w *orderSyncImpl) status() OrderSyncStatus {
+	return OrderSyncStatus{
+		Channel: w.channel, State: w.carry.State.State, Reason: w.carry.State.Reason, Phase: w.phase,
+		SyncDate: w.carry.SyncDate, LastRunAt: w.carry.LastRunAt, NextRunAt: w.carry.NextRunAt, Interval: w.carry.Interval,
+		LastResult: w.carry.LastResult, LastHints: w.carry.LastHints, LastError: w.carry.LastError,
+		PendingHints: len(w.hints), QueuedSyncs: len(w.queue), Totals: w.carry.Totals,
+	}
+}
+
+// continueAsNew hands the loop's state to a new run once every Update handler has
+// finished, taking the signals that arrived meanwhile along.
+func (w *orderSyncImpl) continueAsNew(ctx workflow.Context) error {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	for {
+		var h OrderHint
+		if !w.hintCh.ReceiveAsync(&h) {
+			break
+		}
+		w.addHint(h.OrderID)
+	}
+	for w.wakeCh.ReceiveAsync(nil) {
+		w.wake = true
+	}
+	carry := w.carry
+	carry.Hints, carry.Wake = slices.Clone(w.hints), w.wake
+	carry.Totals.Continuances++
+	return workflow.NewContinueAsNewError(ctx, OrderSyncWorkflow, OrderSyncInput{Channel: w.channel, Carry: &carry})
+}

@@ -135,6 +135,9 @@ func (w *channelPushImpl) setup(ctx workflow.Context) error {
 // run is the loop: check the channel, run a pass, wait.
 func (w *channelPushImpl) run(ctx workflow.Context) error {
 	for {
+		if ctx.Err() != nil {
+			return ctx.Err() // cancelled by an operator: the loop stops
+		}
 		check, err := w.check(ctx)
 		if activities.IsType(err, activities.ErrTypeChannelGone) {
 			return nil

@@ -17,34 +17,13 @@ import (
 // EKM already shows is recorded without a write.
 func (a *Activities) PushPrices(ctx context.Context, in PushInput) (StepResult, error) {
 	defer keepAlive(ctx)()
-	s, err := a.settings(ctx, in.Channel)
-	if err != nil {
-		return StepResult{}, err
-	}
-	if !s.PriceChange {
-		return StepResult{}, nil
-	}
-	plan, err := a.Store.PricePlan(ctx, s.ID)
-	if err != nil {
-		return StepResult{}, err
-	}
-	start := a.now()
-	var pending []store.PriceLine
-	for _, l := range plan {
-		if l.Pending(start) {
-			pending = append(pending, l)
-		}
-	}
-	if len(pending) == 0 {
-		return StepResult{}, nil
-	}
-	c, pctx, err := a.pushClient(ctx, s, ekm.PriorityStock)
-	if err != nil {
-		return StepResult{}, err
-	}
-	// One at a time: each is a read and a write of the same product.
-	return a.sendAll(pctx, s, len(pending), 1, func(ctx context.Context, i int) (bool, error) {
-		return a.sendPrice(ctx, c, s, pending[i])
+	return pushListings(ctx, a, in, listingPush[store.PriceLine]{
+		on: func(s channel.Settings) bool { return s.PriceChange },
+		plan: func(ctx context.Context, s channel.Settings) ([]store.PriceLine, error) {
+			return a.Store.PricePlan(ctx, s.ID)
+		},
+		concurrency: 1, // each is a read and a write of the same product
+		send:        a.sendPrice,
 	})
 }
 

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -18,19 +19,35 @@ import (
 // never blocks the others. Nothing is sent while Update Inventory is off.
 func (a *Activities) PushStock(ctx context.Context, in PushInput) (StepResult, error) {
 	defer keepAlive(ctx)()
+	return pushListings(ctx, a, in, listingPush[store.StockLine]{
+		on:          func(s channel.Settings) bool { return s.UpdateInventory },
+		plan:        a.Store.StockPlan,
+		concurrency: stockConcurrency,
+		send:        a.sendStock,
+	})
+}
+
+// listingPush describes one listing value's push (stock or price).
+type listingPush[L interface{ Pending(time.Time) bool }] struct {
+	on          func(channel.Settings) bool // the setting that turns it on
+	plan        func(context.Context, channel.Settings) ([]L, error)
+	concurrency int
+	send        func(context.Context, *ekm.Client, channel.Settings, L) (bool, error)
+}
+
+// pushListings sends the value of each listing of the plan that is pending at the
+// start, while the push's setting is on.
+func pushListings[L interface{ Pending(time.Time) bool }](ctx context.Context, a *Activities, in PushInput, p listingPush[L]) (StepResult, error) {
 	s, err := a.settings(ctx, in.Channel)
-	if err != nil {
+	if err != nil || !p.on(s) {
 		return StepResult{}, err
 	}
-	if !s.UpdateInventory {
-		return StepResult{}, nil
-	}
-	plan, err := a.Store.StockPlan(ctx, s)
+	plan, err := p.plan(ctx, s)
 	if err != nil {
 		return StepResult{}, err
 	}
 	start := a.now()
-	var pending []store.StockLine
+	var pending []L
 	for _, l := range plan {
 		if l.Pending(start) {
 			pending = append(pending, l)
@@ -43,8 +60,8 @@ func (a *Activities) PushStock(ctx context.Context, in PushInput) (StepResult, e
 	if err != nil {
 		return StepResult{}, err
 	}
-	return a.sendAll(pctx, s, len(pending), stockConcurrency, func(ctx context.Context, i int) (bool, error) {
-		return a.sendStock(ctx, c, s, pending[i])
+	return a.sendAll(pctx, s, len(pending), p.concurrency, func(ctx context.Context, i int) (bool, error) {
+		return p.send(ctx, c, s, pending[i])
 	})
 }
 

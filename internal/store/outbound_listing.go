@@ -51,16 +51,18 @@ type StockLine struct {
 // differs from the confirmed one, and it is not a value EKM rejected whose backoff
 // runs.
 func (l StockLine) Pending(now time.Time) bool {
-	if l.Confirmed != nil && *l.Confirmed == l.Desired {
-		return false
-	}
-	return !backingOff(l.SendState, l.Target != nil && *l.Target == l.Desired, now)
+	return pending(l.Desired, l.Confirmed, l.Target, l.SendState, now)
 }
 
-// backingOff reports whether a value is held back: EKM rejected this same value,
-// and the backoff has not passed.
-func backingOff(st SendState, sameValue bool, now time.Time) bool {
-	return sameValue && st.Error != "" && st.RetryAfter != nil && st.RetryAfter.After(now)
+// pending reports whether a listing's value is to be sent at now: it differs
+// from the confirmed one, and it is not the value EKM rejected last while that
+// rejection's backoff runs.
+func pending[T comparable](desired T, confirmed, target *T, st SendState, now time.Time) bool {
+	if confirmed != nil && *confirmed == desired {
+		return false
+	}
+	backingOff := target != nil && *target == desired && st.Error != "" && st.RetryAfter != nil && st.RetryAfter.After(now)
+	return !backingOff
 }
 
 // StockPlan returns every live linked listing of the channel (not removed, with a
@@ -120,10 +122,7 @@ type PriceLine struct {
 
 // Pending reports whether the listing's price is to be sent at now.
 func (l PriceLine) Pending(now time.Time) bool {
-	if l.Confirmed != nil && *l.Confirmed == l.Desired {
-		return false
-	}
-	return !backingOff(l.SendState, l.Target != nil && *l.Target == l.Desired, now)
+	return pending(l.Desired, l.Confirmed, l.Target, l.SendState, now)
 }
 
 // PricePlan returns every live linked listing of the channel whose SKU has a hub

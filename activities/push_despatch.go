@@ -116,8 +116,9 @@ func (a *Activities) despatch(ctx context.Context, c *ekm.Client, s channel.Sett
 		entry := auditEntry(s, action, w.OrderNumber, detail)
 		return a.Store.RecordOrderStep(context.WithoutCancel(ctx), store.OrderStep{OrderID: w.OrderID, Kind: w.Kind, Step: step, Outcome: outcome, At: a.now()}, &entry)
 	}
-	if w.ShippedOnChannel {
-		// The order sync found it fulfilled on EKM: nothing to send.
+	if w.ShippedOnChannel && !w.TrackingConfirmed && !w.NotesConfirmed {
+		// The order sync found it fulfilled on EKM before we sent anything:
+		// nothing to send. (Once a step is sent, EKM's state decides below.)
 		return store.OutcomeShippedOnChannel, rec("", store.OutcomeShippedOnChannel, "ekm.despatch.skipped", map[string]any{"reason": "shipped on the channel"})
 	}
 	order, err := c.GetOrder(ctx, w.EKMOrderID)

@@ -152,7 +152,10 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 			w.woken = false
 			w.answer(PushNowResult{ChannelState: check.Status}, w.requested)
 			if w.shouldContinueAsNew(ctx) {
-				return w.continueAsNew(ctx)
+				if err := w.continueAsNew(ctx); err != nil {
+					return err
+				}
+				continue // a push-now came meanwhile: answer it first
 			}
 			w.wait(ctx, check.Sweep)
 			continue
@@ -168,9 +171,12 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 			return nil
 		}
 		again := err == nil && (pass.More || w.woken || w.requested > w.completed)
-		if w.shouldContinueAsNew(ctx) {
+		if w.shouldContinueAsNew(ctx) && w.requested == w.completed {
 			w.woken = w.woken || again
-			return w.continueAsNew(ctx)
+			if err := w.continueAsNew(ctx); err != nil {
+				return err
+			}
+			again = true // a push-now came meanwhile: serve it first
 		}
 		if again || activities.IsType(err, activities.ErrTypeDisabled) || activities.IsType(err, activities.ErrTypeNeedsReauth) {
 			continue // a refused pass goes back to the check, which idles
@@ -251,7 +257,12 @@ func (w *channelPushImpl) wait(ctx workflow.Context, d time.Duration) {
 	}
 	next := workflow.Now(ctx).Add(d)
 	w.nextSweep = &next
-	_, _ = workflow.AwaitWithTimeout(ctx, d, func() bool { return w.woken || w.requested > w.completed })
+	// A timer of our own, cancelled when a wake-up comes first: AwaitWithTimeout
+	// leaves its timer running, and every wake-up would leave one more to fire.
+	timerCtx, cancel := workflow.WithCancel(ctx)
+	sweep := workflow.NewTimer(timerCtx, d)
+	_ = workflow.Await(ctx, func() bool { return w.woken || w.requested > w.completed || sweep.IsReady() })
+	cancel()
 	w.nextSweep = nil
 }
 
@@ -269,10 +280,14 @@ func (w *channelPushImpl) shouldContinueAsNew(ctx workflow.Context) bool {
 	return w.runPasses >= maxPassesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 }
 
-// continueAsNew starts the next run with the loop's state, once every push-now
-// update has been answered and with the wake-ups received so far.
+// continueAsNew returns the error that starts the next run with the loop's state
+// and the wake-ups received so far, once every push-now update has been answered;
+// or nil when a new push-now came meanwhile, which the loop serves first.
 func (w *channelPushImpl) continueAsNew(ctx workflow.Context) error {
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || w.requested > w.completed })
+	if w.requested > w.completed {
+		return nil
+	}
 	wake := workflow.GetSignalChannel(ctx, SignalWake)
 	for wake.ReceiveAsync(nil) {
 		w.woken = true

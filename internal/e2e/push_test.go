@@ -612,3 +612,49 @@ func TestAFailingSKUNeverBlocksTheOthers(t *testing.T) {
 		t.Fatalf("the rejected listing was sent again during its backoff (%d → %d requests)", before, after)
 	}
 }
+
+// Answers cut after EKM acted (a malformed or truncated body), and server errors,
+// never make a despatch reach EKM twice: an order call is not resent blind, and
+// the retry reads the order first.
+func TestDespatchExactlyOnceWhenEKMAnswersAreCut(t *testing.T) {
+	p := newPushEnv(t, harness.Options{Settings: []string{"push-sweep-interval=5s"}})
+	type shipped struct {
+		ekmID  int64
+		notes  int
+		tracks int
+	}
+	// The CLI does not call EKM: the faults hit the push alone.
+	p.Sim.SetFaults(ekmsim.Faults{Malformed: 0.15, Truncated: 0.05, ServerError: 0.1})
+	var orders []shipped
+	for i := range 3 {
+		ekmID, hubID := p.order("A")
+		args := []string{"orders", "ship", fmt.Sprint(hubID)}
+		s := shipped{ekmID: ekmID}
+		if i > 0 { // the first ships without tracking: only the status is sent
+			args = append(args, "--tracking", fmt.Sprintf("RM%d", i), "--tracking", fmt.Sprintf("DPD%d", i))
+			s.notes, s.tracks = 1, 1
+		}
+		orders = append(orders, s)
+		p.MustCLI(args...)
+	}
+	p.Eventually(90*time.Second, "EKM shows every order dispatched", func() bool {
+		for _, o := range orders {
+			if got, _ := p.Sim.Order(o.ekmID); got.Status != "DISPATCHED" {
+				return false
+			}
+		}
+		return true
+	})
+	p.Sim.SetFaults(ekmsim.Faults{})
+	for _, o := range orders {
+		f := ekmsim.WriteFilter{OrderID: o.ekmID}
+		s, tr, n := len(p.writes(ekmsim.KindOrderStatus, f)), len(p.writes(ekmsim.KindOrderTracking, f)), len(p.writes(ekmsim.KindOrderNotes, f))
+		if s != 1 || tr != o.tracks || n != o.notes {
+			t.Errorf("order %d: %d status, %d tracking, %d notes writes; want 1, %d, %d", o.ekmID, s, tr, n, o.tracks, o.notes)
+		}
+	}
+	failed, err := p.Store().AuditLog(context.Background(), p.Channel, "ekm.despatch.failed", 100)
+	if err != nil || len(failed) == 0 {
+		t.Errorf("no despatch call failed (%v): the faults did not reach the despatch, the test did not test what it names", err)
+	}
+}

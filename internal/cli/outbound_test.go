@@ -28,6 +28,7 @@ func TestOutboundCommandsRefuseBadArguments(t *testing.T) {
 		{[]string{"stock", "set", "A", "-2"}, "flag provided but not defined"}, // a negative level goes after --
 		{[]string{"price", "set", "A", "1.234"}, "at most two decimals"},
 		{[]string{"push", "status"}, "missing <channel>"},
+		{[]string{"push", "now"}, "missing <channel>"},
 		{[]string{"push", "status", "shop", "--limit", "0"}, "--limit must be 1 or more"},
 	}
 	for _, tc := range cases {

@@ -10,13 +10,80 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
+	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
 )
 
 func pushCommand() *command {
-	return &command{name: "push", summary: "the outbound push to EKM: what is pending, held, failed and sent", subs: []*command{pushStatusCommand()}}
+	return &command{name: "push", summary: "the outbound push to EKM: what is pending, held, failed and sent; push now",
+		subs: []*command{pushStatusCommand(), pushNowCommand()}}
+}
+
+// pushNowResult is the result of 'push now'.
+type pushNowResult struct {
+	Channel string                  `json:"channel"`
+	Result  workflows.PushNowResult `json:"result"`
+}
+
+func (r pushNowResult) text(w io.Writer) {
+	if !r.Result.Ran {
+		fmt.Fprintf(w, "no pass ran: %s\n", orDash(r.Result.ChannelState.Reason))
+		return
+	}
+	p := r.Result.Pass
+	fmt.Fprintf(w, "pass of channel %s done in %s\n", r.Channel, p.Ended.Sub(p.Started).Round(time.Millisecond))
+	for _, s := range []struct {
+		name string
+		r    activities.StepResult
+	}{{"despatches", p.Despatches}, {"cancellations", p.Cancellations}, {"stock", p.Stock}, {"prices", p.Prices}} {
+		fmt.Fprintf(w, "  %-14s sent %d, already on EKM %d, not sent %d, failed %d", s.name, s.r.Sent, s.r.Already, s.r.NotSent, s.r.Failed)
+		if s.r.Held > 0 {
+			fmt.Fprintf(w, ", held %d (%s)", s.r.Held, s.r.HeldReason)
+		}
+		fmt.Fprintln(w)
+	}
+	if p.More {
+		fmt.Fprintln(w, "more work is left: the next pass follows at once")
+	}
+	if p.Error != "" {
+		fmt.Fprintf(w, "the pass stopped: %s\n", p.Error)
+	}
+}
+
+func pushNowCommand() *command {
+	var timeout time.Duration
+	return &command{
+		name: "now", args: "<channel>",
+		summary: "run a pass of the channel's push at once (despatches, cancellations, stock, prices) and show what it did",
+		flags: func(fs *flag.FlagSet) {
+			fs.DurationVar(&timeout, "timeout", 2*time.Minute, "how long to wait for the pass")
+		},
+		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
+			if err := needArgs(args, "<channel>"); err != nil {
+				return nil, err
+			}
+			c, err := e.client(ctx)
+			if err != nil {
+				return nil, err
+			}
+			ctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflows.ChannelPushID(args[0]),
+				UpdateName: workflows.UpdatePushNow, WaitForStage: client.WorkflowUpdateStageCompleted})
+			if err != nil {
+				return nil, fmt.Errorf("the push loop of %s did not take the request (%w); 'starter channel enable %s' starts it", args[0], err, args[0])
+			}
+			var res workflows.PushNowResult
+			if err := h.Get(ctx, &res); err != nil {
+				return nil, fmt.Errorf("push now: %w", err)
+			}
+			return pushNowResult{Channel: args[0], Result: res}, nil
+		},
+	}
 }
 
 // pushStatus is the result of 'push status'.

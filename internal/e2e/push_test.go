@@ -10,13 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/client"
-
 	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/harness"
 	"github.com/ekmsync/ekmsync/internal/store/hubtest"
-	"github.com/ekmsync/ekmsync/workflows"
 )
 
 // The outbound push against the simulator: each test changes the hub (through
@@ -88,20 +85,15 @@ func (p *pushEnv) shopWrites() []ekmsim.Write {
 	return out
 }
 
-// pushNow runs a pass at once through the push-now update and returns it.
+// pushNow runs a pass at once through 'starter push now' (the push-now update)
+// and returns its result.
 func (p *pushEnv) pushNow() map[string]any {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	h, err := p.Temporal.UpdateWorkflow(ctx, clientUpdate(p.Channel))
-	if err != nil {
-		p.t.Fatalf("push-now: %v", err)
+	var res struct {
+		Result map[string]any `json:"result"`
 	}
-	var res map[string]any
-	if err := h.Get(ctx, &res); err != nil {
-		p.t.Fatalf("push-now: %v", err)
-	}
-	return res
+	p.CLIJSON(&res, "push", "now", p.Channel)
+	return res.Result
 }
 
 // status returns 'push status --json'.
@@ -181,12 +173,6 @@ func TestDespatchSendsTrackingNotesAndStatusOnce(t *testing.T) {
 	if err != nil || len(audit) != 3 {
 		t.Errorf("audit = %d entries (%v), want tracking, notes and status", len(audit), err)
 	}
-}
-
-// clientUpdate is the push-now update of a channel's push loop.
-func clientUpdate(channel string) client.UpdateWorkflowOptions {
-	return client.UpdateWorkflowOptions{WorkflowID: workflows.ChannelPushID(channel), UpdateName: workflows.UpdatePushNow,
-		WaitForStage: client.WorkflowUpdateStageCompleted}
 }
 
 // A worker killed between the tracking call and the status call, and started

@@ -100,7 +100,7 @@ type request struct {
 	query  url.Values
 	body   any // JSON-encoded when not nil
 	// once marks a call that must not be resent after an ambiguous failure
-	// (a 5xx or a reset may come after EKM acted): POST creates.
+	// (a 5xx or a reset may come after EKM acted): POST creates, order PUTs.
 	once bool
 	// noContent accepts a 2xx without a body.
 	noContent bool

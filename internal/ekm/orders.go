@@ -125,8 +125,11 @@ func (c *Client) UpdateInternalNotes(ctx context.Context, id int64, notes string
 	return c.putOrder(ctx, orderPath(id, "/internalNotes"), InternalNotes{Notes: notes})
 }
 
-// putOrder sends an order update and decodes the order EKM returns. These PUTs
-// set a value, so resending one after an ambiguous failure is harmless.
+// putOrder sends an order update and decodes the order EKM returns. It is not
+// resent after an ambiguous failure (a 5xx, a reset, a cut answer: EKM may have
+// acted): a status change can e-mail the customer, and the despatch must reach EKM
+// exactly once, so the caller reads the order again to learn what EKM shows
+// before it tries again. A 429 is still retried: EKM did nothing.
 func (c *Client) putOrder(ctx context.Context, path string, body any) (Order, error) {
-	return object(ctx, c, request{method: http.MethodPut, path: path, body: body}, DecodeOrder)
+	return object(ctx, c, request{method: http.MethodPut, path: path, body: body, once: true}, DecodeOrder)
 }

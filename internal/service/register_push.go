@@ -1,6 +1,14 @@
 package service
 
-import "go.temporal.io/sdk/worker"
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
-// registerPush registers the outbound push's workflows. PLACEHOLDER (issue 7).
-func registerPush(w worker.Registry) {}
+	"github.com/ekmsync/ekmsync/workflows"
+)
+
+// registerPush registers the outbound push's workflow under the name starters use.
+// Its activities are methods of activities.Activities, registered with the rest.
+func registerPush(w worker.Registry) {
+	w.RegisterWorkflowWithOptions(workflows.ChannelPush, workflow.RegisterOptions{Name: workflows.ChannelPushWorkflow})
+}

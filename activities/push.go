@@ -1,0 +1,197 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/store"
+)
+
+// The outbound push (channel-semantics.md §1, §3, §4): four activities, run by the
+// ChannelPush workflow in priority order, each computing "what the hub wants EKM to
+// show" minus "what EKM last confirmed" from PostgreSQL, so that a crash or a retry
+// never sends a stale value nor sends one twice. Each does a bounded amount of work
+// (pushBatchTime) and says whether more is left, so that a despatch never waits
+// behind a long stock push for more than one batch.
+
+// pushActor is the audit log's actor for every send to EKM.
+const pushActor = "ekmsync"
+
+// pushBatchTime bounds one call of a push activity: it starts no new send after
+// this, and reports More when work is left.
+const pushBatchTime = 5 * time.Second
+
+// orderBatch bounds how many ledger rows one call reads.
+const orderBatch = 50
+
+// stockConcurrency is how many stock sends run at once: enough to keep the rate
+// budget busy when EKM answers slowly, few enough to leave the budget to orders.
+const stockConcurrency = 4
+
+// PushInput is the input of the push activities: the channel's name only.
+type PushInput struct {
+	Channel string `json:"channel"`
+}
+
+// PushCheckResult is what the push loop needs to know before a pass.
+type PushCheckResult struct {
+	Status channel.Status `json:"status"`
+	// Runnable is false while the channel is disabled or needs reauthorisation:
+	// the loop then idles, and the pending work waits in the hub.
+	Runnable bool `json:"runnable"`
+	// Sweep is the push-sweep-interval: how long the loop waits for a wake-up
+	// before it looks again on its own.
+	Sweep time.Duration `json:"sweep"`
+}
+
+// StepResult is what one call of a push activity did.
+type StepResult struct {
+	Sent int `json:"sent"`
+	// Already counts work recorded as done without a call, because EKM already
+	// showed it (a despatch EKM shows dispatched, a price EKM already has).
+	Already int `json:"already,omitempty"`
+	// NotSent counts work recorded as not to be sent (partial cancellations).
+	NotSent int `json:"not_sent,omitempty"`
+	// Held counts work held, with the reason.
+	Held       int    `json:"held,omitempty"`
+	HeldReason string `json:"held_reason,omitempty"`
+	// Failed counts sends EKM refused; they are retried after a backoff.
+	Failed int `json:"failed,omitempty"`
+	// More is true when the call stopped at its bound with work left.
+	More bool `json:"more,omitempty"`
+}
+
+// Add adds o's counts to r.
+func (r *StepResult) Add(o StepResult) {
+	r.Sent += o.Sent
+	r.Already += o.Already
+	r.NotSent += o.NotSent
+	r.Held = max(r.Held, o.Held)
+	if o.HeldReason != "" {
+		r.HeldReason = o.HeldReason
+	}
+	r.Failed += o.Failed
+	r.More = r.More || o.More
+}
+
+// PushCheck reads the channel's state for the push loop, without calling EKM.
+// A channel whose mapping cannot download orders can still push: only disabled
+// and unauthorised channels stop it.
+func (a *Activities) PushCheck(ctx context.Context, in PushInput) (PushCheckResult, error) {
+	s, err := a.settings(ctx, in.Channel)
+	if err != nil {
+		return PushCheckResult{}, err
+	}
+	st := s.Status()
+	if st.State == channel.StateMisconfigured {
+		st = channel.Status{State: channel.StateOK}
+	}
+	return PushCheckResult{Status: st, Runnable: st.State == channel.StateOK, Sweep: s.PushSweepInterval}, nil
+}
+
+// pushClient returns the channel's EKM client and a context whose calls draw on
+// its rate budget at priority p.
+func (a *Activities) pushClient(ctx context.Context, s channel.Settings, p ekm.Priority) (*ekm.Client, context.Context, error) {
+	c, err := a.Shop.Client(ctx, s)
+	if err != nil {
+		return nil, ctx, err
+	}
+	return c, ekm.WithPriority(ctx, p), nil
+}
+
+// rejected reports whether err is EKM's answer about this one item (400, 404,
+// 422): it is recorded on the item, which is retried after a backoff, and the
+// other items go on. Any other failure (EKM unreachable, throttled, the channel
+// disabled or unauthorised) stops the call, for Temporal to retry or the loop to
+// idle.
+func rejected(err error) bool {
+	switch ekm.KindOf(err) {
+	case ekm.KindBadRequest, ekm.KindNotFound, ekm.KindUnprocessable:
+		return true
+	}
+	return false
+}
+
+// rejectBackoff is how long an item EKM rejected waits before it is tried again
+// with the same value: 30 s doubling per attempt, at most an hour.
+func rejectBackoff(attempts int) time.Duration {
+	return min(time.Hour, 30*time.Second<<min(max(attempts-1, 0), 8))
+}
+
+// now returns the activities' clock.
+func (a *Activities) now() time.Time {
+	if a.Now == nil {
+		return time.Now()
+	}
+	return a.Now()
+}
+
+// keepAliveEvery is how often a push activity heartbeats while it runs.
+const keepAliveEvery = 2 * time.Second
+
+// keepAlive heartbeats until the returned stop is called, so that one slow EKM
+// answer does not look like a lost worker: a lost worker stops heartbeating, and
+// Temporal retries the call elsewhere after the heartbeat timeout.
+func keepAlive(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(keepAliveEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// heartbeat reports progress when running as an activity (tests call the methods
+// directly too).
+func heartbeat(ctx context.Context, details ...any) {
+	if activity.IsActivity(ctx) {
+		activity.RecordHeartbeat(ctx, details...)
+	}
+}
+
+// failure decides what a failed send of one item means. A refusal by the gate
+// (channel disabled, consent lost) or a cancelled context is not the item's doing:
+// nothing is recorded on it, and the call stops. Otherwise the failure is recorded
+// on the item and on the channel's error list ('channel show'); when EKM rejected
+// the item (backoff true) the others go on, and any other failure (EKM
+// unreachable, throttled) stops the call for Temporal to retry it.
+func (a *Activities) failure(ctx context.Context, s channel.Settings, err error) (record, backoff bool, stop error) {
+	if gateError(err) || ctx.Err() != nil {
+		return false, false, classify(err)
+	}
+	_ = a.Store.RecordError(ctx, s.ID, "push", reason(err))
+	if rejected(err) {
+		return true, true, nil
+	}
+	return true, false, classify(err)
+}
+
+// auditEntry is an audit entry of a send to EKM.
+func auditEntry(s channel.Settings, action, subject string, detail map[string]any) store.AuditEntry {
+	return store.AuditEntry{ChannelID: s.ID, Channel: s.Name, Actor: pushActor, Action: action, Subject: subject, Detail: detail}
+}
+
+// gateError reports whether err comes from the channel's gate or its consent,
+// rather than from the item: such failures are not recorded on items.
+func gateError(err error) bool {
+	c := classify(err)
+	return IsType(c, ErrTypeDisabled) || IsType(c, ErrTypeNeedsReauth) || errors.Is(err, context.Canceled)
+}

@@ -1,0 +1,74 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/store"
+)
+
+// PushPrices sends the hub's price of each linked listing whose price differs from
+// the one EKM last confirmed, while Price Change is on (Update Inventory need not
+// be). Only the price changes: a product is read and written back whole with the
+// new price (EKM requires name, and does not say whether it clears omitted
+// fields), a variant likewise through the variant endpoint. A listing whose price
+// EKM already shows is recorded without a write.
+func (a *Activities) PushPrices(ctx context.Context, in PushInput) (StepResult, error) {
+	defer keepAlive(ctx)()
+	return pushListings(ctx, a, in, listingPush[store.PriceLine]{
+		on: func(s channel.Settings) bool { return s.PriceChange },
+		plan: func(ctx context.Context, s channel.Settings) ([]store.PriceLine, error) {
+			return a.Store.PricePlan(ctx, s.ID)
+		},
+		concurrency: 1, // each is a read and a write of the same product
+		send:        a.sendPrice,
+	})
+}
+
+// sendPrice sends one listing's price and records the result.
+func (a *Activities) sendPrice(ctx context.Context, c *ekm.Client, s channel.Settings, l store.PriceLine) (bool, error) {
+	detail := map[string]any{"product_id": l.ProductID, "variant_id": l.VariantID, "sent": l.Desired, "previous": l.Confirmed}
+	send := store.ListingSend{ChannelID: s.ID, ListingKey: l.ListingKey, Sent: int64(l.Desired), At: a.now()}
+	answer, already, err := writePrice(ctx, c, l)
+	if err == nil {
+		confirmed := int64(answer)
+		send.Confirmed = &confirmed
+		detail["answer"], detail["already"] = answer, already
+		return true, a.Store.RecordPriceSend(context.WithoutCancel(ctx), send, auditEntry(s, "ekm.price", l.SKU, detail))
+	}
+	return false, a.listingFailed(ctx, s, err, &send, l.Attempts, l.Error, detail, "ekm.price", l.SKU, a.Store.RecordPriceSend)
+}
+
+// writePrice reads the listing's product or variant and writes it back with the
+// hub's price, unless EKM already shows that price. It returns EKM's price after.
+func writePrice(ctx context.Context, c *ekm.Client, l store.PriceLine) (store.Pennies, bool, error) {
+	if l.VariantID == 0 {
+		p, err := c.GetProduct(ctx, l.ProductID)
+		if err != nil || store.PenniesOf(p.Price) == l.Desired {
+			return store.PenniesOf(p.Price), true, err
+		}
+		u := p.ToUpdate()
+		u.Price = l.Desired.Float()
+		p, err = c.UpdateProduct(ctx, l.ProductID, u)
+		return store.PenniesOf(p.Price), false, err
+	}
+	variants, err := c.Variants(ctx, l.ProductID)
+	if err != nil {
+		return 0, false, err
+	}
+	for _, v := range variants {
+		if v.ID != l.VariantID {
+			continue
+		}
+		if store.PenniesOf(v.Price) == l.Desired {
+			return l.Desired, true, nil
+		}
+		v.Price = l.Desired.Float()
+		v, err = c.UpdateVariant(ctx, l.ProductID, v)
+		return store.PenniesOf(v.Price), false, err
+	}
+	return 0, false, &ekm.Error{Kind: ekm.KindNotFound, Method: "GET", Path: fmt.Sprintf("/api/v1/products/%d/variants", l.ProductID),
+		Err: fmt.Errorf("product %d has no variant %d on EKM", l.ProductID, l.VariantID)}
+}

@@ -1,0 +1,152 @@
+package activities
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/store"
+)
+
+// PushStock sends the quantity of each linked listing whose number to send (§3)
+// differs from the one EKM last confirmed: one PUT per changed listing (the
+// product's or the variant's stock endpoint) and nothing else, so N changes cost N
+// requests. Each send's result is recorded on its listing; one that EKM rejects
+// never blocks the others. Nothing is sent while Update Inventory is off.
+func (a *Activities) PushStock(ctx context.Context, in PushInput) (StepResult, error) {
+	defer keepAlive(ctx)()
+	return pushListings(ctx, a, in, listingPush[store.StockLine]{
+		on:          func(s channel.Settings) bool { return s.UpdateInventory },
+		plan:        a.Store.StockPlan,
+		concurrency: stockConcurrency,
+		send:        a.sendStock,
+	})
+}
+
+// listingPush describes one listing value's push (stock or price).
+type listingPush[L interface{ Pending(time.Time) bool }] struct {
+	on          func(channel.Settings) bool // the setting that turns it on
+	plan        func(context.Context, channel.Settings) ([]L, error)
+	concurrency int
+	send        func(context.Context, *ekm.Client, channel.Settings, L) (bool, error)
+}
+
+// pushListings sends the value of each listing of the plan that is pending at the
+// start, while the push's setting is on.
+func pushListings[L interface{ Pending(time.Time) bool }](ctx context.Context, a *Activities, in PushInput, p listingPush[L]) (StepResult, error) {
+	s, err := a.settings(ctx, in.Channel)
+	if err != nil || !p.on(s) {
+		return StepResult{}, err
+	}
+	plan, err := p.plan(ctx, s)
+	if err != nil {
+		return StepResult{}, err
+	}
+	start := a.now()
+	var pending []L
+	for _, l := range plan {
+		if l.Pending(start) {
+			pending = append(pending, l)
+		}
+	}
+	if len(pending) == 0 {
+		return StepResult{}, nil
+	}
+	c, pctx, err := a.pushClient(ctx, s, ekm.PriorityStock)
+	if err != nil {
+		return StepResult{}, err
+	}
+	return a.sendAll(pctx, s, len(pending), p.concurrency, func(ctx context.Context, i int) (bool, error) {
+		return p.send(ctx, c, s, pending[i])
+	})
+}
+
+// sendAll runs send for items 0..n-1, up to concurrency at once, starting none
+// after the batch bound. send reports whether the item was sent (false: EKM
+// rejected it, recorded on the item); an error stops the call.
+func (a *Activities) sendAll(ctx context.Context, s channel.Settings, n, concurrency int, send func(context.Context, int) (bool, error)) (StepResult, error) {
+	var (
+		mu   sync.Mutex
+		res  StepResult
+		done int
+	)
+	start := a.now()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(concurrency)
+	for i := range n {
+		if a.now().Sub(start) > pushBatchTime || gctx.Err() != nil {
+			res.More = true
+			break
+		}
+		g.Go(func() error {
+			ok, err := send(gctx, i)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				return err
+			}
+			done++
+			if ok {
+				res.Sent++
+			} else {
+				res.Failed++
+			}
+			heartbeat(ctx, done)
+			return nil
+		})
+	}
+	err := g.Wait()
+	return res, err
+}
+
+// sendStock sends one listing's quantity and records the result.
+func (a *Activities) sendStock(ctx context.Context, c *ekm.Client, s channel.Settings, l store.StockLine) (bool, error) {
+	var confirmed int64
+	var err error
+	if l.VariantID == 0 {
+		var st ekm.ProductStock
+		st, err = c.SetProductStock(ctx, l.ProductID, l.Desired)
+		confirmed = st.Stock
+	} else {
+		var st ekm.VariantStock
+		st, err = c.SetVariantStock(ctx, l.ProductID, l.VariantID, l.Desired)
+		confirmed = st.Stock
+	}
+	detail := map[string]any{"product_id": l.ProductID, "variant_id": l.VariantID, "sent": l.Desired,
+		"level": l.Level, "reserved": l.Reserved, "previous": l.Confirmed}
+	send := store.ListingSend{ChannelID: s.ID, ListingKey: l.ListingKey, Sent: l.Desired, At: a.now()}
+	if err == nil {
+		detail["answer"] = confirmed
+		send.Confirmed = &confirmed
+		return true, a.Store.RecordStockSend(context.WithoutCancel(ctx), send, auditEntry(s, "ekm.stock", l.SKU, detail))
+	}
+	return false, a.listingFailed(ctx, s, err, &send, l.Attempts, l.Error, detail, "ekm.stock", l.SKU, a.Store.RecordStockSend)
+}
+
+// listingFailed records a failed send of a listing's value, when it is the item's
+// failure (see failure), and returns the error that stops the call, if any.
+func (a *Activities) listingFailed(ctx context.Context, s channel.Settings, err error, send *store.ListingSend, attempts int, lastError string,
+	detail map[string]any, action, sku string, record func(context.Context, store.ListingSend, store.AuditEntry) error) error {
+	rec, backoff, stop := a.failure(ctx, s, err)
+	if !rec {
+		return stop
+	}
+	send.Error = reason(err)
+	if backoff {
+		n := 1
+		if lastError != "" {
+			n = attempts + 1
+		}
+		t := a.now().Add(rejectBackoff(n))
+		send.RetryAfter = &t
+	}
+	detail["error"] = send.Error
+	if err := record(context.WithoutCancel(ctx), *send, auditEntry(s, action, sku, detail)); err != nil {
+		return err
+	}
+	return stop
+}

@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ekmsync/ekmsync/internal/channel"
+)
+
+// The outbound ledger of listings (listing_outbound): what EKM last confirmed of
+// each listing's stock and price, and the result of the last send. The push sends
+// a listing's value only when the one the hub wants differs from the confirmed one
+// (channel-semantics.md §3, §4).
+
+// ListingKey names a listing of a channel: a product (VariantID 0) or a variant.
+type ListingKey struct {
+	ProductID int64 `json:"product_id"`
+	VariantID int64 `json:"variant_id"`
+}
+
+// SendState is the result of the last sends of one value (stock or price) of a
+// listing.
+type SendState struct {
+	Error       string     `json:"error,omitempty"`
+	Attempts    int        `json:"attempts"`
+	AttemptedAt *time.Time `json:"attempted_at,omitempty"`
+	SentAt      *time.Time `json:"sent_at,omitempty"`
+	RetryAfter  *time.Time `json:"retry_after,omitempty"`
+}
+
+// StockLine is one linked listing's stock: the hub's figures, the quantity the
+// rules give, and what EKM last confirmed.
+type StockLine struct {
+	ListingKey
+	SKU       string            `json:"sku"`
+	Level     int64             `json:"level"`
+	Reserved  int64             `json:"reserved"`
+	Overrides channel.Overrides `json:"overrides"`
+	Desired   int64             `json:"desired"`
+	// Confirmed is the quantity EKM last confirmed (by a push, or as the listing
+	// download saw it); nil when unknown.
+	Confirmed *int64 `json:"confirmed"`
+	// Target is the quantity of the last attempt.
+	Target *int64 `json:"target,omitempty"`
+	SendState
+}
+
+// Pending reports whether the listing's stock is to be sent at now: the quantity
+// differs from the confirmed one, and it is not a value EKM rejected whose backoff
+// runs.
+func (l StockLine) Pending(now time.Time) bool {
+	return pending(l.Desired, l.Confirmed, l.Target, l.SendState, now)
+}
+
+// pending reports whether a listing's value is to be sent at now: it differs
+// from the confirmed one, and it is not the value EKM rejected last while that
+// rejection's backoff runs.
+func pending[T comparable](desired T, confirmed, target *T, st SendState, now time.Time) bool {
+	if confirmed != nil && *confirmed == desired {
+		return false
+	}
+	backingOff := target != nil && *target == desired && st.Error != "" && st.RetryAfter != nil && st.RetryAfter.After(now)
+	return !backingOff
+}
+
+// StockPlan returns every live linked listing of the channel (not removed, with a
+// SKU that is neither empty nor duplicated, and a stock item of that SKU), with
+// its quantity by the channel's rules and the listing's overrides:
+// the level is summed over the channel's stock locations (all when none are set),
+// and the reservation is what open orders of every channel hold of the SKU.
+func (s *Store) StockPlan(ctx context.Context, st channel.Settings) ([]StockLine, error) {
+	rows, err := s.Pool.Query(ctx, `WITH linked AS (
+			SELECT li.product_id, li.variant_id, li.sku, li.max_listed_override, li.stock_percentage_override,
+				li.end_when_override, li.ekm_stock
+			FROM listings li JOIN stock_items si ON si.sku = li.sku
+			WHERE li.channel_id = $1 AND li.removed_at IS NULL AND li.sku_problem IS NULL AND li.sku <> ''),
+		levels AS (
+			SELECT sl.sku, sum(sl.level)::bigint AS level FROM stock_levels sl
+			WHERE sl.sku IN (SELECT sku FROM linked) AND ($2::text[] IS NULL OR sl.location = ANY ($2))
+			GROUP BY sl.sku),
+		reserved AS (
+			SELECT l.sku, sum(GREATEST(l.quantity - l.cancelled_quantity, 0))::bigint AS qty
+			FROM order_lines l JOIN orders o ON o.id = l.order_id
+			WHERE o.status = 'open' AND l.sku IN (SELECT sku FROM linked)
+			GROUP BY l.sku)
+		SELECT k.product_id, k.variant_id, k.sku, COALESCE(lv.level, 0), COALESCE(r.qty, 0),
+			k.max_listed_override, k.stock_percentage_override, k.end_when_override,
+			COALESCE(lo.confirmed_qty, k.ekm_stock), lo.stock_target,
+			COALESCE(lo.stock_error, ''), COALESCE(lo.stock_attempts, 0), lo.stock_attempted_at, lo.stock_sent_at, lo.stock_retry_after
+		FROM linked k
+			LEFT JOIN levels lv ON lv.sku = k.sku
+			LEFT JOIN reserved r ON r.sku = k.sku
+			LEFT JOIN listing_outbound lo ON lo.channel_id = $1 AND lo.product_id = k.product_id AND lo.variant_id = k.variant_id
+		ORDER BY k.product_id, k.variant_id`, st.ID, st.StockLocations)
+	if err != nil {
+		return nil, err
+	}
+	rules := st.StockRules()
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (StockLine, error) {
+		var l StockLine
+		o := &l.Overrides
+		err := row.Scan(&l.ProductID, &l.VariantID, &l.SKU, &l.Level, &l.Reserved, &o.MaxListed, &o.StockPercentage, &o.EndWhen,
+			&l.Confirmed, &l.Target, &l.Error, &l.Attempts, &l.AttemptedAt, &l.SentAt, &l.RetryAfter)
+		l.Desired = rules.With(l.Overrides).Quantity(l.Level, l.Reserved)
+		return l, err
+	})
+}
+
+// PriceLine is one linked listing's price: the hub's, and what EKM last confirmed.
+type PriceLine struct {
+	ListingKey
+	SKU     string  `json:"sku"`
+	Desired Pennies `json:"desired"`
+	// Confirmed is the price EKM last confirmed (by a push, or as the listing
+	// download saw it); nil when unknown.
+	Confirmed *Pennies `json:"confirmed"`
+	Target    *Pennies `json:"target,omitempty"`
+	SendState
+}
+
+// Pending reports whether the listing's price is to be sent at now.
+func (l PriceLine) Pending(now time.Time) bool {
+	return pending(l.Desired, l.Confirmed, l.Target, l.SendState, now)
+}
+
+// PricePlan returns every live linked listing of the channel whose SKU has a hub
+// price, with what EKM last confirmed.
+func (s *Store) PricePlan(ctx context.Context, channelID int64) ([]PriceLine, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT li.product_id, li.variant_id, li.sku, round(p.price * 100)::bigint,
+			round(COALESCE(lo.confirmed_price, li.ekm_price) * 100)::bigint, round(lo.price_target * 100)::bigint,
+			COALESCE(lo.price_error, ''), COALESCE(lo.price_attempts, 0), lo.price_attempted_at, lo.price_sent_at, lo.price_retry_after
+		FROM listings li JOIN prices p ON p.sku = li.sku
+			LEFT JOIN listing_outbound lo ON lo.channel_id = li.channel_id AND lo.product_id = li.product_id AND lo.variant_id = li.variant_id
+		WHERE li.channel_id = $1 AND li.removed_at IS NULL AND li.sku_problem IS NULL AND li.sku <> ''
+		ORDER BY li.product_id, li.variant_id`, channelID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (PriceLine, error) {
+		var l PriceLine
+		err := row.Scan(&l.ProductID, &l.VariantID, &l.SKU, &l.Desired, &l.Confirmed, &l.Target,
+			&l.Error, &l.Attempts, &l.AttemptedAt, &l.SentAt, &l.RetryAfter)
+		return l, err
+	})
+}
+
+// ListingSend is the result of one send of a listing's stock or price.
+type ListingSend struct {
+	ChannelID int64
+	ListingKey
+	// Sent is the value sent: a quantity, or a price in pennies.
+	Sent int64
+	// Confirmed is EKM's answer, when it accepted the value.
+	Confirmed *int64
+	// Error is why the send failed, when it did; RetryAfter keeps a value EKM
+	// rejected from being sent again before then.
+	Error      string
+	RetryAfter *time.Time
+	At         time.Time
+}
+
+// RecordStockSend records a stock send of a listing and its audit entry together.
+// Attempts count the sends of one value since the last success.
+func (s *Store) RecordStockSend(ctx context.Context, r ListingSend, entry AuditEntry) error {
+	return s.recordListingSend(ctx, r, entry, "stock", "confirmed_qty = $8", "$4")
+}
+
+// RecordPriceSend records a price send of a listing and its audit entry together.
+func (s *Store) RecordPriceSend(ctx context.Context, r ListingSend, entry AuditEntry) error {
+	return s.recordListingSend(ctx, r, entry, "price", "confirmed_price = $8::bigint / 100.0", "$4::bigint / 100.0")
+}
+
+// recordListingSend upserts the listing's ledger row for one send of what ("stock"
+// or "price"). target is the sent value ($4) in the target column's type; confirm
+// sets the confirmed value from EKM's answer ($8) after a success.
+func (s *Store) recordListingSend(ctx context.Context, r ListingSend, entry AuditEntry, what, confirm, target string) error {
+	var errMsg *string
+	if r.Error != "" {
+		m := truncate(r.Error, 2000)
+		errMsg = &m
+	}
+	set := what + `_attempts = CASE WHEN ` + what + `_error IS NULL OR ` + what + `_target IS DISTINCT FROM ` + target + `
+			THEN 1 ELSE ` + what + `_attempts + 1 END,
+		` + what + `_target = ` + target + `, ` + what + `_attempted_at = $5, ` + what + `_error = $6,
+		` + what + `_retry_after = $7, updated_at = now()`
+	args := []any{r.ChannelID, r.ProductID, r.VariantID, r.Sent, r.At, errMsg, r.RetryAfter}
+	if r.Error == "" {
+		set += `, ` + confirm + `, ` + what + `_sent_at = $5`
+		args = append(args, r.Confirmed)
+	}
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO listing_outbound (channel_id, product_id, variant_id) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, r.ChannelID, r.ProductID, r.VariantID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE listing_outbound SET `+set+`
+			WHERE channel_id = $1 AND product_id = $2 AND variant_id = $3`, args...); err != nil {
+			return err
+		}
+		return audit(ctx, tx, entry)
+	})
+}

@@ -24,3 +24,11 @@ type Activities struct {
 	Logger     *slog.Logger
 	Now        func() time.Time
 }
+
+// now returns the activities' clock.
+func (a *Activities) now() time.Time {
+	if a.Now == nil {
+		return time.Now()
+	}
+	return a.Now()
+}

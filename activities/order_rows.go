@@ -87,7 +87,7 @@ func hubTotals(s channel.Settings, o ekm.Order, linesNet, linesTax float64) stor
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
 // decideOrder applies the order rules to an EKM order and the hub's copy.
-func decideOrder(s channel.Settings, o ekm.Order, hub *store.HubOrder, now time.Time) channel.OrderDecision {
+func decideOrder(s channel.Settings, o ekm.Order, hub *store.OrderState, now time.Time) channel.OrderDecision {
 	f := channel.OrderFacts{Status: o.Status, Paid: o.Paid(), OrderDate: o.OrderDate.Time, Now: now}
 	if hub != nil {
 		f.InHub, f.HubStatus = true, hub.Status

@@ -109,7 +109,7 @@ func (r *orderRun) prepare(ctx context.Context, raws []json.RawMessage) (*prepar
 			t := o.LastUpdated.Time
 			p.updated = &t
 		}
-		var h *store.HubOrder
+		var h *store.OrderState
 		if ho, ok := hub[o.ID]; ok {
 			h = &ho
 		}

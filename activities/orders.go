@@ -329,10 +329,3 @@ func without(ids, seen []int64) []int64 {
 	slices.Sort(out)
 	return out
 }
-
-func (a *Activities) now() time.Time {
-	if a.Now == nil {
-		return time.Now()
-	}
-	return a.Now()
-}

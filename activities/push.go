@@ -123,14 +123,6 @@ func rejectBackoff(attempts int) time.Duration {
 	return min(time.Hour, 30*time.Second<<min(max(attempts-1, 0), 8))
 }
 
-// now returns the activities' clock.
-func (a *Activities) now() time.Time {
-	if a.Now == nil {
-		return time.Now()
-	}
-	return a.Now()
-}
-
 // keepAliveEvery is how often a push activity heartbeats while it runs.
 const keepAliveEvery = 2 * time.Second
 

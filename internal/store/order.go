@@ -250,8 +250,8 @@ func queueLines(b *pgx.Batch, channelID, ekmOrderID int64, lines []OrderLineRow)
 	b.Queue(insertLinesSQL, channelID, ekmOrderID, items, sku, name, opts, qty, price, etax, erate, disc, rate, net, tax, gross, linked, raw)
 }
 
-// HubOrder is what the order rules need of an order already in the hub.
-type HubOrder struct {
+// OrderState is what the order rules need of an order already in the hub.
+type OrderState struct {
 	Status string
 	Paid   bool
 	Parked bool
@@ -259,15 +259,15 @@ type HubOrder struct {
 
 // HubOrders returns the hub's copies of the given EKM orders of a channel, by
 // EKM order id; orders not in the hub are absent.
-func (s *Store) HubOrders(ctx context.Context, channelID int64, ekmIDs []int64) (map[int64]HubOrder, error) {
+func (s *Store) HubOrders(ctx context.Context, channelID int64, ekmIDs []int64) (map[int64]OrderState, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT ekm_order_id, status, paid, parked FROM orders
 		WHERE channel_id = $1 AND ekm_order_id = ANY($2)`, channelID, ekmIDs)
 	if err != nil {
 		return nil, err
 	}
-	out := map[int64]HubOrder{}
+	out := map[int64]OrderState{}
 	var id int64
-	var h HubOrder
+	var h OrderState
 	_, err = pgx.ForEachRow(rows, []any{&id, &h.Status, &h.Paid, &h.Parked}, func() error {
 		out[id] = h
 		return nil

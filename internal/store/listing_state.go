@@ -98,11 +98,12 @@ func (s *Store) BeginListingDownload(ctx context.Context, channelID int64, runID
 	return out, nil
 }
 
-// NoteListingOutcome records why a download did not begin (a disabled channel),
-// without touching a download's state.
+// NoteListingOutcome records why a download did not begin (a disabled channel, one
+// waiting for reauthorisation). Only one download of a channel runs at a time, so
+// one left in progress by a run that was terminated is over: it ends here too.
 func (s *Store) NoteListingOutcome(ctx context.Context, channelID int64, outcome string) error {
-	_, err := s.Pool.Exec(ctx, `UPDATE listing_downloads SET last_outcome = $2, updated_at = now() WHERE channel_id = $1`,
-		channelID, truncate(outcome, 500))
+	_, err := s.Pool.Exec(ctx, `UPDATE listing_downloads SET in_progress = false, estimated_completion = NULL,
+		last_outcome = $2, updated_at = now() WHERE channel_id = $1`, channelID, truncate(outcome, 500))
 	return err
 }
 

@@ -1,0 +1,323 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptrace"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/shop"
+	"github.com/ekmsync/ekmsync/internal/store"
+)
+
+// Tuning of DownloadListingPages.
+const (
+	// DefaultListingSlice is how long one call fetches pages before it returns, so
+	// that the workflow refreshes its progress, search attributes and details.
+	DefaultListingSlice = 5 * time.Second
+	// listingPrefetch is how many fetched pages may wait for their commit. The
+	// fetch of the next page overlaps the commit of the last, and a worker killed
+	// mid-download has fetched at most this many pages (plus one in flight) that
+	// it did not commit.
+	listingPrefetch = 2
+	// listingBudgetWait is how long past the slice a page may wait for rate budget
+	// (orders and stock go first) before the call returns without it, saying so.
+	listingBudgetWait = 30 * time.Second
+	// listingHeartbeatEvery is how often the committed page is heartbeaten, also
+	// while a page waits for budget.
+	listingHeartbeatEvery = 2 * time.Second
+	// perPageSmoothing weighs each page's work time into the running estimate.
+	perPageSmoothing = 0.2
+)
+
+// ListingPagesInput asks for a slice of a download generation's pages.
+type ListingPagesInput struct {
+	Channel    string `json:"channel"`
+	Generation int64  `json:"generation"`
+	// Slice is how long to keep fetching; zero means DefaultListingSlice.
+	Slice time.Duration `json:"slice,omitempty"`
+	// PerPage is the work time per page observed so far (budget waits excluded),
+	// carried from call to call for the estimate.
+	PerPage time.Duration `json:"per_page,omitempty"`
+}
+
+// ListingPagesResult is the state after a slice.
+type ListingPagesResult struct {
+	State store.ListingDownloadState `json:"state"`
+	// Status is the channel's state when the slice began.
+	Status channel.Status `json:"status"`
+	// Pages is how many pages this call committed.
+	Pages int `json:"pages"`
+	// PerPage is the updated work time per page.
+	PerPage time.Duration `json:"per_page"`
+	// Starved says the slice ended while a page waited for rate budget that
+	// order and stock traffic were using.
+	Starved bool `json:"starved,omitempty"`
+}
+
+// DownloadListingPages fetches and commits the generation's pages, in order, from
+// the page after the last one committed, for about one slice. Each page is written
+// to the hub in one transaction, then its number is heartbeaten; a retry after a
+// crash resumes after the last committed page, so at most the few pages fetched
+// ahead are fetched again. Requests go at listing priority: orders and stock first.
+// A disabled channel or rejected consent stops it with a non-retryable error.
+func (a *Activities) DownloadListingPages(ctx context.Context, in ListingPagesInput) (ListingPagesResult, error) {
+	res := ListingPagesResult{PerPage: in.PerPage}
+	s, err := a.settings(ctx, in.Channel)
+	if err != nil {
+		return res, err
+	}
+	res.Status = s.Status()
+	switch res.Status.State {
+	case channel.StateDisabled:
+		return res, classify(listingGateError{reason: res.Status.Reason, gate: shop.ErrDisabled})
+	case channel.StateNeedsReauth:
+		return res, classify(listingGateError{reason: res.Status.Reason, gate: shop.ErrNeedsReauth})
+	}
+	if res.State, err = a.Store.ListingDownload(ctx, s.ID); err != nil {
+		return res, err
+	}
+	if res.State.Generation != in.Generation || !res.State.InProgress {
+		return res, listingSuperseded(fmt.Errorf("%w: generation %d, current %d", store.ErrListingGeneration, in.Generation, res.State.Generation))
+	}
+	if res.State.AllPagesDone() {
+		return res, nil
+	}
+	client, err := a.Shop.Client(ctx, s)
+	if err != nil {
+		return res, err
+	}
+	run := &pageRun{acts: a, channelID: s.ID, in: in, client: client, res: &res}
+	run.committed.Store(int64(res.State.PagesDone))
+	err = run.download(ctx)
+	if err != nil && ctx.Err() == nil {
+		_ = a.Store.RecordError(context.WithoutCancel(ctx), s.ID, "listings", "listing download: "+reason(err))
+	}
+	return res, listingSuperseded(classify(err))
+}
+
+// listingGateError is the gate's refusal in the words of the channel's status.
+type listingGateError struct {
+	reason string
+	gate   error
+}
+
+func (e listingGateError) Error() string { return e.reason }
+func (e listingGateError) Unwrap() error { return e.gate }
+
+// pageRun is one call of DownloadListingPages: a fetcher that requests pages in
+// order, a little ahead, and a writer that commits them in order.
+type pageRun struct {
+	acts      *Activities
+	channelID int64
+	in        ListingPagesInput
+	client    *ekm.Client
+	res       *ListingPagesResult
+	committed atomic.Int64 // the last committed page, for the heartbeat
+	requested atomic.Int64 // the last page requested, for the estimate
+}
+
+// fetchedPage is one page as the fetcher got it.
+type fetchedPage struct {
+	page ekm.Page[json.RawMessage]
+	at   time.Time     // when it was requested
+	work time.Duration // the exchange itself, budget waits excluded
+	err  error
+}
+
+func (r *pageRun) download(ctx context.Context) error {
+	slice := r.in.Slice
+	if slice <= 0 {
+		slice = DefaultListingSlice
+	}
+	fetchCtx, cancel := context.WithCancel(ekm.WithPriority(ctx, ekm.PriorityListings))
+	pages := make(chan fetchedPage, listingPrefetch)
+	defer func() {
+		cancel()
+		for range pages { // the fetcher has stopped once it closes pages
+		}
+	}()
+	first := int(r.committed.Load()) + 1
+	go r.fetch(fetchCtx, first, time.Now().Add(slice), pages)
+	stopBeat := r.heartbeat(ctx)
+	defer stopBeat()
+	for f := range pages {
+		if f.err != nil {
+			return f.err
+		}
+		if err := r.commit(ctx, f); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// fetch requests pages from first on until the slice ends (always at least one),
+// the last page, an error, or a page that waited too long for budget.
+func (r *pageRun) fetch(ctx context.Context, first int, end time.Time, out chan<- fetchedPage) {
+	defer close(out)
+	for n := first; n == first || time.Now().Before(end); n++ {
+		waitCtx, stop := context.WithDeadline(ctx, end.Add(listingBudgetWait))
+		f := r.fetchPage(waitCtx, n)
+		stop()
+		if f.err != nil && ctx.Err() == nil && waitCtx.Err() != nil {
+			r.res.Starved = true // the slice ends here; the workflow asks again
+			return
+		}
+		select {
+		case out <- f:
+		case <-ctx.Done():
+			return
+		}
+		if f.err != nil || f.page.Last() {
+			return
+		}
+	}
+}
+
+// fetchPage requests page n and measures the exchange from the moment the
+// request got its connection, after any wait for budget or retry.
+func (r *pageRun) fetchPage(ctx context.Context, n int) fetchedPage {
+	var sent atomic.Int64
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn: func(string) { sent.Store(time.Now().UnixNano()) },
+	})
+	r.requested.Store(int64(n))
+	at := time.Now()
+	p, err := r.client.ListProductsRaw(ctx, n, ekm.MaxPageSize)
+	f := fetchedPage{page: p, at: at, err: err}
+	if s := sent.Load(); s != 0 {
+		f.work = time.Since(time.Unix(0, s))
+	}
+	return f
+}
+
+// commit writes one fetched page with the estimate it brings, and records its work.
+func (r *pageRun) commit(ctx context.Context, f fetchedPage) error {
+	start := time.Now()
+	listings, bad := listingsOf(f.page.Items)
+	if len(bad) > 0 {
+		msg := fmt.Sprintf("listing download: page %d: %d products could not be read, e.g. %s", f.page.Number, len(bad), reason(bad[0]))
+		if err := r.acts.Store.RecordError(ctx, r.channelID, "listings", msg); err != nil {
+			return err
+		}
+	}
+	pagesTotal := max(f.page.Meta.PagesTotal, f.page.Number)
+	eta := r.estimate(pagesTotal)
+	st, err := r.acts.Store.WriteListingPage(ctx, r.channelID, r.in.Generation, store.ListingPage{
+		Number: f.page.Number, PagesTotal: f.page.Meta.PagesTotal, ProductsTotal: f.page.Meta.ItemsTotal, Last: f.page.Last(),
+		Listings: listings, BadProducts: len(bad), FetchedAt: f.at, EstimatedCompletion: eta,
+	})
+	if err != nil {
+		return err
+	}
+	r.res.State = st
+	r.res.Pages++
+	r.committed.Store(int64(st.PagesDone))
+	activity.RecordHeartbeat(ctx, st.PagesDone)
+	// Fetch and commit overlap, so the slower of the two bounds the pace.
+	work := max(f.work, time.Since(start))
+	if r.res.PerPage <= 0 {
+		r.res.PerPage = work
+	} else {
+		r.res.PerPage += time.Duration(perPageSmoothing * float64(work-r.res.PerPage))
+	}
+	return nil
+}
+
+// estimate is the download's estimated completion: the pages not yet requested at
+// the rate and burst the budget leaves listings, or at the observed work per page
+// when that is slower.
+func (r *pageRun) estimate(pagesTotal int) *time.Time {
+	budget := r.client.Budget()
+	eta := channel.EstimateCompletion(channel.ETAInput{
+		Now:        r.acts.listingNow(),
+		PagesLeft:  pagesTotal - int(r.requested.Load()),
+		Rate:       budget.Rate(),
+		Burst:      budget.AvailableFor(ekm.PriorityListings),
+		PerPage:    r.res.PerPage,
+		TotalKnown: true,
+	}).UTC()
+	return &eta
+}
+
+// heartbeat records the last committed page every few seconds, also while a page
+// waits for budget, until the returned stop is called.
+func (r *pageRun) heartbeat(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(listingHeartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx, r.committed.Load())
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// listingNow is the activities' clock.
+func (a *Activities) listingNow() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// listingsOf turns a page of products into listings, one per sellable SKU: a
+// product without variants, or each variant of a product with variants. SKUs are
+// trimmed, so that stray spaces in EKM do not stop the link to the stock item.
+// Products that cannot be read are returned as errors, and counted.
+func listingsOf(raw []json.RawMessage) ([]store.Listing, []error) {
+	out := make([]store.Listing, 0, len(raw))
+	var bad []error
+	for _, item := range raw {
+		p, err := ekm.DecodeProduct(item)
+		if err != nil {
+			bad = append(bad, err)
+			continue
+		}
+		if len(p.Variants) == 0 {
+			out = append(out, store.Listing{ProductID: p.ID, SKU: trimSKU(p.ProductCode), Name: p.Name, Live: p.Live,
+				Price: p.Price, Stock: p.NumberInStock})
+			continue
+		}
+		for _, v := range p.Variants {
+			if v.ID < 1 {
+				bad = append(bad, fmt.Errorf("product %d has a variant with id %d", p.ID, v.ID))
+				continue
+			}
+			out = append(out, store.Listing{ProductID: p.ID, VariantID: v.ID, SKU: trimSKU(v.ProductCode), Name: p.Name,
+				VariantName: variantName(v), Live: p.Live && v.Live, Price: v.Price, Stock: v.NumberInStock})
+		}
+	}
+	return out, bad
+}
+
+// variantName names a variant by its combination, e.g. "Size: Large, Colour: Red".
+func variantName(v ekm.Variant) string {
+	name := ""
+	for i, c := range v.VariantCombinations {
+		if i > 0 {
+			name += ", "
+		}
+		name += c.VariantName + ": " + c.VariantChoice
+	}
+	return name
+}
+
+// trimSKU is the SKU a listing links by.
+func trimSKU(s string) string { return strings.TrimSpace(s) }

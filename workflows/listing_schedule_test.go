@@ -12,7 +12,9 @@ func TestScheduledListingDownloadStartsTheChannelsDownloadAsAChild(t *testing.T)
 	env.RegisterWorkflowWithOptions(ScheduledListingDownload, workflow.RegisterOptions{Name: ScheduledListingDownloadWorkflow})
 	var childID string
 	env.OnWorkflow(ListingDownloadWorkflow, mock.Anything, ListingDownloadInput{Channel: "shop"}).
-		Run(func(args mock.Arguments) { childID = workflow.GetInfo(args.Get(0).(workflow.Context)).WorkflowExecution.ID }).
+		Run(func(args mock.Arguments) {
+			childID = workflow.GetInfo(args.Get(0).(workflow.Context)).WorkflowExecution.ID
+		}).
 		Return(ListingDownloadResult{}, nil).Once()
 	env.ExecuteWorkflow(ScheduledListingDownloadWorkflow, ChannelInput{Channel: "shop"})
 	var res ScheduledListingResult

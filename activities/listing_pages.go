@@ -22,14 +22,20 @@ const (
 	// DefaultListingSlice is how long one call fetches pages before it returns, so
 	// that the workflow refreshes its progress, search attributes and details.
 	DefaultListingSlice = 5 * time.Second
-	// listingPrefetch is how many fetched pages may wait for their commit. The
-	// fetch of the next page overlaps the commit of the last, and a worker killed
-	// mid-download has fetched at most this many pages (plus one in flight) that
-	// it did not commit.
+	// listingPrefetch is how many fetched pages may wait for their commit, so
+	// that the fetch of the next pages overlaps the commit of the last. A worker
+	// killed mid-download has fetched at most ListingUncommittedMax pages that it
+	// did not commit: those it was committing, those waiting, one in flight.
 	listingPrefetch = 2
 	// listingBudgetWait is how long past the slice a page may wait for rate budget
 	// (orders and stock go first) before the call returns without it, saying so.
 	listingBudgetWait = 30 * time.Second
+	// listingGroup is the most fetched pages committed in one transaction, when
+	// the writer has fallen behind the fetcher.
+	listingGroup = listingPrefetch + 1
+	// ListingUncommittedMax bounds the pages a killed worker fetched without
+	// committing them: the pages a retry fetches again.
+	ListingUncommittedMax = listingGroup + listingPrefetch + 1
 	// listingHeartbeatEvery is how often the committed page is heartbeaten, also
 	// while a page waits for budget.
 	listingHeartbeatEvery = 2 * time.Second
@@ -124,12 +130,14 @@ type pageRun struct {
 	requested atomic.Int64 // the last page requested, for the estimate
 }
 
-// fetchedPage is one page as the fetcher got it.
+// fetchedPage is one page as the fetcher got it, turned into listings.
 type fetchedPage struct {
-	page ekm.Page[json.RawMessage]
-	at   time.Time     // when it was requested
-	work time.Duration // the exchange itself, budget waits excluded
-	err  error
+	page     ekm.Page[json.RawMessage]
+	listings []store.Listing
+	bad      []error       // products that could not be read
+	at       time.Time     // when it was requested
+	work     time.Duration // the exchange and the decoding, budget waits excluded
+	err      error
 }
 
 func (r *pageRun) download(ctx context.Context) error {
@@ -149,14 +157,34 @@ func (r *pageRun) download(ctx context.Context) error {
 	stopBeat := r.heartbeat(ctx)
 	defer stopBeat()
 	for f := range pages {
-		if f.err != nil {
-			return f.err
-		}
-		if err := r.commit(ctx, f); err != nil {
+		group := r.take(f, pages)
+		if err := r.commit(ctx, group); err != nil {
 			return err
+		}
+		if last := group[len(group)-1]; last.err != nil {
+			return last.err
 		}
 	}
 	return ctx.Err()
+}
+
+// take gathers f and the pages already waiting behind it, up to listingGroup and
+// up to the first that failed: they are committed together.
+func (r *pageRun) take(f fetchedPage, pages <-chan fetchedPage) []fetchedPage {
+	group := []fetchedPage{f}
+	for len(group) < listingGroup && f.err == nil {
+		select {
+		case next, ok := <-pages:
+			if !ok {
+				return group
+			}
+			f = next
+			group = append(group, f)
+		default:
+			return group
+		}
+	}
+	return group
 }
 
 // fetch requests pages from first on until the slice ends (always at least one),
@@ -193,37 +221,51 @@ func (r *pageRun) fetchPage(ctx context.Context, n int) fetchedPage {
 	at := time.Now()
 	p, err := r.client.ListProductsRaw(ctx, n, ekm.MaxPageSize)
 	f := fetchedPage{page: p, at: at, err: err}
+	if err == nil {
+		f.listings, f.bad = ListingsOf(p.Items)
+	}
 	if s := sent.Load(); s != 0 {
 		f.work = time.Since(time.Unix(0, s))
 	}
 	return f
 }
 
-// commit writes one fetched page with the estimate it brings, and records its work.
-func (r *pageRun) commit(ctx context.Context, f fetchedPage) error {
+// commit writes the fetched pages of group (a failed one, last, is left out) in
+// one transaction, with the estimate they bring, and records their work.
+func (r *pageRun) commit(ctx context.Context, group []fetchedPage) error {
 	start := time.Now()
-	listings, bad := listingsOf(f.page.Items)
-	if len(bad) > 0 {
-		msg := fmt.Sprintf("listing download: page %d: %d products could not be read, e.g. %s", f.page.Number, len(bad), reason(bad[0]))
-		if err := r.acts.Store.RecordError(ctx, r.channelID, "listings", msg); err != nil {
-			return err
+	batch := make([]store.ListingPage, 0, len(group))
+	var fetchWork time.Duration
+	for _, f := range group {
+		if f.err != nil {
+			break
 		}
+		if len(f.bad) > 0 {
+			msg := fmt.Sprintf("listing download: page %d: %d products could not be read, e.g. %s", f.page.Number, len(f.bad), reason(f.bad[0]))
+			if err := r.acts.Store.RecordError(ctx, r.channelID, "listings", msg); err != nil {
+				return err
+			}
+		}
+		batch = append(batch, store.ListingPage{Number: f.page.Number, PagesTotal: f.page.Meta.PagesTotal,
+			ProductsTotal: f.page.Meta.ItemsTotal, Last: f.page.Last(), Listings: f.listings, BadProducts: len(f.bad), FetchedAt: f.at})
+		fetchWork += f.work
 	}
-	pagesTotal := max(f.page.Meta.PagesTotal, f.page.Number)
-	eta := r.estimate(pagesTotal)
-	st, err := r.acts.Store.WriteListingPage(ctx, r.channelID, r.in.Generation, store.ListingPage{
-		Number: f.page.Number, PagesTotal: f.page.Meta.PagesTotal, ProductsTotal: f.page.Meta.ItemsTotal, Last: f.page.Last(),
-		Listings: listings, BadProducts: len(bad), FetchedAt: f.at, EstimatedCompletion: eta,
-	})
+	if len(batch) == 0 {
+		return nil
+	}
+	last := &batch[len(batch)-1]
+	last.EstimatedCompletion = r.estimate(max(last.PagesTotal, last.Number))
+	st, err := r.acts.Store.WriteListingPages(ctx, r.channelID, r.in.Generation, batch...)
 	if err != nil {
 		return err
 	}
 	r.res.State = st
-	r.res.Pages++
+	r.res.Pages += len(batch)
 	r.committed.Store(int64(st.PagesDone))
 	activity.RecordHeartbeat(ctx, st.PagesDone)
 	// Fetch and commit overlap, so the slower of the two bounds the pace.
-	work := max(f.work, time.Since(start))
+	n := time.Duration(len(batch))
+	work := max(fetchWork/n, time.Since(start)/n)
 	if r.res.PerPage <= 0 {
 		r.res.PerPage = work
 	} else {
@@ -277,11 +319,11 @@ func (a *Activities) listingNow() time.Time {
 	return time.Now()
 }
 
-// listingsOf turns a page of products into listings, one per sellable SKU: a
+// ListingsOf turns a page of products into listings, one per sellable SKU: a
 // product without variants, or each variant of a product with variants. SKUs are
 // trimmed, so that stray spaces in EKM do not stop the link to the stock item.
 // Products that cannot be read are returned as errors, and counted.
-func listingsOf(raw []json.RawMessage) ([]store.Listing, []error) {
+func ListingsOf(raw []json.RawMessage) ([]store.Listing, []error) {
 	out := make([]store.Listing, 0, len(raw))
 	var bad []error
 	for _, item := range raw {

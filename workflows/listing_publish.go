@@ -65,6 +65,9 @@ func (w *listingDownload) say(ctx workflow.Context, phase ListingPhase, msg stri
 	}
 	if p.EstimatedCompletion != nil && now.inProgress {
 		now.eta = p.EstimatedCompletion.UTC().Truncate(time.Second)
+		if etaSettled(w.shown.eta, now.eta, workflow.Now(ctx)) {
+			now.eta = w.shown.eta
+		}
 	}
 	if now == w.shown {
 		return
@@ -86,6 +89,16 @@ func (w *listingDownload) say(ctx workflow.Context, phase ListingPhase, msg stri
 		return
 	}
 	w.shown = now
+}
+
+// etaSettled reports whether a new estimate is close enough to the one shown
+// (within 5% of the time left, or 5 s) to leave the search attribute as it is:
+// each change is a history event, and an operator filtering on it cannot tell.
+func etaSettled(shown, next, now time.Time) bool {
+	if shown.IsZero() {
+		return false
+	}
+	return next.Sub(shown).Abs() <= max(5*time.Second, next.Sub(now)/20)
 }
 
 // listingDownloadingMessage says in words how far a download is.

@@ -43,43 +43,58 @@ type ListingPage struct {
 	EstimatedCompletion *time.Time
 }
 
-// WriteListingPage commits one page of generation gen in one transaction: the
-// listings upserted as seen by gen (and no longer removed), the outbound ledger
-// seeded with what EKM showed, and the progress counters. A page already committed
-// is not written twice, so a retried activity may offer it again.
-func (s *Store) WriteListingPage(ctx context.Context, channelID, gen int64, page ListingPage) (ListingDownloadState, error) {
+// WriteListingPages commits consecutive pages of generation gen in one
+// transaction: the listings upserted as seen by gen (and no longer removed), the
+// outbound ledger seeded with what EKM showed, and the progress counters. Pages
+// already committed are not written twice, so a retried activity may offer them
+// again. A writer that falls behind its fetcher commits the pages waiting for it
+// together, which spreads one commit's cost over them.
+func (s *Store) WriteListingPages(ctx context.Context, channelID, gen int64, pages ...ListingPage) (ListingDownloadState, error) {
 	var out ListingDownloadState
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		st, err := lockListingGeneration(ctx, tx, channelID, gen)
 		if err != nil {
 			return err
 		}
-		if page.Number <= st.PagesDone {
+		for len(pages) > 0 && pages[0].Number <= st.PagesDone {
+			pages = pages[1:]
+		}
+		if len(pages) == 0 {
 			out = st
 			return nil
 		}
-		if page.Number != st.PagesDone+1 {
-			return fmt.Errorf("page %d offered after page %d: pages are committed in order", page.Number, st.PagesDone)
+		var all []Listing
+		bad, fetchedAt := 0, pages[0].FetchedAt
+		for i, p := range pages {
+			if p.Number != st.PagesDone+1+i {
+				return fmt.Errorf("page %d offered after page %d: pages are committed in order", p.Number, st.PagesDone+i)
+			}
+			all = append(all, p.Listings...)
+			bad += p.BadProducts
+			if p.FetchedAt.Before(fetchedAt) {
+				fetchedAt = p.FetchedAt
+			}
 		}
-		d, err := upsertListings(ctx, tx, channelID, gen, dedupeListings(page.Listings), page.FetchedAt)
+		last := pages[len(pages)-1]
+		d, err := upsertListings(ctx, tx, channelID, gen, dedupeListings(all), fetchedAt, last.Last)
 		if err != nil {
 			return err
 		}
-		pagesTotal := page.PagesTotal
-		if page.Last {
-			pagesTotal = page.Number
+		pagesTotal := last.PagesTotal
+		if last.Last {
+			pagesTotal = last.Number
 		}
 		out, err = scanListingState(tx.QueryRow(ctx, `UPDATE listing_downloads SET pages_done = $2, pages_total = $3,
 				products_total = $4, listings_seen = listings_seen + $5, empty_skus = empty_skus + $6,
 				duplicate_skus = duplicate_skus + $7, bad_products = bad_products + $8, listings_restored = listings_restored + $9,
 				estimated_completion = $10, updated_at = now()
 			WHERE channel_id = $1 RETURNING `+listingStateColumns,
-			channelID, page.Number, pagesTotal, page.ProductsTotal, d.seen, d.empty, d.duplicates, page.BadProducts, d.restored,
-			page.EstimatedCompletion))
+			channelID, last.Number, pagesTotal, last.ProductsTotal, d.seen, d.empty, d.duplicates, bad, d.restored,
+			last.EstimatedCompletion))
 		return err
 	})
 	if err != nil {
-		return out, fmt.Errorf("write listing page %d: %w", page.Number, err)
+		return out, fmt.Errorf("write listing pages from %d: %w", pages[0].Number, err)
 	}
 	return out, nil
 }
@@ -107,11 +122,11 @@ type pageDeltas struct {
 	seen, empty, duplicates, restored int
 }
 
-// upsertListings writes a page's listings and their outbound seeds in one round
+// upsertListings writes pages' listings and their outbound seeds in one round
 // trip, and works out what they add to the counters: listings new to the
 // generation, empty SKUs among them, listings restored from removed, and the
 // change in listings whose SKU another listing of the generation shares.
-func upsertListings(ctx context.Context, tx pgx.Tx, channelID, gen int64, ls []Listing, fetchedAt time.Time) (pageDeltas, error) {
+func upsertListings(ctx context.Context, tx pgx.Tx, channelID, gen int64, ls []Listing, fetchedAt time.Time, last bool) (pageDeltas, error) {
 	n := len(ls)
 	products, variants, stocks := make([]int64, n), make([]int64, n), make([]int64, n)
 	skus, names, variantNames := make([]string, n), make([]string, n), make([]string, n)
@@ -129,6 +144,13 @@ func upsertListings(ctx context.Context, tx pgx.Tx, channelID, gen int64, ls []L
 	const skuCounts = `SELECT sku, count(*) FROM listings WHERE channel_id = $1 AND seen_generation = $2
 		AND removed_at IS NULL AND sku = ANY($3) GROUP BY sku`
 	b := &pgx.Batch{}
+	// Plans made for these parameters: a generic plan for "sku = ANY($3)" scans
+	// the channel's listings, which makes a download quadratic. Pages before the
+	// last need not wait for the disk: a commit lost in a crash of PostgreSQL
+	// takes its pages and their counters with it, and the download resumes before
+	// them; the last page's commit flushes them all before the download can finish.
+	b.Queue(`SELECT set_config('plan_cache_mode', 'force_custom_plan', true),
+		set_config('synchronous_commit', CASE WHEN $1 THEN 'on' ELSE 'off' END, true)`, last)
 	// Before: which of the page's listings the generation already saw, or were removed.
 	prior := b.Queue(`SELECT l.product_id, l.variant_id, l.seen_generation = $2, l.removed_at IS NOT NULL
 		FROM listings l JOIN unnest($3::bigint[], $4::bigint[]) AS p(product_id, variant_id)

@@ -23,7 +23,7 @@ func download(t *testing.T, st *store.Store, channelID int64, runID string, page
 		t.Fatal(err)
 	}
 	for i, ls := range pages {
-		_, err := st.WriteListingPage(ctx, channelID, begun.Generation, store.ListingPage{Number: i + 1, PagesTotal: len(pages),
+		_, err := st.WriteListingPages(ctx, channelID, begun.Generation, store.ListingPage{Number: i + 1, PagesTotal: len(pages),
 			ProductsTotal: 20 * len(pages), Last: i == len(pages)-1, Listings: ls, FetchedAt: time.Now()})
 		if err != nil {
 			t.Fatal(err)
@@ -47,7 +47,7 @@ func TestListingPagesCommitOnceInOrderAndCountProblemsAsTheyGo(t *testing.T) {
 	eta := time.Now().Add(time.Minute).UTC().Truncate(time.Second)
 	page1 := store.ListingPage{Number: 1, PagesTotal: 2, ProductsTotal: 30, FetchedAt: time.Now(), EstimatedCompletion: &eta,
 		Listings: []store.Listing{listing(1, 0, "A"), listing(2, 3, "B"), listing(2, 4, "B"), listing(5, 0, "")}}
-	st, err := db.Store.WriteListingPage(ctx, c.ID, 1, page1)
+	st, err := db.Store.WriteListingPages(ctx, c.ID, 1, page1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,14 +56,14 @@ func TestListingPagesCommitOnceInOrderAndCountProblemsAsTheyGo(t *testing.T) {
 		t.Fatalf("after page 1: %+v", st)
 	}
 	// A retried activity offers page 1 again: nothing counts twice.
-	if again, err := db.Store.WriteListingPage(ctx, c.ID, 1, page1); err != nil || again.ListingsSeen != 4 || again.DuplicateSKUs != 2 {
+	if again, err := db.Store.WriteListingPages(ctx, c.ID, 1, page1); err != nil || again.ListingsSeen != 4 || again.DuplicateSKUs != 2 {
 		t.Fatalf("page 1 again: %+v, %v", again, err)
 	}
-	if _, err := db.Store.WriteListingPage(ctx, c.ID, 1, store.ListingPage{Number: 3, FetchedAt: time.Now()}); err == nil {
+	if _, err := db.Store.WriteListingPages(ctx, c.ID, 1, store.ListingPage{Number: 3, FetchedAt: time.Now()}); err == nil {
 		t.Fatal("page 3 after page 1 was accepted")
 	}
 	// Page 2 shares A with page 1, and repeats product 5 (a page shift): it is not seen twice.
-	st, err = db.Store.WriteListingPage(ctx, c.ID, 1, store.ListingPage{Number: 2, PagesTotal: 2, ProductsTotal: 30, Last: true,
+	st, err = db.Store.WriteListingPages(ctx, c.ID, 1, store.ListingPage{Number: 2, PagesTotal: 2, ProductsTotal: 30, Last: true,
 		FetchedAt: time.Now(), Listings: []store.Listing{listing(6, 0, "A"), listing(5, 0, ""), listing(7, 0, "C")}})
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func TestListingPagesCommitOnceInOrderAndCountProblemsAsTheyGo(t *testing.T) {
 	if !st.AllPagesDone() || st.ListingsSeen != 6 || st.EmptySKUs != 1 || st.DuplicateSKUs != 4 {
 		t.Fatalf("after page 2: %+v", st)
 	}
-	if _, err := db.Store.WriteListingPage(ctx, c.ID, 2, page1); !errors.Is(err, store.ErrListingGeneration) {
+	if _, err := db.Store.WriteListingPages(ctx, c.ID, 2, page1); !errors.Is(err, store.ErrListingGeneration) {
 		t.Fatalf("write to another generation: %v", err)
 	}
 	done, err := db.Store.FinishListingDownload(ctx, c.ID, 1)
@@ -145,7 +145,7 @@ func TestIncompleteDownloadRemovesNothing(t *testing.T) {
 
 	// Ended half-way (the channel was disabled): no longer in progress, nothing removed.
 	begun, _ := db.Store.BeginListingDownload(ctx, c.ID, "r2")
-	if _, err := db.Store.WriteListingPage(ctx, c.ID, begun.Generation, store.ListingPage{Number: 1, PagesTotal: 2,
+	if _, err := db.Store.WriteListingPages(ctx, c.ID, begun.Generation, store.ListingPage{Number: 1, PagesTotal: 2,
 		FetchedAt: time.Now(), Listings: []store.Listing{listing(1, 0, "A")}}); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestIncompleteDownloadRemovesNothing(t *testing.T) {
 
 	// All pages read, but a product could not be: it may be one not seen.
 	begun, _ = db.Store.BeginListingDownload(ctx, c.ID, "r3")
-	if _, err := db.Store.WriteListingPage(ctx, c.ID, begun.Generation, store.ListingPage{Number: 1, PagesTotal: 1, Last: true,
+	if _, err := db.Store.WriteListingPages(ctx, c.ID, begun.Generation, store.ListingPage{Number: 1, PagesTotal: 1, Last: true,
 		BadProducts: 1, FetchedAt: time.Now(), Listings: []store.Listing{listing(1, 0, "A")}}); err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestOutboundLedgerConfirmsWhatEKMShowedUnlessAPushIsNewer(t *testing.T) {
 	moved := listing(1, 0, "A")
 	moved.Stock, moved.Price = 9, 14.5
 	begun, _ := db.Store.BeginListingDownload(ctx, c.ID, "r2")
-	if _, err := db.Store.WriteListingPage(ctx, c.ID, begun.Generation, store.ListingPage{Number: 1, PagesTotal: 1, Last: true,
+	if _, err := db.Store.WriteListingPages(ctx, c.ID, begun.Generation, store.ListingPage{Number: 1, PagesTotal: 1, Last: true,
 		FetchedAt: requested, Listings: []store.Listing{moved}}); err != nil {
 		t.Fatal(err)
 	}

@@ -262,7 +262,7 @@ func (r *pageRun) commit(ctx context.Context, group []fetchedPage) error {
 	r.res.State = st
 	r.res.Pages += len(batch)
 	r.committed.Store(int64(st.PagesDone))
-	activity.RecordHeartbeat(ctx, st.PagesDone)
+	activity.RecordHeartbeat(ctx, int64(st.PagesDone))
 	// Fetch and commit overlap, so the slower of the two bounds the pace.
 	n := time.Duration(len(batch))
 	work := max(fetchWork/n, time.Since(start)/n)

@@ -107,13 +107,12 @@ func (s Starter) EnsureListingSchedule(ctx context.Context, channel string, ever
 	}})
 }
 
-// WakeChannel signals the channel's loops (and a listing download waiting for
-// reauthorisation) to re-read the channel and act now. A workflow that does not run
-// is not an error.
+// WakeChannel signals the channel's loops to re-read the channel and act now. A loop
+// that does not run is not an error.
 func (s Starter) WakeChannel(ctx context.Context, channel string) error {
 	c := s.Client
 	var errs []error
-	for _, id := range []string{OrderSyncID(channel), ChannelPushID(channel), ListingDownloadID(channel)} {
+	for _, id := range []string{OrderSyncID(channel), ChannelPushID(channel)} {
 		err := c.SignalWorkflow(ctx, id, "", SignalWake, nil)
 		var notFound *serviceerror.NotFound
 		if err != nil && !errors.As(err, &notFound) {

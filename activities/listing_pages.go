@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptrace"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -39,8 +38,8 @@ const (
 	// listingHeartbeatEvery is how often the committed page is heartbeaten, also
 	// while a page waits for budget.
 	listingHeartbeatEvery = 2 * time.Second
-	// perPageSmoothing weighs each page's work time into the running estimate.
-	perPageSmoothing = 0.2
+	// listingSmoothing weighs each page's work time into the running estimate.
+	listingSmoothing = 0.2
 )
 
 // ListingPagesInput asks for a slice of a download generation's pages.
@@ -269,7 +268,7 @@ func (r *pageRun) commit(ctx context.Context, group []fetchedPage) error {
 	if r.res.PerPage <= 0 {
 		r.res.PerPage = work
 	} else {
-		r.res.PerPage += time.Duration(perPageSmoothing * float64(work-r.res.PerPage))
+		r.res.PerPage += time.Duration(listingSmoothing * float64(work-r.res.PerPage))
 	}
 	return nil
 }
@@ -318,48 +317,3 @@ func (a *Activities) listingNow() time.Time {
 	}
 	return time.Now()
 }
-
-// ListingsOf turns a page of products into listings, one per sellable SKU: a
-// product without variants, or each variant of a product with variants. SKUs are
-// trimmed, so that stray spaces in EKM do not stop the link to the stock item.
-// Products that cannot be read are returned as errors, and counted.
-func ListingsOf(raw []json.RawMessage) ([]store.Listing, []error) {
-	out := make([]store.Listing, 0, len(raw))
-	var bad []error
-	for _, item := range raw {
-		p, err := ekm.DecodeProduct(item)
-		if err != nil {
-			bad = append(bad, err)
-			continue
-		}
-		if len(p.Variants) == 0 {
-			out = append(out, store.Listing{ProductID: p.ID, SKU: trimSKU(p.ProductCode), Name: p.Name, Live: p.Live,
-				Price: p.Price, Stock: p.NumberInStock})
-			continue
-		}
-		for _, v := range p.Variants {
-			if v.ID < 1 {
-				bad = append(bad, fmt.Errorf("product %d has a variant with id %d", p.ID, v.ID))
-				continue
-			}
-			out = append(out, store.Listing{ProductID: p.ID, VariantID: v.ID, SKU: trimSKU(v.ProductCode), Name: p.Name,
-				VariantName: variantName(v), Live: p.Live && v.Live, Price: v.Price, Stock: v.NumberInStock})
-		}
-	}
-	return out, bad
-}
-
-// variantName names a variant by its combination, e.g. "Size: Large, Colour: Red".
-func variantName(v ekm.Variant) string {
-	name := ""
-	for i, c := range v.VariantCombinations {
-		if i > 0 {
-			name += ", "
-		}
-		name += c.VariantName + ": " + c.VariantChoice
-	}
-	return name
-}
-
-// trimSKU is the SKU a listing links by.
-func trimSKU(s string) string { return strings.TrimSpace(s) }

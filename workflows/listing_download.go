@@ -120,11 +120,14 @@ func (w *listingDownload) begin(ctx workflow.Context) (bool, error) {
 			return false, nil
 		}
 		status, err := w.waitForConsent(ctx, res.Status)
-		if err != nil || status.State == channel.StateDisabled {
-			if err == nil {
-				w.say(ctx, ListingSkipped, "Not started: "+status.Reason+".")
-			}
+		switch {
+		case errors.Is(err, errListingContinueAsNew):
 			return false, err
+		case err != nil:
+			return false, w.endWithout(ctx, err)
+		case status.State == channel.StateDisabled:
+			w.say(ctx, ListingSkipped, "Not started: "+status.Reason+".")
+			return false, nil
 		}
 	}
 }
@@ -160,10 +163,12 @@ func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (bool, e
 			return true, w.endWithout(ctx, err)
 		}
 		status, err := w.waitForConsent(ctx, status)
-		if err != nil {
+		switch {
+		case errors.Is(err, errListingContinueAsNew):
 			return true, err
-		}
-		if status.State == channel.StateDisabled {
+		case err != nil:
+			return true, w.endWithout(ctx, err)
+		case status.State == channel.StateDisabled:
 			return true, w.end(ctx, ListingStopped, "Stopped: "+status.Reason+".", false)
 		}
 		w.say(ctx, ListingDownloading, "Reauthorised: resuming at page "+fmt.Sprint(w.progress.PagesDone+1)+".")

@@ -270,3 +270,19 @@ func TestListingDownloadRefusesAnInputWithoutChannel(t *testing.T) {
 		t.Fatalf("error = %v", err)
 	}
 }
+
+func TestListingDownloadWaitingForConsentEndsQuietlyWhenTheChannelIsRemoved(t *testing.T) {
+	env := listingEnv(t)
+	env.OnActivity(listingActs.BeginListingDownload, mock.Anything, mock.Anything).
+		Return(activities.BeginListingResult{Status: reauth}, nil).Once()
+	env.OnActivity(listingActs.ChannelStatus, mock.Anything, "shop").Return(channel.Status{},
+		temporal.NewNonRetryableApplicationError("channel shop: not found", activities.ErrTypeChannelGone, nil)).Once()
+	env.ExecuteWorkflow(ListingDownload, ListingDownloadInput{Channel: "shop"})
+	var res ListingDownloadResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatalf("the run failed: %v", err)
+	}
+	if res.Phase != ListingStopped || !strings.Contains(res.Message, "removed") {
+		t.Fatalf("result = %+v", res)
+	}
+}

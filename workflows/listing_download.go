@@ -136,9 +136,13 @@ func (w *listingDownload) begin(ctx workflow.Context) (bool, error) {
 // when the run must end (the outcome is then said).
 func (w *listingDownload) slice(ctx workflow.Context) (bool, error) {
 	w.slices++
+	size := w.in.Slice
+	if w.progress.PagesTotal == nil {
+		size = time.Nanosecond // the first page tells the total: show it, and the estimate, at once
+	}
 	var res activities.ListingPagesResult
 	err := workflow.ExecuteActivity(listingPagesOptions(ctx), listingActs.DownloadListingPages, activities.ListingPagesInput{
-		Channel: w.in.Channel, Generation: w.gen, Slice: w.in.Slice, PerPage: w.perPage,
+		Channel: w.in.Channel, Generation: w.gen, Slice: size, PerPage: w.perPage,
 	}).Get(ctx, &res)
 	if err != nil {
 		return w.onPagesError(ctx, err)

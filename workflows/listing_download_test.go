@@ -102,6 +102,9 @@ func TestListingDownloadRunsSlicesUntilTheLastPageThenFinishes(t *testing.T) {
 	if len(inputs) != 3 || inputs[0].Generation != 3 || inputs[0].PerPage != 0 || inputs[2].PerPage != 2*time.Millisecond {
 		t.Fatalf("page inputs = %+v: the generation and the work per page must carry from slice to slice", inputs)
 	}
+	if inputs[0].Slice != time.Nanosecond || inputs[1].Slice != 0 {
+		t.Fatalf("slices %s then %s: the first must stop after one page, which tells the total", inputs[0].Slice, inputs[1].Slice)
+	}
 }
 
 func TestListingDownloadOfADisabledChannelEndsAtOnceWithTheReason(t *testing.T) {

@@ -214,8 +214,11 @@ func (r listingStatus) text(w io.Writer) {
 	if r.Note != "" {
 		fmt.Fprintf(w, "note: %s\n", r.Note)
 	}
-	if l.EmptySKUs+l.DuplicateSKUs > 0 {
-		fmt.Fprintf(w, "%d listings have an SKU problem: see 'starter listings problems %s'\n", l.EmptySKUs+l.DuplicateSKUs, r.Channel)
+	switch n := l.EmptySKUs + l.DuplicateSKUs; {
+	case n == 1:
+		fmt.Fprintf(w, "1 listing has an SKU problem: see 'starter listings problems %s'\n", r.Channel)
+	case n > 1:
+		fmt.Fprintf(w, "%d listings have an SKU problem: see 'starter listings problems %s'\n", n, r.Channel)
 	}
 }
 

@@ -70,7 +70,7 @@ func progressLine(p workflows.ListingProgress, now time.Time) (line, key string)
 		if pct >= 0 {
 			head += fmt.Sprintf(" %3.0f%%", pct)
 		}
-		line = head + "  " + string(p.Phase) + ": " + p.Message
+		line = head + "  " + p.Message
 		return line, line
 	}
 	key = fmt.Sprintf("%s %3.0f%%  page %d/%d", head, pct, p.PagesDone, *p.PagesTotal)

@@ -27,7 +27,7 @@ func TestProgressLineShowsPagesItemsAndTheEstimate(t *testing.T) {
 	}
 
 	p.PagesTotal, p.EstimatedCompletion, p.Phase, p.Message = nil, nil, workflows.ListingStarting, "Checking the channel."
-	if line, _ := progressLine(p, now); !strings.Contains(line, "starting: Checking the channel.") {
+	if line, _ := progressLine(p, now); !strings.HasSuffix(line, "]  Checking the channel.") {
 		t.Fatalf("before the total: %q", line)
 	}
 }

@@ -269,7 +269,7 @@ func TestListingDownloadLiveProgressUnderAFixedRate(t *testing.T) {
 	if !waited.AlreadyRunning || waited.RunID != started.RunID || waited.Result.Phase != workflows.ListingCompleted {
 		t.Fatalf("listings download --wait = %+v", waited)
 	}
-	if !strings.Contains(errOut, "page ") || !strings.Contains(errOut, "ETA ") || !strings.Contains(errOut, "completed") {
+	if !strings.Contains(errOut, "page ") || !strings.Contains(errOut, "ETA ") || !strings.Contains(errOut, "Completed: ") {
 		t.Fatalf("the progress on stderr shows no pages, ETA or outcome:\n%s", errOut)
 	}
 

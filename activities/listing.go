@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
@@ -110,3 +111,24 @@ func listingSuperseded(err error) error {
 	}
 	return err
 }
+
+// listingGate is the channel's state as an error that stops a listing step: a
+// disabled channel or one that needs reauthorisation, in the words of its status.
+func listingGate(status channel.Status) error {
+	switch status.State {
+	case channel.StateDisabled:
+		return classify(listingGateError{reason: status.Reason, gate: shop.ErrDisabled})
+	case channel.StateNeedsReauth:
+		return classify(listingGateError{reason: status.Reason, gate: shop.ErrNeedsReauth})
+	}
+	return nil
+}
+
+// listingGateError is the gate's refusal in the words of the channel's status.
+type listingGateError struct {
+	reason string
+	gate   error
+}
+
+func (e listingGateError) Error() string { return e.reason }
+func (e listingGateError) Unwrap() error { return e.gate }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/ekm"
-	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
@@ -80,11 +79,8 @@ func (a *Activities) DownloadListingPages(ctx context.Context, in ListingPagesIn
 		return res, err
 	}
 	res.Status = s.Status()
-	switch res.Status.State {
-	case channel.StateDisabled:
-		return res, classify(listingGateError{reason: res.Status.Reason, gate: shop.ErrDisabled})
-	case channel.StateNeedsReauth:
-		return res, classify(listingGateError{reason: res.Status.Reason, gate: shop.ErrNeedsReauth})
+	if err := listingGate(res.Status); err != nil {
+		return res, err
 	}
 	if res.State, err = a.Store.ListingDownload(ctx, s.ID); err != nil {
 		return res, err
@@ -107,15 +103,6 @@ func (a *Activities) DownloadListingPages(ctx context.Context, in ListingPagesIn
 	}
 	return res, listingSuperseded(classify(err))
 }
-
-// listingGateError is the gate's refusal in the words of the channel's status.
-type listingGateError struct {
-	reason string
-	gate   error
-}
-
-func (e listingGateError) Error() string { return e.reason }
-func (e listingGateError) Unwrap() error { return e.gate }
 
 // pageRun is one call of DownloadListingPages: a fetcher that requests pages in
 // order, a little ahead, and a writer that commits them in order.
@@ -153,7 +140,7 @@ func (r *pageRun) download(ctx context.Context) error {
 	}()
 	first := int(r.committed.Load()) + 1
 	go r.fetch(fetchCtx, first, time.Now().Add(slice), pages)
-	stopBeat := r.heartbeat(ctx)
+	stopBeat := listingHeartbeat(ctx, &r.committed)
 	defer stopBeat()
 	for f := range pages {
 		group := r.take(f, pages)
@@ -289,9 +276,9 @@ func (r *pageRun) estimate(pagesTotal int) *time.Time {
 	return &eta
 }
 
-// heartbeat records the last committed page every few seconds, also while a page
+// listingHeartbeat records *progress every few seconds, also while a request
 // waits for budget, until the returned stop is called.
-func (r *pageRun) heartbeat(ctx context.Context) (stop func()) {
+func listingHeartbeat(ctx context.Context, progress *atomic.Int64) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -303,7 +290,7 @@ func (r *pageRun) heartbeat(ctx context.Context) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				activity.RecordHeartbeat(ctx, r.committed.Load())
+				activity.RecordHeartbeat(ctx, progress.Load())
 			}
 		}
 	}()

@@ -151,3 +151,83 @@ func TestDownloadListingPagesRefusesAGenerationThatIsNoLongerCurrent(t *testing.
 		t.Fatalf("error = %v, want %s", err, activities.ErrTypeSuperseded)
 	}
 }
+
+// A product deleted on a page already read moves the next page's first product
+// onto that page: the pages never show it, and the check before the finish must
+// find it, so that only the deleted product's listings are removed.
+func TestVerifyUnseenListingsFindsTheProductsAShiftedPageSkipped(t *testing.T) {
+	ls := newListingShop(t, 60) // 3 pages
+	ctx := context.Background()
+	gen := func(runID string) int64 {
+		begun, err := run[activities.BeginListingResult](t, ls, ls.acts.BeginListingDownload, activities.BeginListingInput{Channel: "shop", RunID: runID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return begun.State.Generation
+	}
+	pages := func(g int64, onFirst func()) {
+		t.Helper()
+		var res activities.ListingPagesResult
+		for !res.State.AllPagesDone() {
+			var err error
+			res, err = run[activities.ListingPagesResult](t, ls, ls.acts.DownloadListingPages,
+				activities.ListingPagesInput{Channel: "shop", Generation: g, Slice: time.Nanosecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if onFirst != nil {
+				onFirst()
+				onFirst = nil
+			}
+		}
+	}
+	finish := func(g int64) (activities.VerifyUnseenResult, store.ListingDownloadState) {
+		t.Helper()
+		v, err := run[activities.VerifyUnseenResult](t, ls, ls.acts.VerifyUnseenListings, activities.ListingGenerationInput{Channel: "shop", Generation: g})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := run[store.ListingDownloadState](t, ls, ls.acts.FinishListingDownload, activities.ListingGenerationInput{Channel: "shop", Generation: g})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, st
+	}
+	first := gen("r1")
+	pages(first, nil)
+	finish(first)
+
+	products := ls.sim.Products()
+	deleted, skipped := products[3], products[20] // on page 1; first of page 2, until the deletion
+	second := gen("r2")
+	pages(second, func() {
+		if err := ls.sim.DeleteProduct(deleted.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// The deleted product was seen before its deletion; the skipped one only by the check.
+	v, st := finish(second)
+	if v.Unseen != 1 || v.Found != 1 || st.ListingsRemoved != 0 {
+		t.Fatalf("check of the unseen products: %+v, removed %d; want product %d unseen, found, and nothing removed",
+			v, st.ListingsRemoved, skipped.ID)
+	}
+	// The next download no longer sees the deleted product: the check does not find it, and its listings go.
+	third := gen("r3")
+	pages(third, nil)
+	v, st = finish(third)
+	if v.Unseen != 1 || v.Found != 0 || st.ListingsRemoved != max(1, len(deleted.Variants)) {
+		t.Fatalf("third download: %+v, removed %d; want product %d unseen, not found, and its listings removed", v, st.ListingsRemoved, deleted.ID)
+	}
+	all, err := ls.db.Store.Listings(ctx, ls.ch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range all {
+		if (l.RemovedAt != nil) != (l.ProductID == deleted.ID) {
+			t.Fatalf("listing %d/%d removed %v; only product %d was deleted", l.ProductID, l.VariantID, l.RemovedAt, deleted.ID)
+		}
+	}
+	if n := ls.sim.RequestCounts()["GET /api/v1/products/search"]; n != 2 {
+		t.Fatalf("%d searches to check one product in each of two downloads", n)
+	}
+}

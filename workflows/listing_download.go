@@ -220,8 +220,25 @@ func (w *listingDownload) end(ctx workflow.Context, phase ListingPhase, msg stri
 	return nil
 }
 
-// finish completes the generation: unseen listings removed, SKU problems counted.
+// finish completes the generation: the products the pages did not show are
+// checked with EKM (the pages may have skipped some), then the listings EKM no
+// longer has are marked removed and the SKU problems counted.
 func (w *listingDownload) finish(ctx workflow.Context) error {
+	w.say(ctx, ListingFinishing, "Finishing: checking with EKM the products the pages did not show.")
+	for {
+		var res activities.VerifyUnseenResult
+		err := workflow.ExecuteActivity(listingPagesOptions(ctx), listingActs.VerifyUnseenListings,
+			activities.ListingGenerationInput{Channel: w.in.Channel, Generation: w.gen}).Get(ctx, &res)
+		if err == nil {
+			if res.State.Generation != 0 {
+				w.progress.ListingDownloadState = res.State
+			}
+			break
+		}
+		if stop, err := w.onPagesError(ctx, err); stop {
+			return err
+		}
+	}
 	w.say(ctx, ListingFinishing, "Finishing: marking the listings EKM no longer has as removed, counting SKU problems.")
 	var st store.ListingDownloadState
 	if err := workflow.ExecuteActivity(listingFinishOptions(ctx), listingActs.FinishListingDownload,

@@ -25,6 +25,9 @@ func listingEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.Activities{})
 	env.RegisterWorkflowWithOptions(ListingDownload, workflow.RegisterOptions{Name: ListingDownloadWorkflow})
+	// Every download that reaches its finish checks the products its pages did not show.
+	env.OnActivity(listingActs.VerifyUnseenListings, mock.Anything, activities.ListingGenerationInput{Channel: "shop", Generation: 3}).
+		Return(activities.VerifyUnseenResult{}, nil).Maybe()
 	t.Cleanup(func() { env.AssertExpectations(t) })
 	return env
 }
@@ -102,6 +105,7 @@ func TestListingDownloadRunsSlicesUntilTheLastPageThenFinishes(t *testing.T) {
 	if len(inputs) != 3 || inputs[0].Generation != 3 || inputs[0].PerPage != 0 || inputs[2].PerPage != 2*time.Millisecond {
 		t.Fatalf("page inputs = %+v: the generation and the work per page must carry from slice to slice", inputs)
 	}
+	env.AssertCalled(t, "VerifyUnseenListings", mock.Anything, activities.ListingGenerationInput{Channel: "shop", Generation: 3})
 	if inputs[0].Slice != time.Nanosecond || inputs[1].Slice != 0 {
 		t.Fatalf("slices %s then %s: the first must stop after one page, which tells the total", inputs[0].Slice, inputs[1].Slice)
 	}

@@ -60,7 +60,7 @@ type listingDownload struct {
 }
 
 // listingSlicesPerRun is how many slices one run does before it continues as new
-// (about 7 history events each): the same bound as listingHistoryLimit, counted
+// (about 8 history events each): the same bound as listingHistoryLimit, counted
 // by the run itself. A variable so that tests can lower it.
 var listingSlicesPerRun = 120
 

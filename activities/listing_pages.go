@@ -24,7 +24,7 @@ const (
 	// that the fetch of the next pages overlaps the commit of the last. A worker
 	// killed mid-download has fetched at most ListingUncommittedMax pages that it
 	// did not commit: those it was committing, those waiting, one in flight.
-	listingPrefetch = 2
+	listingPrefetch = 3
 	// listingBudgetWait is how long past the slice a page may wait for rate budget
 	// (orders and stock go first) before the call returns without it, saying so.
 	listingBudgetWait = 30 * time.Second

@@ -32,6 +32,18 @@ func listingEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	return env
 }
 
+// downloadResult runs the workflow and returns its result; a failed run fails
+// the test (the download ends with its outcome, never by failing).
+func downloadResult(t *testing.T, env *testsuite.TestWorkflowEnvironment, in ListingDownloadInput) ListingDownloadResult {
+	t.Helper()
+	env.ExecuteWorkflow(ListingDownload, in)
+	var res ListingDownloadResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatalf("the run failed: %v", err)
+	}
+	return res
+}
+
 func intp(n int) *int { return &n }
 
 // pagesState is the hub's state after done of total pages of generation 3.
@@ -89,11 +101,7 @@ func TestListingDownloadRunsSlicesUntilTheLastPageThenFinishes(t *testing.T) {
 		_ = v.Get(&mid)
 	}, 1500*time.Millisecond)
 
-	env.ExecuteWorkflow(ListingDownload, ListingDownloadInput{Channel: "shop"})
-	var res ListingDownloadResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
 	if res.Phase != ListingCompleted || res.InProgress || res.CompletionTime == nil || res.Runs != 1 ||
 		!strings.Contains(res.Message, "2 marked removed") {
 		t.Fatalf("result = %+v", res)
@@ -115,11 +123,7 @@ func TestListingDownloadOfADisabledChannelEndsAtOnceWithTheReason(t *testing.T) 
 	env := listingEnv(t)
 	env.OnActivity(listingActs.BeginListingDownload, mock.Anything, mock.Anything).
 		Return(activities.BeginListingResult{Status: disabled}, nil).Once()
-	env.ExecuteWorkflow(ListingDownload, ListingDownloadInput{Channel: "shop"})
-	var res ListingDownloadResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
 	if res.Phase != ListingSkipped || res.InProgress || !strings.Contains(res.Message, "starter channel enable shop") ||
 		res.ChannelState != channel.StateDisabled {
 		t.Fatalf("result = %+v", res)
@@ -145,11 +149,7 @@ func TestListingDownloadWaitsForReauthorisationAndWakesOnTheSignal(t *testing.T)
 		env.SignalWorkflow(SignalWake, nil)
 	}, 2*time.Second)
 
-	env.ExecuteWorkflow(ListingDownload, ListingDownloadInput{Channel: "shop"})
-	var res ListingDownloadResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
 	if waiting.Phase != ListingWaiting || waiting.ChannelState != channel.StateNeedsReauth || !strings.Contains(waiting.Message, "reauthorise") {
 		t.Fatalf("progress while waiting = %+v", waiting)
 	}
@@ -173,11 +173,7 @@ func TestListingDownloadStopsWhenTheChannelIsDisabledMidRunAndRemovesNothing(t *
 		return in.Generation == 3 && !in.Failed && strings.HasPrefix(in.Outcome, "stopped: channel is disabled")
 	})).Return(ended, nil).Once()
 
-	env.ExecuteWorkflow(ListingDownload, ListingDownloadInput{Channel: "shop"})
-	var res ListingDownloadResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
 	if res.Phase != ListingStopped || res.InProgress || !strings.Contains(res.Message, "starter channel enable shop") {
 		t.Fatalf("result = %+v", res)
 	}
@@ -197,11 +193,7 @@ func TestListingDownloadResumesTheSameGenerationAfterReauthorisationMidRun(t *te
 	})).Return(slice(3, 3, 0), nil).Once()
 	env.OnActivity(listingActs.FinishListingDownload, mock.Anything, mock.Anything).Return(finished(), nil).Once()
 
-	env.ExecuteWorkflow(ListingDownload, ListingDownloadInput{Channel: "shop"})
-	var res ListingDownloadResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
 	if res.Phase != ListingCompleted {
 		t.Fatalf("result = %+v", res)
 	}
@@ -216,11 +208,7 @@ func TestListingDownloadRecordsAFailureWhenEKMRefusesAndDoesNotFailTheRun(t *tes
 		return in.Failed && strings.Contains(in.Outcome, "limit must be between")
 	})).Return(store.ListingDownloadState{Generation: 3}, nil).Once()
 
-	env.ExecuteWorkflow(ListingDownload, ListingDownloadInput{Channel: "shop"})
-	var res ListingDownloadResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatalf("the run failed: %v", err)
-	}
+	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
 	if res.Phase != ListingFailed || !strings.Contains(res.Message, "limit must be between") {
 		t.Fatalf("result = %+v", res)
 	}
@@ -257,12 +245,8 @@ func TestListingDownloadResumedRunGoesOnWithoutBeginning(t *testing.T) {
 		return in.Generation == 3 && in.PerPage == 9*time.Millisecond
 	})).Return(slice(3, 3, 0), nil).Once()
 	env.OnActivity(listingActs.FinishListingDownload, mock.Anything, mock.Anything).Return(finished(), nil).Once()
-	env.ExecuteWorkflow(ListingDownload, ListingDownloadInput{Channel: "shop",
+	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop",
 		Resume: &ListingResume{Generation: 3, PerPage: 9 * time.Millisecond, Runs: 1, Progress: progress}})
-	var res ListingDownloadResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
 	if res.Phase != ListingCompleted || res.Runs != 2 {
 		t.Fatalf("result = %+v", res)
 	}
@@ -284,11 +268,7 @@ func TestListingDownloadWaitingForConsentEndsQuietlyWhenTheChannelIsRemoved(t *t
 		Return(activities.BeginListingResult{Status: reauth}, nil).Once()
 	env.OnActivity(listingActs.ChannelStatus, mock.Anything, "shop").Return(channel.Status{},
 		temporal.NewNonRetryableApplicationError("channel shop: not found", activities.ErrTypeChannelGone, nil)).Once()
-	env.ExecuteWorkflow(ListingDownload, ListingDownloadInput{Channel: "shop"})
-	var res ListingDownloadResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatalf("the run failed: %v", err)
-	}
+	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
 	if res.Phase != ListingStopped || !strings.Contains(res.Message, "removed") {
 		t.Fatalf("result = %+v", res)
 	}

@@ -290,6 +290,17 @@ func (b *Budget) Available() float64 {
 	return math.Max(0, b.size-b.level)
 }
 
+// AvailableFor returns how many requests at priority p the bucket would grant now
+// without waiting: Available less the headroom and the room p must leave to higher
+// priorities. An estimate of a listing download's finish needs this burst, not
+// Available, since the reserve is never its to use.
+func (b *Budget) AvailableFor(p Priority) float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.leakTo(time.Now())
+	return math.Max(0, b.size-b.headroom-p.normalize().reserve()-b.level)
+}
+
 // Size returns the bucket size as last learnt.
 func (b *Budget) Size() float64 {
 	b.mu.Lock()

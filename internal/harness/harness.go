@@ -272,6 +272,18 @@ func (e *Env) KillWorker() {
 	e.worker = nil
 }
 
+// WorkerPID is the worker process's id (WorkerProcess only), for benchmarks that
+// read its memory from /proc.
+func (e *Env) WorkerPID() int {
+	e.t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.worker == nil {
+		e.t.Fatal("WorkerPID needs Options.WorkerProcess")
+	}
+	return e.worker.PID()
+}
+
 // StopWorker stops the worker gracefully.
 func (e *Env) StopWorker() {
 	e.mu.Lock()

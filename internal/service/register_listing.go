@@ -1,6 +1,15 @@
 package service
 
-import "go.temporal.io/sdk/worker"
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
-// registerListing registers the listing download's workflows. PLACEHOLDER (issue 5).
-func registerListing(w worker.Registry) {}
+	"github.com/ekmsync/ekmsync/workflows"
+)
+
+// registerListing registers the listing download's workflows under the type names
+// the starters use.
+func registerListing(w worker.Registry) {
+	w.RegisterWorkflowWithOptions(workflows.ListingDownload, workflow.RegisterOptions{Name: workflows.ListingDownloadWorkflow})
+	w.RegisterWorkflowWithOptions(workflows.ScheduledListingDownload, workflow.RegisterOptions{Name: workflows.ScheduledListingDownloadWorkflow})
+}

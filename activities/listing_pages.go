@@ -1,0 +1,306 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptrace"
+	"sync/atomic"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/store"
+)
+
+// Tuning of DownloadListingPages.
+const (
+	// DefaultListingSlice is how long one call fetches pages before it returns, so
+	// that the workflow refreshes its progress, search attributes and details.
+	DefaultListingSlice = 5 * time.Second
+	// listingPrefetch is how many fetched pages may wait for their commit, so
+	// that the fetch of the next pages overlaps the commit of the last. A worker
+	// killed mid-download has fetched at most ListingUncommittedMax pages that it
+	// did not commit: those it was committing, those waiting, one in flight.
+	listingPrefetch = 3
+	// listingBudgetWait is how long past the slice a page may wait for rate budget
+	// (orders and stock go first) before the call returns without it, saying so.
+	listingBudgetWait = 30 * time.Second
+	// listingGroup is the most fetched pages committed in one transaction, when
+	// the writer has fallen behind the fetcher.
+	listingGroup = listingPrefetch + 1
+	// ListingUncommittedMax bounds the pages a killed worker fetched without
+	// committing them: the pages a retry fetches again.
+	ListingUncommittedMax = listingGroup + listingPrefetch + 1
+	// listingHeartbeatEvery is how often the committed page is heartbeaten, also
+	// while a page waits for budget.
+	listingHeartbeatEvery = 2 * time.Second
+	// listingSmoothing weighs each page's work time into the running estimate.
+	listingSmoothing = 0.2
+)
+
+// ListingPagesInput asks for a slice of a download generation's pages.
+type ListingPagesInput struct {
+	Channel    string `json:"channel"`
+	Generation int64  `json:"generation"`
+	// Slice is how long to keep fetching; zero means DefaultListingSlice.
+	Slice time.Duration `json:"slice,omitempty"`
+	// PerPage is the work time per page observed so far (budget waits excluded),
+	// carried from call to call for the estimate.
+	PerPage time.Duration `json:"per_page,omitempty"`
+}
+
+// ListingPagesResult is the state after a slice.
+type ListingPagesResult struct {
+	State store.ListingDownloadState `json:"state"`
+	// Status is the channel's state when the slice began.
+	Status channel.Status `json:"status"`
+	// Pages is how many pages this call committed.
+	Pages int `json:"pages"`
+	// PerPage is the updated work time per page.
+	PerPage time.Duration `json:"per_page"`
+	// Starved says the slice ended while a page waited for rate budget that
+	// order and stock traffic were using.
+	Starved bool `json:"starved,omitempty"`
+}
+
+// DownloadListingPages fetches and commits the generation's pages, in order, from
+// the page after the last one committed, for about one slice. Each page is written
+// to the hub in one transaction, then its number is heartbeaten; a retry after a
+// crash resumes after the last committed page, so at most the few pages fetched
+// ahead are fetched again. Requests go at listing priority: orders and stock first.
+// A disabled channel or rejected consent stops it with a non-retryable error.
+func (a *Activities) DownloadListingPages(ctx context.Context, in ListingPagesInput) (ListingPagesResult, error) {
+	res := ListingPagesResult{PerPage: in.PerPage}
+	s, err := a.settings(ctx, in.Channel)
+	if err != nil {
+		return res, err
+	}
+	res.Status = s.Status()
+	if err := listingGate(res.Status); err != nil {
+		return res, err
+	}
+	if res.State, err = a.Store.ListingDownload(ctx, s.ID); err != nil {
+		return res, err
+	}
+	if res.State.Generation != in.Generation || !res.State.InProgress {
+		return res, listingSuperseded(fmt.Errorf("%w: generation %d, current %d", store.ErrListingGeneration, in.Generation, res.State.Generation))
+	}
+	if res.State.AllPagesDone() {
+		return res, nil
+	}
+	client, err := a.Shop.Client(ctx, s)
+	if err != nil {
+		return res, err
+	}
+	run := &pageRun{acts: a, channelID: s.ID, in: in, client: client, res: &res}
+	run.committed.Store(int64(res.State.PagesDone))
+	err = run.download(ctx)
+	if err != nil && ctx.Err() == nil {
+		_ = a.Store.RecordError(context.WithoutCancel(ctx), s.ID, "listings", "listing download: "+reason(err))
+	}
+	return res, listingSuperseded(classify(err))
+}
+
+// pageRun is one call of DownloadListingPages: a fetcher that requests pages in
+// order, a little ahead, and a writer that commits them in order.
+type pageRun struct {
+	acts      *Activities
+	channelID int64
+	in        ListingPagesInput
+	client    *ekm.Client
+	res       *ListingPagesResult
+	committed atomic.Int64 // the last committed page, for the heartbeat
+	requested atomic.Int64 // the last page requested, for the estimate
+}
+
+// fetchedPage is one page as the fetcher got it, turned into listings.
+type fetchedPage struct {
+	page     ekm.Page[json.RawMessage]
+	listings []store.Listing
+	bad      []error       // products that could not be read
+	at       time.Time     // when it was requested
+	work     time.Duration // the exchange and the decoding, budget waits excluded
+	err      error
+}
+
+func (r *pageRun) download(ctx context.Context) error {
+	slice := r.in.Slice
+	if slice <= 0 {
+		slice = DefaultListingSlice
+	}
+	fetchCtx, cancel := context.WithCancel(ekm.WithPriority(ctx, ekm.PriorityListings))
+	pages := make(chan fetchedPage, listingPrefetch)
+	defer func() {
+		cancel()
+		for range pages { // the fetcher has stopped once it closes pages
+		}
+	}()
+	first := int(r.committed.Load()) + 1
+	go r.fetch(fetchCtx, first, time.Now().Add(slice), pages)
+	stopBeat := listingHeartbeat(ctx, &r.committed)
+	defer stopBeat()
+	for f := range pages {
+		group := r.take(f, pages)
+		if err := r.commit(ctx, group); err != nil {
+			return err
+		}
+		if last := group[len(group)-1]; last.err != nil {
+			return last.err
+		}
+	}
+	return ctx.Err()
+}
+
+// take gathers f and the pages already waiting behind it, up to listingGroup and
+// up to the first that failed: they are committed together.
+func (r *pageRun) take(f fetchedPage, pages <-chan fetchedPage) []fetchedPage {
+	group := []fetchedPage{f}
+	for len(group) < listingGroup && f.err == nil {
+		select {
+		case next, ok := <-pages:
+			if !ok {
+				return group
+			}
+			f = next
+			group = append(group, f)
+		default:
+			return group
+		}
+	}
+	return group
+}
+
+// fetch requests pages from first on until the slice ends (always at least one),
+// the last page, an error, or a page that waited too long for budget.
+func (r *pageRun) fetch(ctx context.Context, first int, end time.Time, out chan<- fetchedPage) {
+	defer close(out)
+	for n := first; n == first || time.Now().Before(end); n++ {
+		waitCtx, stop := context.WithDeadline(ctx, end.Add(listingBudgetWait))
+		f := r.fetchPage(waitCtx, n)
+		stop()
+		if f.err != nil && ctx.Err() == nil && waitCtx.Err() != nil {
+			r.res.Starved = true // the slice ends here; the workflow asks again
+			return
+		}
+		select {
+		case out <- f:
+		case <-ctx.Done():
+			return
+		}
+		if f.err != nil || f.page.Last() {
+			return
+		}
+	}
+}
+
+// fetchPage requests page n and measures the exchange from the moment the
+// request got its connection, after any wait for budget or retry.
+func (r *pageRun) fetchPage(ctx context.Context, n int) fetchedPage {
+	var sent atomic.Int64
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn: func(string) { sent.Store(time.Now().UnixNano()) },
+	})
+	r.requested.Store(int64(n))
+	at := time.Now()
+	p, err := r.client.ListProductsRaw(ctx, n, ekm.MaxPageSize)
+	f := fetchedPage{page: p, at: at, err: err}
+	if err == nil {
+		f.listings, f.bad = ListingsOf(p.Items)
+	}
+	if s := sent.Load(); s != 0 {
+		f.work = time.Since(time.Unix(0, s))
+	}
+	return f
+}
+
+// commit writes the fetched pages of group (a failed one, last, is left out) in
+// one transaction, with the estimate they bring, and records their work.
+func (r *pageRun) commit(ctx context.Context, group []fetchedPage) error {
+	start := time.Now()
+	batch := make([]store.ListingPage, 0, len(group))
+	var fetchWork time.Duration
+	for _, f := range group {
+		if f.err != nil {
+			break
+		}
+		if len(f.bad) > 0 {
+			msg := fmt.Sprintf("listing download: page %d: %d products could not be read, e.g. %s", f.page.Number, len(f.bad), reason(f.bad[0]))
+			if err := r.acts.Store.RecordError(ctx, r.channelID, "listings", msg); err != nil {
+				return err
+			}
+		}
+		batch = append(batch, store.ListingPage{Number: f.page.Number, PagesTotal: f.page.Meta.PagesTotal,
+			ProductsTotal: f.page.Meta.ItemsTotal, Last: f.page.Last(), Listings: f.listings, BadProducts: len(f.bad), FetchedAt: f.at})
+		fetchWork += f.work
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	last := &batch[len(batch)-1]
+	last.EstimatedCompletion = r.estimate(max(last.PagesTotal, last.Number))
+	st, err := r.acts.Store.WriteListingPages(ctx, r.channelID, r.in.Generation, batch...)
+	if err != nil {
+		return err
+	}
+	r.res.State = st
+	r.res.Pages += len(batch)
+	r.committed.Store(int64(st.PagesDone))
+	activity.RecordHeartbeat(ctx, int64(st.PagesDone))
+	// Fetch and commit overlap, so the slower of the two bounds the pace.
+	n := time.Duration(len(batch))
+	work := max(fetchWork/n, time.Since(start)/n)
+	if r.res.PerPage <= 0 {
+		r.res.PerPage = work
+	} else {
+		r.res.PerPage += time.Duration(listingSmoothing * float64(work-r.res.PerPage))
+	}
+	return nil
+}
+
+// estimate is the download's estimated completion: the pages not yet requested at
+// the rate and burst the budget leaves listings, or at the observed work per page
+// when that is slower.
+func (r *pageRun) estimate(pagesTotal int) *time.Time {
+	budget := r.client.Budget()
+	eta := channel.EstimateCompletion(channel.ETAInput{
+		Now:        r.acts.listingNow(),
+		PagesLeft:  pagesTotal - int(r.requested.Load()),
+		Rate:       budget.Rate(),
+		Burst:      budget.AvailableFor(ekm.PriorityListings),
+		PerPage:    r.res.PerPage,
+		TotalKnown: true,
+	}).UTC()
+	return &eta
+}
+
+// listingHeartbeat records *progress every few seconds, also while a request
+// waits for budget, until the returned stop is called.
+func listingHeartbeat(ctx context.Context, progress *atomic.Int64) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(listingHeartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx, progress.Load())
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// listingNow is the activities' clock.
+func (a *Activities) listingNow() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}

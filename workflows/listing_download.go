@@ -1,0 +1,326 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/ekmsync/ekmsync/activities"
+	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/store"
+)
+
+// Timing of the listing download.
+const (
+	// listingPoll is how often a download waiting for reauthorisation re-reads the
+	// channel, besides waking at once on the wake signal.
+	listingPoll = 15 * time.Second
+	// listingHistoryLimit is the history length at which a run continues as new,
+	// so that a run's history stays bounded whatever the catalogue's size.
+	listingHistoryLimit = 1000
+	// listingHeartbeat is the page activity's heartbeat timeout: how soon a killed
+	// worker's slice is retried elsewhere.
+	listingHeartbeat = 10 * time.Second
+)
+
+// ListingDownload downloads every product and variant of a channel's shop into the
+// hub's listings (channel-semantics.md §5): one generation, page by page in slices
+// of a few seconds, so that the progress query, the search attributes and the
+// current details follow it, and the history stays bounded (continue-as-new). A
+// disabled channel ends the run at once with the reason; one that needs
+// reauthorisation waits for the wake signal (or polls); a channel disabled
+// mid-run stops it, and nothing is marked removed. The run never fails for the
+// channel's state: the outcome is in the result.
+func ListingDownload(ctx workflow.Context, in ListingDownloadInput) (ListingDownloadResult, error) {
+	if strings.TrimSpace(in.Channel) == "" {
+		return ListingDownloadResult{}, temporal.NewNonRetryableApplicationError(
+			"ListingDownload needs the channel's name in its input, e.g. {\"channel\": \"shop\"}", "BadInput", nil)
+	}
+	w := &listingDownload{in: in, runs: 1}
+	if err := w.setup(ctx); err != nil {
+		return ListingDownloadResult{}, err
+	}
+	return w.run(ctx)
+}
+
+// listingDownload is one run of ListingDownload.
+type listingDownload struct {
+	in       ListingDownloadInput
+	progress ListingProgress
+	gen      int64
+	perPage  time.Duration
+	runs     int
+	slices   int // slices in this run
+	wake     workflow.ReceiveChannel
+	shown    listingShown
+}
+
+// listingSlicesPerRun is how many slices one run does before it continues as new
+// (about 8 history events each): the same bound as listingHistoryLimit, counted
+// by the run itself. A variable so that tests can lower it.
+var listingSlicesPerRun = 120
+
+// errListingContinueAsNew is how the steps ask run to continue as new.
+var errListingContinueAsNew = errors.New("continue as new")
+
+func (w *listingDownload) setup(ctx workflow.Context) error {
+	w.progress = ListingProgress{Channel: w.in.Channel, Phase: ListingStarting, Message: "Checking the channel."}
+	if r := w.in.Resume; r != nil {
+		w.gen, w.perPage, w.runs, w.progress = r.Generation, r.PerPage, r.Runs+1, r.Progress
+	}
+	w.wake = workflow.GetSignalChannel(ctx, SignalWake)
+	return workflow.SetQueryHandlerWithOptions(ctx, QueryProgress, func() (ListingProgress, error) { return w.progress, nil },
+		workflow.QueryHandlerOptions{Description: "the listing download's progress: pages, products, listings, SKU problems, estimated completion"})
+}
+
+func (w *listingDownload) run(ctx workflow.Context) (ListingDownloadResult, error) {
+	if w.in.Resume == nil {
+		began, err := w.begin(ctx)
+		if err != nil || !began {
+			return w.result(ctx, err)
+		}
+	} else {
+		w.say(ctx, ListingDownloading, "Resuming the download at page "+fmt.Sprint(w.progress.PagesDone+1)+".")
+	}
+	for !w.progress.AllPagesDone() {
+		if w.shouldContinueAsNew(ctx) {
+			return w.result(ctx, errListingContinueAsNew)
+		}
+		stop, err := w.slice(ctx)
+		if err != nil || stop {
+			return w.result(ctx, err)
+		}
+	}
+	return w.result(ctx, w.finish(ctx))
+}
+
+// begin checks the channel and begins a generation, waiting while the channel
+// needs reauthorisation. It reports false when the run ends without beginning.
+func (w *listingDownload) begin(ctx workflow.Context) (bool, error) {
+	w.say(ctx, ListingStarting, "Checking the channel.")
+	for {
+		var res activities.BeginListingResult
+		err := workflow.ExecuteActivity(listingShortOptions(ctx), listingActs.BeginListingDownload,
+			activities.BeginListingInput{Channel: w.in.Channel, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID}).Get(ctx, &res)
+		if err != nil {
+			return false, w.endWithout(ctx, err)
+		}
+		w.progress.ListingDownloadState, w.progress.ChannelState = res.State, res.Status.State
+		switch {
+		case res.Began:
+			w.gen = res.State.Generation
+			w.say(ctx, ListingDownloading, "Downloading: waiting for the first page, which tells the total.")
+			return true, nil
+		case res.Status.State == channel.StateDisabled:
+			w.say(ctx, ListingSkipped, "Not started: "+res.Status.Reason+".")
+			return false, nil
+		}
+		status, err := w.waitForConsent(ctx, res.Status)
+		switch {
+		case errors.Is(err, errListingContinueAsNew):
+			return false, err
+		case err != nil:
+			return false, w.endWithout(ctx, err)
+		case status.State == channel.StateDisabled:
+			w.say(ctx, ListingSkipped, "Not started: "+status.Reason+".")
+			return false, nil
+		}
+	}
+}
+
+// slice runs the page activity once and takes in its progress. It reports true
+// when the run must end (the outcome is then said).
+func (w *listingDownload) slice(ctx workflow.Context) (bool, error) {
+	w.slices++
+	size := w.in.Slice
+	if w.progress.PagesTotal == nil {
+		size = time.Nanosecond // the first page tells the total: show it, and the estimate, at once
+	}
+	var res activities.ListingPagesResult
+	err := workflow.ExecuteActivity(listingPagesOptions(ctx), listingActs.DownloadListingPages, activities.ListingPagesInput{
+		Channel: w.in.Channel, Generation: w.gen, Slice: size, PerPage: w.perPage,
+	}).Get(ctx, &res)
+	if err != nil {
+		return w.onPagesError(ctx, err)
+	}
+	w.perPage = res.PerPage
+	w.progress.ListingDownloadState, w.progress.ChannelState = res.State, res.Status.State
+	msg := listingDownloadingMessage(res.State)
+	if res.Starved {
+		msg += " Waiting for rate budget: order and stock traffic go first."
+	}
+	w.say(ctx, ListingDownloading, msg)
+	return false, nil
+}
+
+// onPagesError decides what a failed slice means: wait for consent and go on,
+// or end the run (without removing anything) with the reason.
+func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (bool, error) {
+	switch {
+	case activities.IsType(err, activities.ErrTypeNeedsReauth):
+		var status channel.Status
+		if err := workflow.ExecuteActivity(listingShortOptions(ctx), listingActs.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
+			return true, w.endWithout(ctx, err)
+		}
+		status, err := w.waitForConsent(ctx, status)
+		switch {
+		case errors.Is(err, errListingContinueAsNew):
+			return true, err
+		case err != nil:
+			return true, w.endWithout(ctx, err)
+		case status.State == channel.StateDisabled:
+			return true, w.end(ctx, ListingStopped, "Stopped: "+status.Reason+".", false)
+		}
+		w.say(ctx, ListingDownloading, "Reauthorised: resuming at page "+fmt.Sprint(w.progress.PagesDone+1)+".")
+		return false, nil
+	case activities.IsType(err, activities.ErrTypeDisabled):
+		return true, w.end(ctx, ListingStopped, "Stopped: "+listingCause(err)+".", false)
+	}
+	return true, w.endWithout(ctx, err)
+}
+
+// endWithout ends the run after a step failed for good: a removed channel or a
+// superseded generation has nothing to record; anything else (EKM refused the
+// request) is recorded as the generation's failed outcome.
+func (w *listingDownload) endWithout(ctx workflow.Context, err error) error {
+	switch {
+	case activities.IsType(err, activities.ErrTypeChannelGone):
+		w.progress.InProgress = false
+		w.say(ctx, ListingStopped, "Stopped: the channel was removed.")
+		return nil
+	case activities.IsType(err, activities.ErrTypeSuperseded):
+		w.progress.InProgress = false
+		w.say(ctx, ListingStopped, "Stopped: a newer download of the channel began.")
+		return nil
+	case w.gen == 0:
+		w.say(ctx, ListingFailed, "Failed: "+listingCause(err)+".")
+		return nil
+	}
+	return w.end(ctx, ListingFailed, "Failed: "+listingCause(err)+".", true)
+}
+
+// end ends the generation without completing it, recording the outcome in the hub.
+func (w *listingDownload) end(ctx workflow.Context, phase ListingPhase, msg string, failed bool) error {
+	var st store.ListingDownloadState
+	err := workflow.ExecuteActivity(listingShortOptions(ctx), listingActs.EndListingDownload, activities.EndListingInput{
+		Channel: w.in.Channel, Generation: w.gen, Outcome: strings.ToLower(msg[:1]) + msg[1:], Failed: failed,
+	}).Get(ctx, &st)
+	if err != nil && !activities.IsType(err, activities.ErrTypeChannelGone) {
+		return err
+	}
+	if err == nil {
+		w.progress.ListingDownloadState = st
+	}
+	w.progress.InProgress = false
+	w.say(ctx, phase, msg)
+	return nil
+}
+
+// finish completes the generation: the products the pages did not show are
+// checked with EKM (the pages may have skipped some), then the listings EKM no
+// longer has are marked removed and the SKU problems counted.
+func (w *listingDownload) finish(ctx workflow.Context) error {
+	w.say(ctx, ListingFinishing, "Finishing: checking with EKM the products the pages did not show.")
+	for {
+		var res activities.VerifyUnseenResult
+		err := workflow.ExecuteActivity(listingPagesOptions(ctx), listingActs.VerifyUnseenListings,
+			activities.ListingGenerationInput{Channel: w.in.Channel, Generation: w.gen}).Get(ctx, &res)
+		if err == nil {
+			if res.State.Generation != 0 {
+				w.progress.ListingDownloadState = res.State
+			}
+			break
+		}
+		if stop, err := w.onPagesError(ctx, err); stop {
+			return err
+		}
+	}
+	w.say(ctx, ListingFinishing, "Finishing: marking the listings EKM no longer has as removed, counting SKU problems.")
+	var st store.ListingDownloadState
+	if err := workflow.ExecuteActivity(listingFinishOptions(ctx), listingActs.FinishListingDownload,
+		activities.ListingGenerationInput{Channel: w.in.Channel, Generation: w.gen}).Get(ctx, &st); err != nil {
+		return w.endWithout(ctx, err)
+	}
+	w.progress.ListingDownloadState = st
+	phase := ListingCompleted
+	if st.BadProducts > 0 {
+		phase = ListingIncomplete
+	}
+	w.say(ctx, phase, listingSentence(st.LastOutcome)+".")
+	return nil
+}
+
+// waitForConsent waits while the channel needs reauthorisation, waking on the wake
+// signal or every listingPoll to re-read it; it returns the channel's new status.
+func (w *listingDownload) waitForConsent(ctx workflow.Context, status channel.Status) (channel.Status, error) {
+	for status.State == channel.StateNeedsReauth {
+		w.progress.ChannelState = status.State
+		w.say(ctx, ListingWaiting, "Waiting for reauthorisation: "+status.Reason+".")
+		if w.shouldContinueAsNew(ctx) {
+			return status, errListingContinueAsNew
+		}
+		timerCtx, cancel := workflow.WithCancel(ctx)
+		sel := workflow.NewSelector(ctx)
+		sel.AddFuture(workflow.NewTimer(timerCtx, listingPoll), func(workflow.Future) {})
+		sel.AddReceive(w.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		sel.Select(ctx)
+		cancel()
+		w.drainWake()
+		if err := workflow.ExecuteActivity(listingShortOptions(ctx), listingActs.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
+			return status, err
+		}
+	}
+	w.progress.ChannelState = status.State
+	return status, nil
+}
+
+// drainWake consumes pending wake signals: one re-read answers them all.
+func (w *listingDownload) drainWake() {
+	for w.wake.ReceiveAsync(nil) {
+	}
+}
+
+// shouldContinueAsNew reports whether the history has grown enough to continue as new.
+func (w *listingDownload) shouldContinueAsNew(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= listingHistoryLimit ||
+		w.slices >= listingSlicesPerRun
+}
+
+// result turns the end of a run into its result, or into a continue-as-new that
+// carries the generation on.
+func (w *listingDownload) result(ctx workflow.Context, err error) (ListingDownloadResult, error) {
+	if errors.Is(err, errListingContinueAsNew) {
+		w.drainWake()
+		next := w.in
+		if w.gen != 0 {
+			next.Resume = &ListingResume{Generation: w.gen, PerPage: w.perPage, Runs: w.runs, Progress: w.progress}
+		}
+		return ListingDownloadResult{}, workflow.NewContinueAsNewError(ctx, ListingDownloadWorkflow, next)
+	}
+	if err != nil {
+		return ListingDownloadResult{}, err
+	}
+	return ListingDownloadResult{ListingProgress: w.progress, Runs: w.runs}, nil
+}
+
+// listingCause is the message of the application error behind an activity's
+// failure, without Temporal's wrapping.
+func listingCause(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return strings.TrimSuffix(app.Message(), ".")
+	}
+	return err.Error()
+}
+
+func listingSentence(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

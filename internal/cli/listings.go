@@ -292,15 +292,15 @@ func statusName(s enums.WorkflowExecutionStatus) string {
 	return name
 }
 
-// problemsResult is the listings whose SKU keeps them from linking to a stock item.
-type problemsResult struct {
+// listingProblemsResult is the listings whose SKU keeps them from linking to a stock item.
+type listingProblemsResult struct {
 	Channel       string                 `json:"channel"`
 	EmptySKUs     int                    `json:"empty_skus"`
 	DuplicateSKUs int                    `json:"duplicate_skus"`
 	Problems      []store.ListingProblem `json:"problems"`
 }
 
-func (r problemsResult) text(w io.Writer) {
+func (r listingProblemsResult) text(w io.Writer) {
 	if len(r.Problems) == 0 {
 		fmt.Fprintf(w, "no SKU problems on %s's live listings\n", r.Channel)
 		return
@@ -332,7 +332,7 @@ func listingsProblemsCommand() *command {
 			if err != nil {
 				return nil, err
 			}
-			res := problemsResult{Channel: c.Name, Problems: problems}
+			res := listingProblemsResult{Channel: c.Name, Problems: problems}
 			if res.Problems == nil {
 				res.Problems = []store.ListingProblem{}
 			}

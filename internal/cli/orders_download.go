@@ -285,14 +285,14 @@ func ordersListCommand() *command {
 	}
 }
 
-// problemsResult is the result of 'orders problems'.
-type problemsResult struct {
+// orderProblemsResult is the result of 'orders problems'.
+type orderProblemsResult struct {
 	Channel       string               `json:"channel"`
 	Quarantined   []store.OrderProblem `json:"quarantined"`
 	UnlinkedLines []store.UnlinkedLine `json:"unlinked_lines"`
 }
 
-func (r problemsResult) text(w io.Writer) {
+func (r orderProblemsResult) text(w io.Writer) {
 	if len(r.Quarantined) == 0 {
 		fmt.Fprintln(w, "no quarantined orders")
 	} else {
@@ -329,7 +329,7 @@ func ordersProblemsCommand() *command {
 			if err != nil {
 				return nil, err
 			}
-			res := problemsResult{Channel: c.Name, Quarantined: []store.OrderProblem{}, UnlinkedLines: []store.UnlinkedLine{}}
+			res := orderProblemsResult{Channel: c.Name, Quarantined: []store.OrderProblem{}, UnlinkedLines: []store.UnlinkedLine{}}
 			if q, err := st.OrderProblems(ctx, c.ID); err != nil {
 				return nil, err
 			} else if q != nil {

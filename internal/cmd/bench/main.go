@@ -25,6 +25,11 @@ import (
 // all lists every benchmark, in the order of the report.
 var all = []bench.Benchmark{
 	bench.ClientEfficiency,
+	bench.ListingEfficiency,
+	bench.ListingAtScale,
+	bench.OrderSyncThroughput,
+	bench.OrderWebhookLatency,
+	bench.PushDespatchLatency,
 }
 
 func main() {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
@@ -97,6 +98,14 @@ func (a *Activities) PushCheck(ctx context.Context, in PushInput) (PushCheckResu
 // pushClient returns the channel's EKM client and a context whose calls draw on
 // its rate budget at priority p.
 func (a *Activities) pushClient(ctx context.Context, s channel.Settings, p ekm.Priority) (*ekm.Client, context.Context, error) {
+	// The settings were read at the start of this step: a channel disabled since the
+	// pass began sends nothing (and the gate stops any call after that).
+	if !s.Enabled {
+		return nil, ctx, classify(shop.ErrDisabled)
+	}
+	if s.AuthState != channel.AuthOK {
+		return nil, ctx, classify(shop.ErrNeedsReauth)
+	}
 	c, err := a.Shop.Client(ctx, s)
 	if err != nil {
 		return nil, ctx, err

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/ekm"
@@ -25,10 +24,6 @@ var ErrDisabled = errors.New("channel is disabled: nothing is sent to or fetched
 // ErrNeedsReauth is returned instead of calling EKM for a channel whose consent EKM
 // has rejected, until the operator reauthorises it.
 var ErrNeedsReauth = errors.New("channel needs reauthorisation: run 'starter channel reauthorise'")
-
-// gateTTL is how long the gate trusts its last read of a channel's state. It bounds
-// how many calls follow a disable: those within one step.
-const gateTTL = time.Second
 
 // Connector builds and caches the EKM clients of channels. It is safe for concurrent
 // use; one per process, so that every activity of a channel shares its budget.
@@ -83,7 +78,6 @@ func (c *Connector) Client(ctx context.Context, s channel.Settings) (*ekm.Client
 				c.logger().Error("could not record that the channel needs reauthorisation", "channel", s.Name, "err", err)
 			}
 			_ = c.Store.RecordError(ctx, s.ID, "auth", cause.Error())
-			g.invalidate()
 		},
 	})
 	budgets := c.Budgets
@@ -123,40 +117,24 @@ func (c *Connector) logger() *slog.Logger {
 	return c.Logger
 }
 
-// gate answers, before each request, whether the channel may call EKM now.
+// gate answers, before each request, whether the channel may call EKM now. It reads
+// the channel's state afresh every time (one primary-key read, nothing beside
+// EKM's 2 requests a second), so that a disable stops the very next call.
 type gate struct {
 	store     *store.Store
 	channelID int64
-
-	mu      sync.Mutex
-	checked time.Time
-	err     error
 }
 
 func (g *gate) check(ctx context.Context) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if time.Since(g.checked) < gateTTL {
-		return g.err
-	}
-	s, err := g.store.ChannelByID(ctx, g.channelID)
+	enabled, auth, err := g.store.ChannelGate(ctx, g.channelID)
 	if err != nil {
 		return fmt.Errorf("read channel state: %w", err)
 	}
 	switch {
-	case !s.Enabled:
-		g.err = ErrDisabled
-	case s.AuthState != channel.AuthOK:
-		g.err = ErrNeedsReauth
-	default:
-		g.err = nil
+	case !enabled:
+		return ErrDisabled
+	case auth != channel.AuthOK:
+		return ErrNeedsReauth
 	}
-	g.checked = time.Now()
-	return g.err
-}
-
-func (g *gate) invalidate() {
-	g.mu.Lock()
-	g.checked = time.Time{}
-	g.mu.Unlock()
+	return nil
 }

@@ -242,6 +242,16 @@ func (s *Store) SetAuthState(ctx context.Context, id int64, state channel.AuthSt
 	})
 }
 
+// ChannelGate reads what decides whether a channel may call EKM now: whether it is
+// enabled (and not removed), and the state of its consent.
+func (s *Store) ChannelGate(ctx context.Context, id int64) (enabled bool, auth channel.AuthState, err error) {
+	err = s.Pool.QueryRow(ctx, `SELECT enabled AND removed_at IS NULL, auth_state FROM channels WHERE id = $1`, id).Scan(&enabled, &auth)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, "", fmt.Errorf("channel %d: %w", id, ErrNotFound)
+	}
+	return enabled, auth, err
+}
+
 // SetShopUsername records the merchant username (the token's sub), which routes webhooks.
 func (s *Store) SetShopUsername(ctx context.Context, id int64, username string) error {
 	_, err := s.Pool.Exec(ctx, `UPDATE channels SET shop_username = NULLIF($2, '') WHERE id = $1`, id, username)

@@ -1,0 +1,115 @@
+package shop_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/ekmsim"
+	"github.com/ekmsync/ekmsync/internal/secret"
+	"github.com/ekmsync/ekmsync/internal/shop"
+	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/internal/store/storetest"
+)
+
+// setup adds an enabled, authorised channel for a simulator and returns its connector.
+func setup(t *testing.T) (*shop.Connector, *store.Store, *ekmsim.Sim, channel.Settings) {
+	t.Helper()
+	db := storetest.New(t)
+	sim := ekmsim.New(ekmsim.Options{Seed: 1, Products: 5, Orders: 5})
+	srv, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close(); sim.Close() })
+	raw, _ := base64.StdEncoding.DecodeString(secret.Generate())
+	key, _ := secret.NewKey(raw)
+	ctx := context.Background()
+	s := channel.Defaults()
+	s.Name, s.APIBaseURL, s.ClientID, s.RedirectURL, s.Currency = "shop", srv.URL(), "ekmsim-demo-client", "http://127.0.0.1/cb", "GBP"
+	s.Enabled = true
+	created, err := db.Store.CreateChannel(ctx, s, func(id int64) []byte { return store.SealClientSecret(key, id, "ekmsim-demo-secret") }, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	access, refresh := sim.IssueTokens()
+	if err := db.Store.SaveTokens(ctx, key, created.ID, ekm.Tokens{AccessToken: access, RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	created, _ = db.Store.Channel(ctx, "shop")
+	return &shop.Connector{Store: db.Store, Key: key, HTTP: &http.Client{}}, db.Store, sim, created
+}
+
+// The gate reads the channel afresh before every request: the first call after a
+// disable is refused without reaching EKM.
+func TestGateStopsTheVeryNextCallAfterADisable(t *testing.T) {
+	conn, st, sim, s := setup(t)
+	ctx := context.Background()
+	c, err := conn.Client(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Currency(ctx); err != nil {
+		t.Fatalf("enabled channel: %v", err)
+	}
+	before := sim.RequestCounts()["GET /api/v1/settings/currency"]
+	if _, _, err := st.UpdateChannel(ctx, "shop", "test", func(cur channel.Settings) (channel.Settings, []channel.AppliedChange, error) {
+		return channel.Apply(cur, []channel.Change{{Key: "enabled", Value: "off"}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Currency(ctx); !errors.Is(err, shop.ErrDisabled) {
+		t.Fatalf("after disable: %v, want ErrDisabled", err)
+	}
+	if after := sim.RequestCounts()["GET /api/v1/settings/currency"]; after != before {
+		t.Fatalf("a request reached EKM after the disable (%d -> %d)", before, after)
+	}
+}
+
+// When EKM rejects the refresh token, the channel is marked needs-reauth at once
+// and every later call is stopped by the gate.
+func TestRejectedRefreshMarksTheChannelAndStopsCalls(t *testing.T) {
+	conn, st, sim, s := setup(t)
+	ctx := context.Background()
+	c, err := conn.Client(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.RevokeConsent()
+	if _, err := c.Currency(ctx); !ekm.IsNeedsReauth(err) {
+		t.Fatalf("after revoke: %v, want needs-reauth", err)
+	}
+	got, _ := st.Channel(ctx, "shop")
+	if got.AuthState != channel.AuthNeedsReauth || got.Status().State != channel.StateNeedsReauth {
+		t.Fatalf("channel state = %s / %+v", got.AuthState, got.Status())
+	}
+	tokenCalls := sim.RequestCounts()["POST /connect/token"]
+	if _, err := c.Currency(ctx); !errors.Is(err, shop.ErrNeedsReauth) {
+		t.Fatalf("next call: %v, want the gate's ErrNeedsReauth", err)
+	}
+	if sim.RequestCounts()["POST /connect/token"] != tokenCalls {
+		t.Fatal("the gate let a refresh attempt through")
+	}
+}
+
+// A changed client secret builds a new client (the cached one would keep the old).
+func TestClientIsRebuiltWhenTheConnectionSettingsChange(t *testing.T) {
+	conn, st, _, s := setup(t)
+	ctx := context.Background()
+	first, _ := conn.Client(ctx, s)
+	same, _ := conn.Client(ctx, s)
+	if first != same {
+		t.Fatal("the client was rebuilt without a change")
+	}
+	if err := st.SetClientSecret(ctx, conn.Key, s.ID, "another-secret"); err != nil {
+		t.Fatal(err)
+	}
+	if next, _ := conn.Client(ctx, s); next == first {
+		t.Fatal("the client was not rebuilt after the secret changed")
+	}
+}

@@ -25,7 +25,8 @@ build:
 # Runs the whole system locally: Temporal dev server with UI, the EKM simulator with a
 # demo shop, the database, the worker, the demo channel and its workflows. Ctrl-C stops it all.
 dev: tools build
-	$(GO) run ./internal/cmd/devstack
+	$(GO) build -o $(BIN)/devstack ./internal/cmd/devstack
+	$(BIN)/devstack
 
 # Every test, unit and integration, against the local PostgreSQL and Temporal dev
 # servers that the tests start themselves.

@@ -135,7 +135,7 @@ func run(ctx context.Context) error {
 	}
 
 	step("setting up the demo channel " + demoChannel + " (authorised headless against the simulator)")
-	if err := setupDemo(ctx); err != nil {
+	if err := setupDemo(ctx, dbURL); err != nil {
 		return err
 	}
 	printSummary(srv, dbURL)
@@ -151,9 +151,11 @@ func run(ctx context.Context) error {
 }
 
 // setupDemo recreates the demo channel (the simulator's shop is new at every start),
-// enables it, and starts its listing download; the order-sync and push loops start
-// with the channel.
-func setupDemo(ctx context.Context) error {
+// enables it, downloads its listings, and gives the hub a stock item and a price for
+// each listed SKU, as the shop shows them, so that the push has something to keep
+// in step ('starter stock set' and 'price set' then reach the shop). The order-sync
+// and push loops start with the channel.
+func setupDemo(ctx context.Context, dbURL string) error {
 	// A demo channel from the previous run points at the old shop: start afresh.
 	_ = starter(ctx, io.Discard, "channel", "remove", demoChannel, "--purge")
 	secretFile := filepath.Join(os.TempDir(), "ekmsync-demo-secret")
@@ -167,12 +169,39 @@ func setupDemo(ctx context.Context) error {
 			"--client-secret-file", secretFile, "--redirect-url", "http://" + callbackAddr + "/callback", "--headless", "--yes"},
 		{"channel", "set", demoChannel, "download-unpaid=on", "price-change=on"},
 		{"channel", "enable", demoChannel},
-		{"listings", "download", demoChannel},
+		{"listings", "download", demoChannel, "--wait"},
 	}
 	for _, args := range steps {
 		if err := starter(ctx, os.Stdout, args...); err != nil {
 			return err
 		}
+	}
+	return seedHubStock(ctx, dbURL)
+}
+
+// seedHubStock creates the demo's hub stock: one stock item per listed SKU, at the
+// level and price the shop shows.
+func seedHubStock(ctx context.Context, dbURL string) error {
+	pool, err := store.Connect(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	_, err = pool.Exec(ctx, `
+		INSERT INTO stock_items (sku, title)
+			SELECT DISTINCT ON (sku) sku, name FROM listings
+			WHERE removed_at IS NULL AND sku_problem IS NULL ORDER BY sku
+			ON CONFLICT DO NOTHING;
+		INSERT INTO stock_levels (sku, level)
+			SELECT DISTINCT ON (sku) sku, COALESCE(ekm_stock, 0) FROM listings
+			WHERE removed_at IS NULL AND sku_problem IS NULL ORDER BY sku
+			ON CONFLICT DO NOTHING;
+		INSERT INTO prices (sku, price)
+			SELECT DISTINCT ON (sku) sku, ekm_price FROM listings
+			WHERE removed_at IS NULL AND sku_problem IS NULL AND ekm_price IS NOT NULL ORDER BY sku
+			ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("seed the demo's hub stock: %w", err)
 	}
 	return nil
 }
@@ -201,8 +230,9 @@ In another terminal, use the operator CLI against this stack:
   go run ./starter channel show %s
   go run ./starter listings status %s
   go run ./starter orders list %s
+  go run ./starter stock set <sku> <level>     (then: go run ./starter push status %s)
 
-`, srv.UIURL(), srv.Address(), simAddr, workerAddr, store.Redact(dbURL), demoChannel, demoChannel, demoChannel)
+`, srv.UIURL(), srv.Address(), simAddr, workerAddr, store.Redact(dbURL), demoChannel, demoChannel, demoChannel, demoChannel)
 }
 
 // startChild starts a binary with its output in a log file, and stops it gracefully

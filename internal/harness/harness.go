@@ -59,6 +59,9 @@ type Options struct {
 	// PayloadKey turns payload encryption on for the worker and the starter; the
 	// environment's Temporal client then decrypts with it too.
 	PayloadKey bool
+	// Server is the Temporal dev server to use (default: the package's shared one,
+	// temporaltest.Server); the browser test passes one with its Web UI.
+	Server *devserver.Server
 }
 
 // Env is one test's running system.
@@ -104,7 +107,10 @@ func New(t storetest.TB, opts Options) *Env {
 	}
 	t.Cleanup(func() { _ = srv.Close(); sim.Close() })
 
-	dev := temporaltest.Server(t)
+	dev := opts.Server
+	if dev == nil {
+		dev = temporaltest.Server(t)
+	}
 	keyText := secret.Generate()
 	rawKey, _ := config.ParseKey(keyText)
 	key, _ := secret.NewKey(rawKey)
@@ -126,7 +132,7 @@ func New(t storetest.TB, opts Options) *Env {
 	}
 	e := &Env{
 		t: t, DB: db, Sim: sim, SimURL: srv.URL(), Key: key,
-		Temporal:  temporalClient(t, dev.Address(), payloadKey),
+		Temporal:  temporalClient(t, dev, opts.Server == nil, payloadKey),
 		Workflows: workflows.Starter{TaskQueue: taskQueue},
 		Channel:   opts.Channel,
 		Config: config.Starter{Common: common, CallbackAddr: config.Addr(fmt.Sprintf("127.0.0.1:%d", cbPort)),
@@ -325,11 +331,15 @@ func (e *Env) Settings() channel.Settings {
 }
 
 // temporalClient dials the dev server, decrypting payloads when key is set.
-func temporalClient(t TB, address string, key *secret.Key) client.Client {
-	if key == nil {
+func temporalClient(t TB, dev *devserver.Server, shared bool, key *secret.Key) client.Client {
+	if key == nil && shared {
 		return temporaltest.Client(t)
 	}
-	c, err := client.Dial(client.Options{HostPort: address, DataConverter: codec.DataConverter(key), Logger: log.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	opts := client.Options{HostPort: dev.Address(), Logger: log.NewStructuredLogger(slog.New(slog.DiscardHandler))}
+	if key != nil {
+		opts.DataConverter = codec.DataConverter(key)
+	}
+	c, err := client.Dial(opts)
 	if err != nil {
 		t.Fatalf("dial Temporal: %v", err)
 	}

@@ -110,9 +110,20 @@ func (s Starter) EnsureListingSchedule(ctx context.Context, channel string, ever
 // WakeChannel signals the channel's loops to re-read the channel and act now. A loop
 // that does not run is not an error.
 func (s Starter) WakeChannel(ctx context.Context, channel string) error {
+	return s.wake(ctx, OrderSyncID(channel), ChannelPushID(channel))
+}
+
+// WakePush signals only the channel's push loop: for hub changes (orders, parcels,
+// stock, prices), which concern nothing else, so the order sync's history does not
+// grow with every stock change.
+func (s Starter) WakePush(ctx context.Context, channel string) error {
+	return s.wake(ctx, ChannelPushID(channel))
+}
+
+func (s Starter) wake(ctx context.Context, ids ...string) error {
 	c := s.Client
 	var errs []error
-	for _, id := range []string{OrderSyncID(channel), ChannelPushID(channel)} {
+	for _, id := range ids {
 		err := c.SignalWorkflow(ctx, id, "", SignalWake, nil)
 		var notFound *serviceerror.NotFound
 		if err != nil && !errors.As(err, &notFound) {

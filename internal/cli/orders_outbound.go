@@ -86,7 +86,7 @@ func orderShipCommand() *command {
 				return nil, err
 			}
 			if res.Changed {
-				e.wakeFlows(ctx, res.Order.Channel)
+				e.wakePush(ctx, res.Order.Channel)
 			}
 			return shipResult{ShipResult: res, Next: "follow it with 'starter push status " + res.Order.Channel + "'"}, nil
 		},
@@ -156,7 +156,7 @@ func orderCancelCommand() *command {
 				return nil, err
 			}
 			if res.Changed {
-				e.wakeFlows(ctx, res.Order.Channel)
+				e.wakePush(ctx, res.Order.Channel)
 			}
 			sent := "the push sends the cancellation to EKM (see 'starter push status " + res.Order.Channel + "')"
 			if !res.Full {

@@ -119,7 +119,7 @@ func priceSetCommand() *command {
 	}
 }
 
-// wakeAllPushes wakes every channel's loops: stock and prices are per SKU, not per
+// wakeAllPushes wakes every channel's push loop: stock and prices are per SKU, not per
 // channel. The worker's LISTEN/NOTIFY does the same; this is the fast path.
 func (e *env) wakeAllPushes(ctx context.Context, st *store.Store) {
 	channels, err := st.Channels(ctx)
@@ -128,7 +128,7 @@ func (e *env) wakeAllPushes(ctx context.Context, st *store.Store) {
 	}
 	for _, c := range channels {
 		if c.Enabled {
-			e.wakeFlows(ctx, c.Name)
+			e.wakePush(ctx, c.Name)
 		}
 	}
 }

@@ -54,15 +54,17 @@ func listenOnce(ctx context.Context, pool *pgxpool.Pool, st *store.Store, wf wor
 		if err != nil {
 			return err
 		}
-		pending := map[int64]bool{} // channel ids; 0: every channel
+		// Per channel id (0: every channel), whether its settings changed (then both
+		// loops re-read it) or only the hub (then only the push has work).
+		pending := map[int64]bool{}
 		add := func(payload string) {
 			var c change
 			if json.Unmarshal([]byte(payload), &c) == nil {
-				if c.ChannelID == nil {
-					pending[0] = true
-				} else {
-					pending[*c.ChannelID] = true
+				id := int64(0)
+				if c.ChannelID != nil {
+					id = *c.ChannelID
 				}
+				pending[id] = pending[id] || c.Table == "channels"
 			}
 		}
 		add(n.Payload)
@@ -83,17 +85,25 @@ func listenOnce(ctx context.Context, pool *pgxpool.Pool, st *store.Store, wf wor
 	}
 }
 
+// wakeChannels wakes the loops of the channels in ids (0: every channel): both loops
+// where the channel's settings changed, the push alone where only the hub did.
 func wakeChannels(ctx context.Context, st *store.Store, wf workflows.Starter, ids map[int64]bool, logger *slog.Logger) {
 	channels, err := st.Channels(ctx)
 	if err != nil {
 		logger.Warn("hub change: could not list channels", "err", err)
 		return
 	}
+	all, anyChannel := ids[0]
 	for _, c := range channels {
-		if !ids[0] && !ids[c.ID] {
+		settings, mine := ids[c.ID]
+		if !mine && !anyChannel {
 			continue
 		}
-		if err := wf.WakeChannel(ctx, c.Name); err != nil {
+		wake := wf.WakePush
+		if settings || all {
+			wake = wf.WakeChannel
+		}
+		if err := wake(ctx, c.Name); err != nil {
 			logger.Warn("hub change: could not wake the channel's loops", "channel", c.Name, "err", err)
 		}
 	}

@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/shop"
+)
+
+type testResult struct {
+	Channel  string   `json:"channel"`
+	OK       bool     `json:"ok"`
+	Reason   string   `json:"reason,omitempty"`
+	Currency string   `json:"currency,omitempty"`
+	Statuses []string `json:"statuses,omitempty"`
+}
+
+func (r testResult) text(w io.Writer) {
+	if r.OK {
+		fmt.Fprintf(w, "OK: %s answers (currency %s, %d order statuses)\n", r.Channel, r.Currency, len(r.Statuses))
+		return
+	}
+	fmt.Fprintf(w, "FAILED: %s\n", r.Reason)
+}
+
+func channelTestCommand() *command {
+	return &command{
+		name: "test", args: "<name>",
+		summary: "check the stored credentials with one cheap call to EKM, and re-read the shop's statuses",
+		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
+			if err := needArgs(args, "<name>"); err != nil {
+				return nil, err
+			}
+			conn, st, err := e.connector(ctx)
+			if err != nil {
+				return nil, err
+			}
+			c, err := st.Channel(ctx, args[0])
+			if err != nil {
+				return nil, err
+			}
+			res := testResult{Channel: c.Name}
+			if c.AuthState == channel.AuthUnauthorised {
+				res.Reason = "never authorised: run 'starter channel reauthorise " + c.Name + "'"
+				return res, errors.New(res.Reason)
+			}
+			info, err := readShop(ctx, conn, c)
+			if err != nil {
+				res.Reason = explain(err)
+				return res, errors.New(res.Reason)
+			}
+			res.OK, res.Currency, res.Statuses = true, info.currency, info.statuses
+			if strings.Join(info.statuses, "\x00") != strings.Join(c.ShopStatuses, "\x00") {
+				_, _, err := st.UpdateChannel(ctx, c.Name, actor(), func(cur channel.Settings) (channel.Settings, []channel.AppliedChange, error) {
+					old := strings.Join(cur.ShopStatuses, ", ")
+					cur.ShopStatuses = info.statuses
+					return cur, []channel.AppliedChange{{Key: "shop-statuses", Old: old, New: strings.Join(info.statuses, ", ")}}, nil
+				})
+				if err != nil {
+					return nil, err
+				}
+			}
+			return res, nil
+		},
+	}
+}
+
+// explain turns an EKM error into the reason an operator can act on.
+func explain(err error) string {
+	switch ekm.KindOf(err) {
+	case ekm.KindInvalidClient:
+		return "EKM rejected the client id or secret (bad client secret?): fix it with 'starter channel add' again or the partners site"
+	case ekm.KindNeedsReauth:
+		return "the refresh token is expired or was revoked: run 'starter channel reauthorise'"
+	case ekm.KindForbidden:
+		return "a scope is missing: tick it in the app's Required Permissions, then run 'starter channel reauthorise'"
+	case ekm.KindUnauthorized:
+		return "EKM does not accept the access token: run 'starter channel reauthorise'"
+	case ekm.KindRetryable, ekm.KindRateLimited:
+		return "EKM is unreachable or failing right now: " + err.Error()
+	}
+	return err.Error()
+}
+
+type reauthResult struct {
+	Channel       string             `json:"channel"`
+	Authorization shop.Authorization `json:"authorization"`
+	Warnings      []string           `json:"warnings,omitempty"`
+}
+
+func (r reauthResult) text(w io.Writer) {
+	fmt.Fprintf(w, "channel %s authorised (shop %s); its workflows resume by themselves\n", r.Channel, orDash(r.Authorization.ShopUsername))
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+}
+
+func channelReauthoriseCommand() *command {
+	var headless bool
+	var timeout time.Duration
+	return &command{
+		name: "reauthorise", args: "<name>",
+		summary: "run EKM's OAuth flow again (authorize URL, local callback, code exchange) and store the new tokens",
+		flags: func(fs *flag.FlagSet) {
+			fs.BoolVar(&headless, "headless", false, "open the authorize URL without a browser (simulator auto-approve)")
+			fs.DurationVar(&timeout, "timeout", 10*time.Minute, "how long to wait for EKM's callback")
+		},
+		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
+			if err := needArgs(args, "<name>"); err != nil {
+				return nil, err
+			}
+			conn, st, err := e.connector(ctx)
+			if err != nil {
+				return nil, err
+			}
+			c, err := st.Channel(ctx, args[0])
+			if err != nil {
+				return nil, err
+			}
+			auth, err := conn.Authorize(ctx, c, shop.AuthorizeOptions{CallbackAddr: mustCallback(e), Headless: headless, Timeout: timeout, ShowURL: e.showURL})
+			if err != nil {
+				return nil, err
+			}
+			res := reauthResult{Channel: c.Name, Authorization: auth}
+			c, _ = st.Channel(ctx, c.Name)
+			if warn := e.subscribeWebhooks(ctx, conn, c); warn != "" {
+				res.Warnings = append(res.Warnings, warn)
+			}
+			e.wakeFlows(ctx, c.Name)
+			return res, nil
+		},
+	}
+}

@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/store"
+)
+
+// channelList is the result of 'channel list'.
+type channelList struct {
+	Channels []channelSummary `json:"channels"`
+}
+
+type channelSummary struct {
+	Name          string         `json:"name"`
+	Enabled       bool           `json:"enabled"`
+	Status        channel.Status `json:"status"`
+	Currency      string         `json:"currency"`
+	OrderSyncDate *time.Time     `json:"order_sync_date"`
+	ListingsBusy  bool           `json:"listing_download_in_progress"`
+}
+
+func (r channelList) text(w io.Writer) {
+	if len(r.Channels) == 0 {
+		fmt.Fprintln(w, "no channels: add one with 'starter channel add'")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tENABLED\tSTATE\tCURRENCY\tORDER SYNC DATE [UTC]\tLISTING DOWNLOAD")
+	for _, c := range r.Channels {
+		busy := "idle"
+		if c.ListingsBusy {
+			busy = "in progress"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, onOff(c.Enabled), c.Status.State, c.Currency, utc(c.OrderSyncDate), busy)
+	}
+	_ = tw.Flush()
+}
+
+func channelListCommand() *command {
+	return &command{
+		name: "list", summary: "list the channels with their state",
+		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
+			if err := needArgs(args); err != nil {
+				return nil, err
+			}
+			st, err := e.store(ctx)
+			if err != nil {
+				return nil, err
+			}
+			list, err := st.Channels(ctx)
+			if err != nil {
+				return nil, err
+			}
+			res := channelList{Channels: []channelSummary{}}
+			for _, c := range list {
+				sync, err := st.OrderSync(ctx, c.ID)
+				if err != nil {
+					return nil, err
+				}
+				ld, err := st.ListingDownload(ctx, c.ID)
+				if err != nil {
+					return nil, err
+				}
+				res.Channels = append(res.Channels, channelSummary{Name: c.Name, Enabled: c.Enabled, Status: c.Status(),
+					Currency: c.Currency, OrderSyncDate: sync.SyncDate, ListingsBusy: ld.InProgress})
+			}
+			return res, nil
+		},
+	}
+}
+
+// channelScreen is the whole channel screen, for 'channel show'.
+type channelScreen struct {
+	Channel         channel.Settings           `json:"channel"`
+	Status          channel.Status             `json:"status"`
+	Settings        []settingValue             `json:"settings"`
+	OrderSyncDate   *time.Time                 `json:"order_sync_date"`
+	ListingDownload store.ListingDownloadState `json:"listing_download"`
+	LastErrors      []store.ChannelError       `json:"last_errors"`
+}
+
+type settingValue struct {
+	Key   string `json:"setting"`
+	Title string `json:"title"`
+	Value string `json:"value"`
+}
+
+func (r channelScreen) text(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "Channel\t%s\n", r.Channel.Name)
+	state := string(r.Status.State)
+	if r.Status.Reason != "" {
+		state += ": " + r.Status.Reason
+	}
+	fmt.Fprintf(tw, "State\t%s\n", state)
+	auth := string(r.Channel.AuthState)
+	if r.Channel.ShopUsername != "" {
+		auth += " (shop " + r.Channel.ShopUsername + ")"
+	}
+	fmt.Fprintf(tw, "Authorisation\t%s\n", auth)
+	for _, s := range r.Settings {
+		fmt.Fprintf(tw, "%s\t%s\n", s.Title, s.Value)
+	}
+	fmt.Fprintf(tw, "Order Sync Date [UTC]\t%s\n", utc(r.OrderSyncDate))
+	ld := r.ListingDownload
+	fmt.Fprintf(tw, "Listing Download in Progress\t%s\n", yesNo(ld.InProgress))
+	fmt.Fprintf(tw, "Listing Download Start Time\t%s\n", utc(ld.StartTime))
+	fmt.Fprintf(tw, "Listing Download Completion Time\t%s\n", utc(ld.CompletionTime))
+	eta := "unknown"
+	if !ld.InProgress {
+		eta = "-"
+	} else if ld.EstimatedCompletion != nil {
+		eta = utc(ld.EstimatedCompletion)
+	}
+	fmt.Fprintf(tw, "Listing Download Estimated Completion\t%s\n", eta)
+	_ = tw.Flush()
+	printMapping(w, r.Channel)
+	if len(r.LastErrors) > 0 {
+		fmt.Fprintln(w, "Last errors:")
+		for _, e := range r.LastErrors {
+			fmt.Fprintf(w, "  %s  [%s] %s\n", e.At.UTC().Format(time.DateTime), e.Flow, e.Message)
+		}
+	}
+}
+
+func printMapping(w io.Writer, s channel.Settings) {
+	fmt.Fprintln(w, "Order Status Mapping:")
+	statuses := append([]string(nil), s.ShopStatuses...)
+	for k := range s.Mapping {
+		found := false
+		for _, st := range statuses {
+			found = found || strings.EqualFold(st, k)
+		}
+		if !found {
+			statuses = append(statuses, k)
+		}
+	}
+	if len(statuses) == 0 {
+		fmt.Fprintln(w, "  (none: the shop's statuses were not read yet)")
+	}
+	for _, st := range statuses {
+		fmt.Fprintf(w, "  %-20s -> %s\n", st, s.Mapping.Target(st).Title())
+	}
+}
+
+func channelShowCommand() *command {
+	return &command{
+		name: "show", args: "<name>", summary: "show the whole channel screen: settings, mapping, sync date, listing download, auth, last errors",
+		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
+			if err := needArgs(args, "<name>"); err != nil {
+				return nil, err
+			}
+			st, err := e.store(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return loadScreen(ctx, st, args[0])
+		},
+	}
+}
+
+func loadScreen(ctx context.Context, st *store.Store, name string) (channelScreen, error) {
+	c, err := st.Channel(ctx, name)
+	if err != nil {
+		return channelScreen{}, err
+	}
+	scr := channelScreen{Channel: c, Status: c.Status()}
+	for _, d := range channel.Registry {
+		scr.Settings = append(scr.Settings, settingValue{Key: d.Key, Title: d.Title, Value: d.Get(c)})
+	}
+	sync, err := st.OrderSync(ctx, c.ID)
+	if err != nil {
+		return scr, err
+	}
+	scr.OrderSyncDate = sync.SyncDate
+	if scr.ListingDownload, err = st.ListingDownload(ctx, c.ID); err != nil {
+		return scr, err
+	}
+	if scr.LastErrors, err = st.RecentErrors(ctx, c.ID, 5); err != nil {
+		return scr, err
+	}
+	if scr.LastErrors == nil {
+		scr.LastErrors = []store.ChannelError{}
+	}
+	return scr, nil
+}

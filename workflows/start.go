@@ -107,10 +107,13 @@ func (s Starter) EnsureListingSchedule(ctx context.Context, channel string, ever
 	}})
 }
 
-// WakeChannel signals the channel's loops to re-read the channel and act now. A loop
-// that does not run is not an error.
+// WakeChannel signals the channel's workflows to re-read the channel and act now,
+// after a change of its settings or consent. A workflow that does not run is not an
+// error.
 func (s Starter) WakeChannel(ctx context.Context, channel string) error {
-	return s.wake(ctx, OrderSyncID(channel), ChannelPushID(channel))
+	// A listing download waiting for reauthorisation resumes at once too; a running
+	// one drains the signal at its next slice.
+	return s.wake(ctx, OrderSyncID(channel), ChannelPushID(channel), ListingDownloadID(channel))
 }
 
 // WakePush signals only the channel's push loop: for hub changes (orders, parcels,

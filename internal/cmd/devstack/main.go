@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -25,18 +26,28 @@ import (
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
-// The dev stack's fixed addresses, as the README lists them.
-const (
-	temporalPort = 7233
-	uiPort       = 8233
+// The dev stack's addresses, as the README lists them; flags change them (the
+// devstack's own test runs it beside other tests).
+var (
+	temporalPort = flag.Int("temporal-port", 7233, "Temporal frontend port")
+	uiPort       = flag.Int("ui-port", 8233, "Temporal Web UI port")
 	workerAddr   = "127.0.0.1:8080"
 	simAddr      = "127.0.0.1:8090"
 	callbackAddr = "127.0.0.1:8765"
-	demoChannel  = "demo"
-	defaultDB    = "postgres://postgres@127.0.0.1:5432/ekmsync?sslmode=disable"
+	stateDir     = flag.String("state-dir", "", "where Temporal's state, the secret key and the logs go (default: .dev at the repository root)")
+	binDir       = flag.String("bin-dir", "", "where the worker and ekmsim binaries are (default: .bin at the repository root)")
+)
+
+const (
+	demoChannel = "demo"
+	defaultDB   = "postgres://postgres@127.0.0.1:5432/ekmsync?sslmode=disable"
 )
 
 func main() {
+	flag.StringVar(&workerAddr, "worker-addr", workerAddr, "the worker's HTTP address")
+	flag.StringVar(&simAddr, "sim-addr", simAddr, "the simulator's address")
+	flag.StringVar(&callbackAddr, "callback-addr", callbackAddr, "the OAuth callback address of the demo channel's authorisation")
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx); err != nil {
@@ -63,11 +74,14 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(root, ".dev")
+	dir := *stateDir
+	if dir == "" {
+		dir = filepath.Join(root, ".dev")
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", temporalPort), fmt.Sprintf("127.0.0.1:%d", uiPort), workerAddr, simAddr} {
+	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", *temporalPort), fmt.Sprintf("127.0.0.1:%d", *uiPort), workerAddr, simAddr} {
 		if inUse(addr) {
 			return fmt.Errorf("%s is already in use: is another 'make dev' running? Stop it (Ctrl-C) and try again", addr)
 		}
@@ -83,12 +97,12 @@ func run(ctx context.Context) error {
 	var st stack
 	defer st.stop()
 
-	step("starting the Temporal dev server with its Web UI (state in .dev/temporal.db)")
+	step("starting the Temporal dev server with its Web UI (state in " + filepath.Join(dir, "temporal.db") + ")")
 	tlog, err := os.Create(filepath.Join(dir, "temporal.log"))
 	if err != nil {
 		return err
 	}
-	srv, err := devserver.Start(ctx, devserver.Options{Port: temporalPort, UIPort: uiPort, DBFile: filepath.Join(dir, "temporal.db"), LogLevel: "warn", Stdout: tlog, Stderr: tlog})
+	srv, err := devserver.Start(ctx, devserver.Options{Port: *temporalPort, UIPort: *uiPort, DBFile: filepath.Join(dir, "temporal.db"), LogLevel: "warn", Stdout: tlog, Stderr: tlog})
 	if err != nil {
 		return err
 	}
@@ -108,14 +122,17 @@ func run(ctx context.Context) error {
 	}
 	pool.Close()
 
-	bin := filepath.Join(root, ".bin")
+	bin := *binDir
+	if bin == "" {
+		bin = filepath.Join(root, ".bin")
+	}
 	step("starting the EKM simulator with the demo shop on http://" + simAddr)
 	sim, err := startChild(ctx, &st, filepath.Join(bin, "ekmsim"), []string{"-demo", "-addr", simAddr}, nil, filepath.Join(dir, "ekmsim.log"), "ekmsim")
 	if err != nil {
 		return err
 	}
 	if err := waitHTTP(ctx, "http://"+simAddr+"/admin/requests", sim); err != nil {
-		return fmt.Errorf("the simulator did not come up: %w (see .dev/ekmsim.log)", err)
+		return fmt.Errorf("the simulator did not come up: %w (see %s)", err, filepath.Join(dir, "ekmsim.log"))
 	}
 
 	env := []string{"TEMPORAL_ADDRESS=" + srv.Address(), "EKMSYNC_DATABASE_URL=" + dbURL, "EKMSYNC_SECRET_KEY=" + key,
@@ -131,20 +148,20 @@ func run(ctx context.Context) error {
 		return err
 	}
 	if err := waitHTTP(ctx, "http://"+workerAddr+"/healthz", worker); err != nil {
-		return fmt.Errorf("the worker did not become healthy: %w (see .dev/worker.log)", err)
+		return fmt.Errorf("the worker did not become healthy: %w (see %s)", err, filepath.Join(dir, "worker.log"))
 	}
 
 	step("setting up the demo channel " + demoChannel + " (authorised headless against the simulator)")
 	if err := setupDemo(ctx, dbURL); err != nil {
 		return err
 	}
-	printSummary(srv, dbURL)
+	printSummary(srv, dbURL, dir)
 	select {
 	case <-ctx.Done():
 	case <-worker.Done():
-		return errors.New("the worker exited (see .dev/worker.log)")
+		return fmt.Errorf("the worker exited (see %s)", filepath.Join(dir, "worker.log"))
 	case <-sim.Done():
-		return errors.New("the simulator exited (see .dev/ekmsim.log)")
+		return fmt.Errorf("the simulator exited (see %s)", filepath.Join(dir, "ekmsim.log"))
 	}
 	fmt.Println()
 	return nil
@@ -214,25 +231,31 @@ func starter(ctx context.Context, out io.Writer, args ...string) error {
 	return nil
 }
 
-func printSummary(srv *devserver.Server, dbURL string) {
+func printSummary(srv *devserver.Server, dbURL, dir string) {
+	rel := dir
+	if root, err := devserver.RepoRoot(); err == nil {
+		if r, err := filepath.Rel(root, dir); err == nil && !strings.HasPrefix(r, "..") {
+			rel = r
+		}
+	}
 	fmt.Printf(`
 ekmsync is running. Ctrl-C stops everything.
 
-  Temporal Web UI   %s
-  Temporal          %s
-  EKM simulator     http://%s   (demo shop; admin API under /admin)
-  Worker            http://%s   (/healthz, /metrics, /webhooks/ekm/<channel>)
-  Database          %s
-  Logs              .dev/worker.log, .dev/ekmsim.log, .dev/temporal.log
+  Temporal Web UI   %[1]s
+  Temporal          %[2]s
+  EKM simulator     http://%[3]s   (demo shop; admin API under /admin)
+  Worker            http://%[4]s   (/healthz, /metrics, /webhooks/ekm/<channel>)
+  Database          %[5]s
+  Logs              %[7]s/worker.log, %[7]s/ekmsim.log, %[7]s/temporal.log
 
 In another terminal, use the operator CLI against this stack:
-  export EKMSYNC_SECRET_KEY=$(cat .dev/secret.key)
-  go run ./starter channel show %s
-  go run ./starter listings status %s
-  go run ./starter orders list %s
-  go run ./starter stock set <sku> <level>     (then: go run ./starter push status %s)
+  export EKMSYNC_SECRET_KEY=$(cat %[7]s/secret.key)
+  go run ./starter channel show %[6]s
+  go run ./starter listings status %[6]s
+  go run ./starter orders list %[6]s
+  go run ./starter stock set <sku> <level>     (then: go run ./starter push status %[6]s)
 
-`, srv.UIURL(), srv.Address(), simAddr, workerAddr, store.Redact(dbURL), demoChannel, demoChannel, demoChannel, demoChannel)
+`, srv.UIURL(), srv.Address(), simAddr, workerAddr, store.Redact(dbURL), demoChannel, rel)
 }
 
 // startChild starts a binary with its output in a log file, and stops it gracefully

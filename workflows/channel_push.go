@@ -104,12 +104,15 @@ type channelPushImpl struct {
 	nextSweep            *time.Time
 }
 
+// status is what the status query answers.
+func (w *channelPushImpl) status() PushStatus {
+	return PushStatus{Channel: w.in.Channel, State: w.state, ChannelState: w.chState, Passes: w.passes,
+		NextSweep: w.nextSweep, Last: w.last}
+}
+
 // setup registers the status query, the push-now update and the wake signal.
 func (w *channelPushImpl) setup(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (PushStatus, error) {
-		return PushStatus{Channel: w.in.Channel, State: w.state, ChannelState: w.chState, Passes: w.passes,
-			NextSweep: w.nextSweep, Last: w.last}, nil
-	}); err != nil {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (PushStatus, error) { return w.status(), nil }); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandler(ctx, UpdatePushNow, func(ctx workflow.Context) (PushNowResult, error) {
@@ -257,12 +260,8 @@ func (w *channelPushImpl) wait(ctx workflow.Context, d time.Duration) {
 	}
 	next := workflow.Now(ctx).Add(d)
 	w.nextSweep = &next
-	// A timer of our own, cancelled when a wake-up comes first: AwaitWithTimeout
-	// leaves its timer running, and every wake-up would leave one more to fire.
-	timerCtx, cancel := workflow.WithCancel(ctx)
-	sweep := workflow.NewTimer(timerCtx, d)
-	_ = workflow.Await(ctx, func() bool { return w.woken || w.requested > w.completed || sweep.IsReady() })
-	cancel()
+	setDetails(ctx, pushDetails(w.status()))
+	_, _ = awaitOrTimeout(ctx, d, func() bool { return w.woken || w.requested > w.completed })
 	w.nextSweep = nil
 }
 

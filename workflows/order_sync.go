@@ -233,7 +233,8 @@ func (w *orderSyncImpl) run(ctx workflow.Context) error {
 		} else if w.carry.NextRunAt != nil {
 			wait = max(w.carry.NextRunAt.Sub(workflow.Now(ctx)), 0)
 		}
-		woken, err := workflow.AwaitWithTimeout(ctx, wait, func() bool {
+		setDetails(ctx, orderSyncDetails(w.status()))
+		woken, err := awaitOrTimeout(ctx, wait, func() bool {
 			return w.wake || len(w.queue) > 0 || (w.ok() && len(w.hints) > 0)
 		})
 		if err != nil {

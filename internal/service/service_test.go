@@ -140,6 +140,20 @@ func TestTwoWorkersStartTogetherOnAnEmptyDatabase(t *testing.T) {
 	if !strings.Contains(body.String(), "go_goroutines") {
 		t.Fatalf("/metrics lacks runtime metrics")
 	}
+	// The SDK's own metrics (pollers, task latencies) are reported through tally
+	// every second.
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(body.String(), "ekmsync_temporal_") {
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks the Temporal SDK's metrics:\n%s", body.String())
+		}
+		time.Sleep(500 * time.Millisecond)
+		body.Reset()
+		if resp, err := http.Get("http://" + workers[0].addr + "/metrics"); err == nil {
+			_, _ = body.ReadFrom(resp.Body)
+			resp.Body.Close()
+		}
+	}
 	for _, w := range workers {
 		if err := w.p.Stop(20 * time.Second); err != nil {
 			t.Fatalf("SIGTERM: %v\n%s", err, w.out)
@@ -147,5 +161,44 @@ func TestTwoWorkersStartTogetherOnAnEmptyDatabase(t *testing.T) {
 		if code := w.p.ExitCode(); code != 0 {
 			t.Fatalf("exit code %d after SIGTERM:\n%s", code, w.out)
 		}
+	}
+}
+
+// While PostgreSQL or Temporal is down, the worker waits for it with backoff and
+// says so in one clear line per attempt, instead of exiting; SIGTERM still stops it.
+func TestWorkerWaitsForItsDependenciesWithAClearLogLine(t *testing.T) {
+	closed, err := devserver.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := storetest.New(t)
+	cases := []struct{ name, dbURL, temporal, want string }{
+		{"postgres down", fmt.Sprintf("postgres://postgres@127.0.0.1:%d/x?sslmode=disable", closed), "127.0.0.1:1", "waiting for PostgreSQL at"},
+		{"temporal down", db.URL, fmt.Sprintf("127.0.0.1:%d", closed), "waiting for Temporal at"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env, _ := workerEnv(t, c.dbURL, c.temporal)
+			env = append(env, "EKMSYNC_CONNECT_RETRY_MAX=1s")
+			var out syncBuffer
+			p, err := process.Start(workerBinary(t), nil, env, &out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Kill()
+			deadline := time.Now().Add(30 * time.Second)
+			for strings.Count(out.String(), c.want) < 2 {
+				if !p.Alive() {
+					t.Fatalf("the worker exited instead of waiting:\n%s", out.String())
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no repeated %q line:\n%s", c.want, out.String())
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if err := p.Stop(10 * time.Second); err != nil {
+				t.Fatalf("SIGTERM while waiting: %v", err)
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/shop"
+	"github.com/ekmsync/ekmsync/internal/store"
 )
 
 type testResult struct {
@@ -105,12 +106,15 @@ func (r reauthResult) text(w io.Writer) {
 func channelReauthoriseCommand() *command {
 	var headless bool
 	var timeout time.Duration
+	var secretFile string
 	return &command{
 		name: "reauthorise", args: "<name>",
-		summary: "run EKM's OAuth flow again (authorize URL, local callback, code exchange) and store the new tokens",
+		summary: "run EKM's OAuth flow again (authorize URL, local callback, code exchange) and store the new tokens;\n" +
+			"--client-secret-file first replaces the app's client secret (after a change on partners.ekm.net)",
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&headless, "headless", false, "open the authorize URL without a browser (simulator auto-approve)")
 			fs.DurationVar(&timeout, "timeout", 10*time.Minute, "how long to wait for EKM's callback")
+			fs.StringVar(&secretFile, "client-secret-file", "", "file holding a new client secret to store first")
 		},
 		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
 			if err := needArgs(args, "<name>"); err != nil {
@@ -123,6 +127,19 @@ func channelReauthoriseCommand() *command {
 			c, err := st.Channel(ctx, args[0])
 			if err != nil {
 				return nil, err
+			}
+			if secretFile != "" {
+				newSecret, err := readClientSecret(e, secretFile)
+				if err != nil {
+					return nil, err
+				}
+				if err := st.SetClientSecret(ctx, conn.Key, c.ID, newSecret); err != nil {
+					return nil, err
+				}
+				if err := st.Audit(ctx, store.AuditEntry{ChannelID: c.ID, Channel: c.Name, Actor: actor(), Action: "setting.changed",
+					Subject: "client-secret", OldValue: "(sealed)", NewValue: "(sealed)"}); err != nil {
+					return nil, err
+				}
 			}
 			auth, err := conn.Authorize(ctx, c, shop.AuthorizeOptions{CallbackAddr: mustCallback(e), Headless: headless, Timeout: timeout, ShowURL: e.showURL})
 			if err != nil {

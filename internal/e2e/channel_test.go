@@ -174,7 +174,15 @@ func TestChannelTestRevokeAndReauthorise(t *testing.T) {
 	if scr.Status.State != "needs-reauth" || len(scr.LastErrors) == 0 {
 		t.Fatalf("after revoke: %+v", scr)
 	}
-	h.MustCLI("channel", "reauthorise", h.Channel, "--headless", "--timeout", "30s")
+	// A wrong new client secret is refused by EKM at the code exchange.
+	wrong := filepath.Join(t.TempDir(), "wrong")
+	_ = os.WriteFile(wrong, []byte("not-the-secret"), 0o600)
+	if _, errOut, code := h.CLI("channel", "reauthorise", h.Channel, "--headless", "--timeout", "30s", "--client-secret-file", wrong); code != 1 || strings.Contains(errOut, "not-the-secret") {
+		t.Fatalf("reauthorise with a wrong secret: exit %d, %s", code, errOut)
+	}
+	right := filepath.Join(t.TempDir(), "right")
+	_ = os.WriteFile(right, []byte(demoSecret), 0o600)
+	h.MustCLI("channel", "reauthorise", h.Channel, "--headless", "--timeout", "30s", "--client-secret-file", right)
 	h.CLIJSON(&scr, "channel", "show", h.Channel)
 	if scr.Status.State != "ok" {
 		t.Fatalf("after reauthorise: %+v", scr.Status)

@@ -36,7 +36,8 @@ type Common struct {
 // Worker is the configuration of the worker binary.
 type Worker struct {
 	Common
-	HTTPAddr         Addr     `envconfig:"EKMSYNC_HTTP_ADDR" default:"127.0.0.1:8080" desc:"listen address of /healthz, /metrics, the EKM webhook receiver and the codec server"`
+	HTTPAddr         Addr     `envconfig:"EKMSYNC_HTTP_ADDR" default:"127.0.0.1:8080" desc:"listen address of /healthz, /metrics and the EKM webhook receiver"`
+	CodecAddr        Addr     `envconfig:"EKMSYNC_CODEC_ADDR" default:"127.0.0.1:8081" desc:"listen address of the codec server (/codec), served only with EKMSYNC_PAYLOAD_KEY; keep it private: it decrypts payloads"`
 	StopTimeout      Duration `envconfig:"EKMSYNC_WORKER_STOP_TIMEOUT" default:"30s" desc:"time in-flight activities get to finish on SIGINT/SIGTERM"`
 	ConnectRetryMax  Duration `envconfig:"EKMSYNC_CONNECT_RETRY_MAX" default:"30s" desc:"longest pause between attempts to reach Temporal or PostgreSQL at start"`
 	NotifyDebounce   Duration `envconfig:"EKMSYNC_NOTIFY_DEBOUNCE" default:"200ms" desc:"how long hub-change notifications are gathered before the push loop is woken"`
@@ -81,8 +82,8 @@ func (c *Common) validate() error {
 func describe(err error) error {
 	var pe *envconfig.ParseError
 	if errors.As(err, &pe) {
-		if strings.HasSuffix(pe.TypeName, "Secret") || strings.HasSuffix(pe.TypeName, "SecretKey") {
-			// Never echo a secret, not even a malformed one.
+		if strings.HasSuffix(pe.TypeName, "Secret") || strings.HasSuffix(pe.TypeName, "SecretKey") || strings.HasSuffix(pe.TypeName, "DatabaseURL") {
+			// Never echo a secret, not even a malformed one: a database URL may hold a password.
 			return fmt.Errorf("%s: invalid value: %v", pe.KeyName, pe.Err)
 		}
 		return fmt.Errorf("%s: invalid value %q: %v", pe.KeyName, pe.Value, unwrapStrconv(pe.Err))

@@ -20,9 +20,10 @@ func TestLoadRejectsMalformedValuesNamingTheVariable(t *testing.T) {
 	cases := []struct{ key, value, want string }{
 		{"EKMSYNC_LOG_LEVEL", "loud", "EKMSYNC_LOG_LEVEL: invalid value \"loud\": want one of debug, info, warn, error"},
 		{"EKMSYNC_HTTP_ADDR", "8080", "EKMSYNC_HTTP_ADDR: invalid value \"8080\": want host:port"},
-		{"EKMSYNC_DATABASE_URL", "mysql://x", "EKMSYNC_DATABASE_URL: invalid value"},
+		{"EKMSYNC_DATABASE_URL", "mysql://x", "EKMSYNC_DATABASE_URL: invalid value: want a URL"},
 		{"EKMSYNC_WORKER_STOP_TIMEOUT", "soon", "EKMSYNC_WORKER_STOP_TIMEOUT: invalid value \"soon\": want a positive duration"},
 		{"EKMSYNC_SECRET_KEY", "tooshort", "EKMSYNC_SECRET_KEY: invalid value: want 32 bytes"},
+		{"EKMSYNC_DATABASE_URL", "host=db password=hunter2", "EKMSYNC_DATABASE_URL: invalid value: want a URL"},
 	}
 	for _, c := range cases {
 		t.Run(c.key, func(t *testing.T) {
@@ -36,7 +37,7 @@ func TestLoadRejectsMalformedValuesNamingTheVariable(t *testing.T) {
 			if strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error is not one line: %q", err)
 			}
-			if c.key == "EKMSYNC_SECRET_KEY" && strings.Contains(err.Error(), c.value) {
+			if (c.key == "EKMSYNC_SECRET_KEY" || strings.Contains(c.value, "password")) && strings.Contains(err.Error(), c.value) {
 				t.Fatalf("error echoes the secret: %q", err)
 			}
 		})

@@ -36,7 +36,14 @@ func TestPayloadEncryptionHidesCustomerDataFromTemporal(t *testing.T) {
 	if sealed == 0 || plain != 0 {
 		t.Fatalf("encrypted run: %d sealed and %d plain payloads, want all sealed", sealed, plain)
 	}
-	// The codec server turns a sealed payload back into JSON for the Web UI.
+	// The codec server, on its own address, turns a sealed payload back into JSON for
+	// the Web UI; the public listener of the webhooks does not serve it.
+	if resp, err := http.Post("http://"+string(encrypted.WorkerConfig.HTTPAddr)+"/codec/decode", "application/json", strings.NewReader(`{}`)); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Fatalf("the webhook listener serves the codec: %s", resp.Status)
+		}
+	}
 	decoded := codecDecode(t, encrypted, firstPayload(t, history))
 	if !strings.Contains(decoded, "json/plain") {
 		t.Fatalf("the codec server did not decode the payload: %s", decoded)
@@ -142,7 +149,7 @@ func firstPayload(t *testing.T, history []byte) json.RawMessage {
 func codecDecode(t *testing.T, h *harness.Env, payload json.RawMessage) string {
 	t.Helper()
 	body := `{"payloads":[` + string(payload) + `]}`
-	resp, err := http.Post("http://"+string(h.WorkerConfig.HTTPAddr)+"/codec/decode", "application/json", strings.NewReader(body))
+	resp, err := http.Post("http://"+string(h.WorkerConfig.CodecAddr)+"/codec/decode", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,10 +85,6 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz(pool, tc))
 	mux.HandleFunc("POST /webhooks/ekm/{channel}", webhookHandler(st, wf, logger))
-	if payloadKey != nil {
-		// The codec server: the Web UI decrypts payloads through it for operators who reach the worker.
-		mux.Handle("/codec/", codec.Handler(payloadKey, codec.Origins(cfg.CodecCORSOrigins)))
-	}
 	mux.Handle("GET /metrics", metrics.http)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", string(cfg.HTTPAddr))
@@ -100,6 +96,15 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 			logger.Error("http server stopped", "err", err)
 		}
 	}()
+	if payloadKey != nil {
+		// The codec server decrypts payloads for the Web UI: it listens on its own
+		// (private) address, apart from the webhook receiver that EKM must reach.
+		codecSrv, err := serveCodec(cfg, payloadKey, logger)
+		if err != nil {
+			return err
+		}
+		defer codecSrv.Close()
+	}
 
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start the Temporal worker: %w", err)
@@ -150,4 +155,22 @@ func healthz(pool *pgxpool.Pool, tc client.Client) http.HandlerFunc {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	}
+}
+
+// serveCodec starts the codec server at EKMSYNC_CODEC_ADDR.
+func serveCodec(cfg config.Worker, key *secret.Key, logger *slog.Logger) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("/codec/", codec.Handler(key, codec.Origins(cfg.CodecCORSOrigins)))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", string(cfg.CodecAddr))
+	if err != nil {
+		return nil, fmt.Errorf("EKMSYNC_CODEC_ADDR %s: %w", cfg.CodecAddr, err)
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("codec server stopped", "err", err)
+		}
+	}()
+	logger.Info("codec server started", "addr", ln.Addr().String())
+	return srv, nil
 }

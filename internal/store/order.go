@@ -135,7 +135,7 @@ ON CONFLICT (channel_id, ekm_order_id) DO UPDATE SET
 	payment_status = EXCLUDED.payment_status,
 	transaction_id = EXCLUDED.transaction_id,
 	paid = o.paid OR EXCLUDED.paid,
-	parked = o.parked AND NOT EXCLUDED.paid,
+	parked = o.parked AND NOT EXCLUDED.paid AND NOT (o.status = 'open' AND $26 IN ('cancel', 'ship')),
 	status = CASE WHEN o.status = 'open' AND $26 = 'cancel' THEN 'cancelled'
 	              WHEN o.status = 'open' AND $26 = 'ship' THEN 'shipped' ELSE o.status END,
 	cancelled_by = CASE WHEN o.status = 'open' AND $26 = 'cancel' THEN 'channel' ELSE o.cancelled_by END,
@@ -293,7 +293,7 @@ func (s *Store) StockTaxRates(ctx context.Context, skus []string) (map[string]*f
 }
 
 // RecheckIDs returns the EKM orders of a channel that every sync re-reads by id:
-// parked (unpaid) orders, watched skipped orders dated at or after watchSince,
+// parked (unpaid) orders still open, watched skipped orders dated at or after watchSince,
 // and quarantined orders with an id. Watched orders older than watchSince are
 // dropped from the watch list.
 func (s *Store) RecheckIDs(ctx context.Context, channelID int64, watchSince time.Time) ([]int64, error) {
@@ -301,7 +301,7 @@ func (s *Store) RecheckIDs(ctx context.Context, channelID int64, watchSince time
 		return nil, err
 	}
 	rows, err := s.Pool.Query(ctx, `
-		SELECT ekm_order_id FROM orders WHERE channel_id = $1 AND parked
+		SELECT ekm_order_id FROM orders WHERE channel_id = $1 AND parked AND status = 'open'
 		UNION SELECT ekm_order_id FROM order_watch WHERE channel_id = $1
 		UNION SELECT ekm_order_id FROM order_problems WHERE channel_id = $1 AND resolved_at IS NULL AND ekm_order_id IS NOT NULL
 		ORDER BY 1`, channelID)

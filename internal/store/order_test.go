@@ -128,3 +128,37 @@ func TestRecheckIDsAndProblems(t *testing.T) {
 		t.Fatalf("recheck after resolving = %v", ids)
 	}
 }
+
+// A parked (unpaid) order that EKM cancels or ships is no longer parked, and stops
+// being re-checked by id on every sync.
+func TestParkedOrderCancelledOnEKMIsUnparkedAndNoLongerRechecked(t *testing.T) {
+	db := storetest.New(t)
+	ctx := context.Background()
+	c := newChannel(t, db.Store, "shop")
+	if _, err := db.Store.WriteOrderPage(ctx, store.OrderPage{ChannelID: c.ID, Orders: []store.OrderWrite{
+		{Action: store.OrderStore, Order: orderRow(7, false, true, "open")},
+		{Action: store.OrderStore, Order: orderRow(8, false, true, "open")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := db.Store.RecheckIDs(ctx, c.ID, time.Now().Add(-time.Hour))
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("re-checked before = %v, %v", ids, err)
+	}
+	cancelled := orderRow(7, false, false, "")
+	cancelled.Raw = []byte(`{"id":7,"status":"FAILED"}`)
+	if _, err := db.Store.WriteOrderPage(ctx, store.OrderPage{ChannelID: c.ID, Orders: []store.OrderWrite{{Action: store.OrderCancel, Order: cancelled}}}); err != nil {
+		t.Fatal(err)
+	}
+	hub, _ := db.Store.HubOrders(ctx, c.ID, []int64{7})
+	if h := hub[7]; h.Parked || h.Status != "cancelled" {
+		t.Fatalf("order 7 after EKM cancelled it = %+v", h)
+	}
+	// Order 8 is cancelled by the hub itself: it is not re-read either.
+	if _, err := db.Pool.Exec(ctx, `UPDATE orders SET status = 'cancelled', cancelled_by = 'hub' WHERE ekm_order_id = 8`); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ = db.Store.RecheckIDs(ctx, c.ID, time.Now().Add(-time.Hour)); len(ids) != 0 {
+		t.Fatalf("still re-checked: %v", ids)
+	}
+}

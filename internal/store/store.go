@@ -76,16 +76,25 @@ func EnsureDatabase(ctx context.Context, databaseURL string) (bool, error) {
 	return true, nil
 }
 
-// Redact returns a database URL without its password, for logs and errors.
+// Redact returns a database URL without its password (in the user part or as a
+// password parameter), for logs and errors. A connection string that is not a URL
+// is not shown at all.
 func Redact(databaseURL string) string {
 	u, err := url.Parse(databaseURL)
-	if err != nil {
-		return "(unparseable database URL)"
+	if err != nil || u.Scheme == "" {
+		return "(database connection string, not shown)"
 	}
 	if _, has := u.User.Password(); has {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
-	return strings.Replace(u.String(), "xxxxx", "***", 1)
+	q := u.Query()
+	for key := range q {
+		if strings.EqualFold(key, "password") {
+			q.Set(key, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
+	return strings.ReplaceAll(u.String(), "xxxxx", "***")
 }
 
 // Schema returns the schema the pool's connections use (the first of search_path),

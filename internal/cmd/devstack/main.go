@@ -175,11 +175,19 @@ func run(ctx context.Context) error {
 func setupDemo(ctx context.Context, dbURL string) error {
 	// A demo channel from the previous run points at the old shop: start afresh.
 	_ = starter(ctx, io.Discard, "channel", "remove", demoChannel, "--purge")
-	secretFile := filepath.Join(os.TempDir(), "ekmsync-demo-secret")
-	if err := os.WriteFile(secretFile, []byte("ekmsim-demo-secret"), 0o600); err != nil {
+	f, err := os.CreateTemp("", "ekmsync-demo-secret-")
+	if err != nil {
 		return err
 	}
+	secretFile := f.Name()
 	defer os.Remove(secretFile)
+	_, err = f.WriteString("ekmsim-demo-secret") // the simulator's demo client; not a real secret
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
 	steps := [][]string{
 		{"setup"},
 		{"channel", "add", demoChannel, "--api-url", "http://" + simAddr, "--client-id", "ekmsim-demo-client",

@@ -76,10 +76,11 @@ func (s Settings) Status() Status {
 	case s.AuthState == AuthUnauthorised:
 		return Status{StateNeedsReauth, "channel was never authorised: run 'starter channel reauthorise " + s.Name + "'"}
 	case s.AuthState == AuthNeedsReauth:
-		reason := "EKM rejected the refresh token: run 'starter channel reauthorise " + s.Name + "'"
+		reason := "EKM refused the channel's authorisation"
 		if s.AuthError != "" {
 			reason += " (" + s.AuthError + ")"
 		}
+		reason += ": run 'starter channel reauthorise " + s.Name + "' (with --client-secret-file if the app's secret changed)"
 		return Status{StateNeedsReauth, reason}
 	}
 	if reason := s.OrderDownloadProblem(); reason != "" {

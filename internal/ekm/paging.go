@@ -35,11 +35,23 @@ type Page[T any] struct {
 	Meta ListMeta
 }
 
-// Last reports whether no page follows this one: its number reached
-// meta.pages_total, or it was empty. EKM's links are never followed: their hrefs
-// lack the /api/vN prefix.
+// Last reports whether no page follows this one: it was empty, or its number
+// reached meta.pages_total. A response without pages_total (a malformed meta) ends
+// only on a short page, so that it never cuts a listing short, which would mark
+// the rest of the shop removed. EKM's links are never followed: their hrefs lack
+// the /api/vN prefix.
 func (p Page[T]) Last() bool {
-	return p.Number >= p.Meta.PagesTotal || len(p.Items) == 0
+	switch {
+	case len(p.Items) == 0:
+		return true
+	case p.Meta.PagesTotal > 0:
+		return p.Number >= p.Meta.PagesTotal
+	}
+	size := p.Meta.ItemsPerPage
+	if size <= 0 {
+		size = MaxPageSize
+	}
+	return len(p.Items) < size
 }
 
 // PageFunc fetches one page by its 1-based number.

@@ -232,3 +232,22 @@ func TestListMetaAcceptsAnyJSONNumberForm(t *testing.T) {
 		t.Errorf("meta = %+v", m)
 	}
 }
+
+// A page whose meta lost pages_total is not taken for the last one while it is full.
+func TestLastWithoutPagesTotalEndsOnlyOnAShortPage(t *testing.T) {
+	full := Page[int]{Number: 1, Items: make([]int, MaxPageSize)}
+	if full.Last() {
+		t.Fatal("a full page without pages_total was taken for the last")
+	}
+	short := Page[int]{Number: 2, Items: make([]int, 3)}
+	if !short.Last() {
+		t.Fatal("a short page without pages_total was not the last")
+	}
+	if !(Page[int]{Number: 3}).Last() {
+		t.Fatal("an empty page was not the last")
+	}
+	withTotal := Page[int]{Number: 2, Items: make([]int, 3), Meta: ListMeta{PagesTotal: 5}}
+	if withTotal.Last() {
+		t.Fatal("page 2 of 5 was taken for the last")
+	}
+}

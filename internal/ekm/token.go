@@ -86,7 +86,8 @@ type TokenSourceConfig struct {
 	RefreshAhead time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// OnNeedsReauth is called once when the refresh token is found dead, e.g. to
+	// OnNeedsReauth is called once when the refresh token is found dead (or EKM
+	// rejects the client secret), e.g. to
 	// mark the channel "reauthorisation needed". It is not called again for the
 	// same dead token.
 	OnNeedsReauth func(ctx context.Context, err error)
@@ -207,7 +208,9 @@ func (s *tokenSource) refreshShared(ctx context.Context, stale string) (string, 
 		}
 		fresh, err := refreshTokensAt(ctx, s.cfg.HTTPClient, s.cfg.TokenURL, s.cfg.ClientID, s.cfg.ClientSecret, current.RefreshToken, s.cfg.Now())
 		if err != nil {
-			if IsNeedsReauth(err) {
+			// A rejected refresh token, or a rejected client secret: either way only
+			// the operator can fix it, so the channel is marked and not asked again.
+			if IsNeedsReauth(err) || KindOf(err) == KindInvalidClient {
 				s.markDead(current.RefreshToken)
 				reported = true
 			}

@@ -207,7 +207,10 @@ func TestForceRefreshRefreshesOnlyWhileTheStoredTokenIsStale(t *testing.T) {
 	}
 }
 
-func TestInvalidClientIsNotNeedsReauth(t *testing.T) {
+// A rejected client secret stays an invalid-client error (the operator's fix is the
+// secret, not a new consent), but like a dead refresh token it calls the hook once,
+// so that the channel is marked and its flows stop asking.
+func TestInvalidClientCallsTheReauthHookOnce(t *testing.T) {
 	te := newTokenEndpoint("refresh-1")
 	var hook atomic.Int32
 	src := NewTokenSource(TokenSourceConfig{
@@ -216,8 +219,11 @@ func TestInvalidClientIsNotNeedsReauth(t *testing.T) {
 		OnNeedsReauth: func(context.Context, error) { hook.Add(1) },
 	})
 	_, err := src.Token(t.Context())
-	if KindOf(err) != KindInvalidClient || hook.Load() != 0 {
-		t.Fatalf("err = %v, hook %d; want invalid client without the reauth hook", err, hook.Load())
+	if KindOf(err) != KindInvalidClient || hook.Load() != 1 {
+		t.Fatalf("err = %v, hook %d; want invalid client and the hook called once", err, hook.Load())
+	}
+	if _, err := src.Token(t.Context()); err == nil || hook.Load() != 1 {
+		t.Fatalf("second call: err = %v, hook %d; want an error and no second hook", err, hook.Load())
 	}
 }
 

@@ -2,12 +2,16 @@ package workflows
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/ekmsync/ekmsync/activities"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 )
 
@@ -136,13 +140,25 @@ func (s Starter) wake(ctx context.Context, ids ...string) error {
 	return errors.Join(errs...)
 }
 
-// StopChannel terminates the channel's workflows and deletes its Schedule, for
-// 'channel remove'. What does not exist is not an error.
+// StopChannel terminates the channel's workflows (its loops, its listing download
+// and its running back-fills) and deletes its Schedule, for 'channel remove'. What
+// does not exist is not an error.
 func (s Starter) StopChannel(ctx context.Context, channel string) error {
 	c := s.Client
 	var errs []error
 	var notFound *serviceerror.NotFound
-	for _, id := range []string{OrderSyncID(channel), ChannelPushID(channel), ListingDownloadID(channel)} {
+	ids := []string{OrderSyncID(channel), ChannelPushID(channel), ListingDownloadID(channel)}
+	// Back-fills have IDs of their own: find the channel's running ones.
+	running, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf(`WorkflowType = %q AND EkmChannel = %q AND ExecutionStatus = "Running"`, OrderBackfillWorkflow, channel)})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("list back-fills: %w", err))
+	} else {
+		for _, e := range running.GetExecutions() {
+			ids = append(ids, e.GetExecution().GetWorkflowId())
+		}
+	}
+	for _, id := range ids {
 		if err := c.TerminateWorkflow(ctx, id, "", "channel removed"); err != nil && !errors.As(err, &notFound) {
 			errs = append(errs, fmt.Errorf("terminate %s: %w", id, err))
 		}
@@ -151,4 +167,53 @@ func (s Starter) StopChannel(ctx context.Context, channel string) error {
 		errs = append(errs, fmt.Errorf("delete schedule: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// StartOrderBackfill starts a back-fill of the channel, or returns the one that
+// runs for the same range or ids.
+func (s Starter) StartOrderBackfill(ctx context.Context, in OrderBackfillInput) (client.WorkflowRun, error) {
+	what := ""
+	if len(in.IDs) > 0 {
+		ids := make([]string, len(in.IDs))
+		for i, id := range in.IDs {
+			ids[i] = fmt.Sprint(id)
+		}
+		what = "ids:" + strings.Join(ids, ",")
+		if len(what) > 200 {
+			// A long list is named by its hash: two lists that share their first ids
+			// must not share a workflow ID (USE_EXISTING would return the other's run).
+			sum := sha256.Sum256([]byte(what))
+			what = fmt.Sprintf("ids:%d:%x", len(in.IDs), sum[:8])
+		}
+	} else {
+		what = in.From.UTC().Format(time.RFC3339) + ".." + in.To.UTC().Format(time.RFC3339)
+	}
+	opts := s.startOptions(OrderBackfillID(in.Channel, what), in.Channel, "Order back-fill of channel "+in.Channel+": "+what)
+	return s.Client.ExecuteWorkflow(ctx, opts, OrderBackfillWorkflow, in)
+}
+
+// SyncOrdersNow runs the sync-now Update of the channel's order-sync loop and
+// waits for what the sync did.
+func (s Starter) SyncOrdersNow(ctx context.Context, channelName string, in SyncNowInput) (activities.SyncOrdersResult, error) {
+	h, err := s.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: OrderSyncID(channelName), UpdateName: UpdateSyncNow, Args: []any{in},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return activities.SyncOrdersResult{}, err
+	}
+	var res activities.SyncOrdersResult
+	err = h.Get(ctx, &res)
+	return res, err
+}
+
+// OrderSyncStatus queries the status of the channel's order-sync loop.
+func (s Starter) OrderSyncStatus(ctx context.Context, channelName string) (OrderSyncStatus, error) {
+	var st OrderSyncStatus
+	v, err := s.Client.QueryWorkflow(ctx, OrderSyncID(channelName), "", QueryStatus)
+	if err != nil {
+		return st, err
+	}
+	err = v.Get(&st)
+	return st, err
 }

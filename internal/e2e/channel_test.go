@@ -8,9 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/config"
+	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/harness"
 	"github.com/ekmsync/ekmsync/internal/secret"
 )
@@ -339,4 +343,22 @@ func TestChannelAddConfirmsOrEditsTheMapping(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "has no status") {
 		t.Fatalf("bad --map: exit %d, %s", code, errOut)
 	}
+}
+
+// Removing a channel also stops its running back-fills, not only its loops.
+func TestChannelRemoveStopsRunningBackfills(t *testing.T) {
+	h := harness.New(t, harness.Options{Channel: "rm-backfill",
+		Sim: ekmsim.Options{Seed: 9, Products: 20, Orders: 200, BucketSize: 2, LeakPerSecond: 1}})
+	var bf struct {
+		WorkflowID string `json:"workflow_id"`
+	}
+	h.CLIJSON(&bf, "orders", "backfill", h.Channel, "--from", time.Now().AddDate(0, 0, -60).Format(time.DateOnly), "--to", time.Now().AddDate(0, 0, 1).Format(time.DateOnly))
+	if bf.WorkflowID == "" {
+		t.Fatal("no back-fill workflow id")
+	}
+	h.MustCLI("channel", "remove", h.Channel)
+	h.Eventually(20*time.Second, "the back-fill is terminated", func() bool {
+		d, err := h.Temporal.DescribeWorkflowExecution(context.Background(), bf.WorkflowID, "")
+		return err == nil && d.GetWorkflowExecutionInfo().GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_TERMINATED
+	})
 }

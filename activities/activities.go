@@ -5,11 +5,8 @@
 package activities
 
 import (
-	"log/slog"
-	"net/http"
 	"time"
 
-	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
 )
@@ -17,12 +14,13 @@ import (
 // Activities carries the dependencies every activity uses. Register a *Activities
 // with the worker: each exported method is one activity.
 type Activities struct {
-	Store      *store.Store
-	Key        *secret.Key
-	Shop       *shop.Connector
-	HTTPClient *http.Client
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Store is the hub.
+	Store *store.Store
+	// Shop builds each channel's EKM client (sealed credentials, shared rate
+	// budget, the Enabled gate); one per worker process.
+	Shop *shop.Connector
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // now returns the activities' clock.

@@ -55,7 +55,7 @@ func newListingShop(t *testing.T, products int) *listingShop {
 	if err := db.Store.SaveTokens(ctx, key, ch.ID, ekm.Tokens{AccessToken: access, RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	acts := &activities.Activities{Store: db.Store, Key: key, Shop: &shop.Connector{Store: db.Store, Key: key, HTTP: srv.Client()}, Now: time.Now}
+	acts := &activities.Activities{Store: db.Store, Shop: &shop.Connector{Store: db.Store, Key: key, HTTP: srv.Client()}, Now: time.Now}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)

@@ -51,8 +51,10 @@ var (
 
 // SearchAttribute describes one custom search attribute for registration.
 type SearchAttribute struct {
+	// Name is the attribute's name, e.g. EkmChannel.
 	Name string
-	Type string // the Temporal CLI's type name: Keyword, Bool, Datetime
+	// Type is the Temporal CLI's type name: Keyword, Bool or Datetime.
+	Type string
 }
 
 // SearchAttributes lists every custom search attribute, for 'starter setup' and the

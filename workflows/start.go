@@ -35,8 +35,10 @@ type ChannelInput struct {
 // Starter starts and steers ekmsync's workflows from outside (the starter CLI, the
 // worker's webhook receiver and change listener, tests).
 type Starter struct {
-	Client    client.Client
-	TaskQueue string // default TaskQueue
+	// Client is the Temporal client to start, signal and query through.
+	Client client.Client
+	// TaskQueue is where the workflows run; empty means TaskQueue ("ekmsync").
+	TaskQueue string
 }
 
 func (s Starter) taskQueue() string {

@@ -65,11 +65,6 @@ func writeValidation(w http.ResponseWriter, status int, members []string, messag
 	})
 }
 
-// writeNotFound writes EKM's 404, e.g. "Order '1' not found." naming the id.
-func writeNotFound(w http.ResponseWriter, entity, id string) {
-	writeValidation(w, http.StatusNotFound, []string{"id"}, notFoundMessage(entity, id))
-}
-
 // apiError is a validation failure a handler returns to be written as an
 // envelope; it lets helpers fail without writing to the response themselves.
 type apiError struct {

@@ -138,7 +138,7 @@ func New(t storetest.TB, opts Options) *Env {
 		Config: config.Starter{Common: common, CallbackAddr: config.Addr(fmt.Sprintf("127.0.0.1:%d", cbPort)),
 			WebhookBaseURL: fmt.Sprintf("http://127.0.0.1:%d", httpPort)},
 		WorkerConfig: config.Worker{Common: common, HTTPAddr: config.Addr(fmt.Sprintf("127.0.0.1:%d", httpPort)),
-			CodecAddr: config.Addr(fmt.Sprintf("127.0.0.1:%d", codecPort)),
+			CodecAddr:   config.Addr(fmt.Sprintf("127.0.0.1:%d", codecPort)),
 			StopTimeout: config.Duration(5 * time.Second), ConnectRetryMax: config.Duration(2 * time.Second),
 			NotifyDebounce: config.Duration(50 * time.Millisecond)},
 	}

@@ -42,7 +42,6 @@ func Build(ctx context.Context, dir, pkg string) (string, error) {
 type Proc struct {
 	cmd  *exec.Cmd
 	done chan struct{}
-	err  error
 }
 
 // Start runs path with args and the extra environment (on top of this process's),
@@ -56,7 +55,7 @@ func Start(path string, args, env []string, out io.Writer) (*Proc, error) {
 		return nil, fmt.Errorf("start %s: %w", filepath.Base(path), err)
 	}
 	p := &Proc{cmd: cmd, done: make(chan struct{})}
-	go func() { p.err = cmd.Wait(); close(p.done) }()
+	go func() { _ = cmd.Wait(); close(p.done) }()
 	return p, nil
 }
 
@@ -65,9 +64,6 @@ func (p *Proc) PID() int { return p.cmd.Process.Pid }
 
 // Done is closed when the process has exited.
 func (p *Proc) Done() <-chan struct{} { return p.done }
-
-// Wait waits for the process to exit and returns its error (nil for exit code 0).
-func (p *Proc) Wait() error { <-p.done; return p.err }
 
 // ExitCode returns the exit code once the process has exited (-1 if killed by a signal).
 func (p *Proc) ExitCode() int {

@@ -69,12 +69,9 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	st := store.New(pool)
 	httpClient := &http.Client{Timeout: 60 * time.Second}
 	acts := &activities.Activities{
-		Store:      st,
-		Key:        key,
-		Shop:       &shop.Connector{Store: st, Key: key, HTTP: httpClient, Logger: logger},
-		HTTPClient: httpClient,
-		Logger:     logger,
-		Now:        time.Now,
+		Store: st,
+		Shop:  &shop.Connector{Store: st, Key: key, HTTP: httpClient, Logger: logger},
+		Now:   time.Now,
 	}
 	w := worker.New(tc, cfg.TaskQueue, worker.Options{WorkerStopTimeout: cfg.StopTimeout.D()})
 	Register(w, acts)

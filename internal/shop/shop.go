@@ -28,11 +28,16 @@ var ErrNeedsReauth = errors.New("channel needs reauthorisation: run 'starter cha
 // Connector builds and caches the EKM clients of channels. It is safe for concurrent
 // use; one per process, so that every activity of a channel shares its budget.
 type Connector struct {
-	Store   *store.Store
-	Key     *secret.Key
-	HTTP    *http.Client
+	// Store holds the channels and their sealed credentials.
+	Store *store.Store
+	// Key opens the credentials.
+	Key *secret.Key
+	// HTTP sends the requests to EKM.
+	HTTP *http.Client
+	// Budgets are the process-wide rate budgets, one per channel; nil: made on first use.
 	Budgets *ekm.Budgets
-	Logger  *slog.Logger
+	// Logger receives the clients' and token sources' logs (never a secret); nil discards.
+	Logger *slog.Logger
 	// IgnoreGate lets the starter's 'channel test' and 'channel add' call EKM for a
 	// disabled channel; the worker never sets it.
 	IgnoreGate bool
@@ -44,7 +49,6 @@ type Connector struct {
 type entry struct {
 	fingerprint string
 	client      *ekm.Client
-	gate        *gate
 }
 
 // Client returns the EKM client of the channel s, built afresh when its connection
@@ -95,19 +99,9 @@ func (c *Connector) Client(ctx context.Context, s channel.Settings) (*ekm.Client
 	if !c.IgnoreGate {
 		cfg.BeforeRequest = g.check
 	}
-	e := &entry{fingerprint: fp, client: ekm.New(cfg), gate: g}
+	e := &entry{fingerprint: fp, client: ekm.New(cfg)}
 	c.clients[s.ID] = e
 	return e.client, nil
-}
-
-// Budget returns the channel's shared rate budget.
-func (c *Connector) Budget(name string) *ekm.Budget {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.Budgets == nil {
-		c.Budgets = ekm.NewBudgets(ekm.DefaultBucketSize, ekm.DefaultLeakPerSecond)
-	}
-	return c.Budgets.For(name)
 }
 
 func (c *Connector) logger() *slog.Logger {

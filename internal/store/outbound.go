@@ -93,13 +93,6 @@ func (w WorkSet) where() string {
 	}
 }
 
-func (w WorkSet) kind() string {
-	if w == Despatches {
-		return KindDespatch
-	}
-	return KindCancellation
-}
-
 // OrderWork returns up to limit open ledger rows of a channel in the set, oldest
 // order first, leaving out those that EKM rejected and whose backoff has not
 // passed at now.

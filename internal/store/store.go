@@ -17,6 +17,7 @@ import (
 
 // Store wraps a pgx pool with the hub's queries.
 type Store struct {
+	// Pool is the connection pool; tests and the migrator use it directly.
 	Pool *pgxpool.Pool
 }
 

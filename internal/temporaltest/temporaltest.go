@@ -5,7 +5,6 @@ package temporaltest
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -59,12 +58,6 @@ func Client(t storetest.TB) client.Client {
 	}
 	t.Cleanup(c.Close)
 	return c
-}
-
-// TaskQueue returns a task queue name unique to the test, so that tests sharing a
-// server never take each other's tasks.
-func TaskQueue(t storetest.TB) string {
-	return fmt.Sprintf("test-%s-%p", t.Name(), t)
 }
 
 type nopLogger struct{}

@@ -29,12 +29,19 @@ func BaseURL() string {
 // TB is the part of testing.TB the test helpers use. The benchmark and chaos
 // programs, which run outside 'go test', implement it too.
 type TB interface {
+	// Helper marks the caller as a helper, for error lines.
 	Helper()
+	// Fatal logs args and stops the test.
 	Fatal(args ...any)
+	// Fatalf logs a formatted message and stops the test.
 	Fatalf(format string, args ...any)
+	// Logf logs a formatted message.
 	Logf(format string, args ...any)
-	Cleanup(func())
+	// Cleanup registers f to run when the test ends.
+	Cleanup(f func())
+	// TempDir returns a directory removed when the test ends.
 	TempDir() string
+	// Name is the test's name.
 	Name() string
 }
 

@@ -60,9 +60,15 @@ func channelTestCommand() *command {
 			res.OK, res.Currency, res.Statuses = true, info.currency, info.statuses
 			if strings.Join(info.statuses, "\x00") != strings.Join(c.ShopStatuses, "\x00") {
 				_, _, err := st.UpdateChannel(ctx, c.Name, actor(), func(cur channel.Settings) (channel.Settings, []channel.AppliedChange, error) {
-					old := strings.Join(cur.ShopStatuses, ", ")
+					changes := []channel.AppliedChange{{Key: "shop-statuses", Old: strings.Join(cur.ShopStatuses, ", "), New: strings.Join(info.statuses, ", ")}}
+					if len(cur.ShopStatuses) == 0 && cur.Currency != info.currency {
+						// 'channel add' stopped before it read the shop: its currency was a
+						// placeholder, so the shop's applies (the operator may set another).
+						changes = append(changes, channel.AppliedChange{Key: "currency", Old: cur.Currency, New: info.currency})
+						cur.Currency = info.currency
+					}
 					cur.ShopStatuses = info.statuses
-					return cur, []channel.AppliedChange{{Key: "shop-statuses", Old: old, New: strings.Join(info.statuses, ", ")}}, nil
+					return cur, changes, nil
 				})
 				if err != nil {
 					return nil, err
@@ -77,7 +83,7 @@ func channelTestCommand() *command {
 func explain(err error) string {
 	switch ekm.KindOf(err) {
 	case ekm.KindInvalidClient:
-		return "EKM rejected the client id or secret (bad client secret?): fix it with 'starter channel add' again or the partners site"
+		return "EKM rejected the client id or secret (bad client secret?): store the right one with 'starter channel reauthorise <name> --client-secret-file F'"
 	case ekm.KindNeedsReauth:
 		return "the refresh token is expired or was revoked: run 'starter channel reauthorise'"
 	case ekm.KindForbidden:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
@@ -78,7 +79,14 @@ func (e *env) client(ctx context.Context) (client.Client, error) {
 		if err != nil {
 			return nil, err
 		}
-		opts := tclient.Options{Logger: slog.New(slog.DiscardHandler)}
+		// The starter's own output is its result; the SDK's log lines go to stderr at
+		// EKMSYNC_LOG_LEVEL (warnings and errors by default for the CLI: info is the
+		// worker's level, and a CLI that chats on every call hides its answer).
+		level := cfg.LogLevel.Level()
+		if level < slog.LevelWarn && os.Getenv("EKMSYNC_LOG_LEVEL") == "" {
+			level = slog.LevelWarn
+		}
+		opts := tclient.Options{Logger: slog.New(slog.NewTextHandler(e.io.Stderr, &slog.HandlerOptions{Level: level}))}
 		if len(cfg.PayloadKey) > 0 {
 			key, err := secret.NewKey(cfg.PayloadKey)
 			if err != nil {

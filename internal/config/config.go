@@ -47,7 +47,7 @@ type Worker struct {
 // Starter is the configuration of the operator CLI.
 type Starter struct {
 	Common
-	CallbackAddr   Addr   `envconfig:"EKMSYNC_CALLBACK_ADDR" default:"127.0.0.1:8765" desc:"local address where 'channel reauthorise' receives EKM's OAuth callback"`
+	CallbackAddr   Addr   `envconfig:"EKMSYNC_CALLBACK_ADDR" default:"127.0.0.1:8765" desc:"local address where 'channel add' and 'channel reauthorise' receive EKM's OAuth callback"`
 	WebhookBaseURL string `envconfig:"EKMSYNC_WEBHOOK_BASE_URL" desc:"public base URL of the worker's webhook receiver (e.g. https://sync.example.com); empty: no EKM webhooks are subscribed"`
 }
 

@@ -11,9 +11,6 @@ import (
 // 1 GB of heap, and a search over it still answers. The bound is on memory,
 // not time.
 func TestHundredThousandOrdersAndProducts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("seeds 200,000 records")
-	}
 	sim := New(Options{Seed: 1, Products: 100_000, VariantShare: 0.3, SKUProblems: 100, Orders: 100_000})
 	defer sim.Close()
 	runtime.GC()

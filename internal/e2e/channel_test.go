@@ -17,6 +17,7 @@ import (
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/harness"
 	"github.com/ekmsync/ekmsync/internal/secret"
+	"github.com/ekmsync/ekmsync/workflows"
 )
 
 const demoSecret = "ekmsim-demo-secret"
@@ -221,17 +222,27 @@ func TestChannelRemoveKeepsDataUnlessPurged(t *testing.T) {
 }
 
 // Credentials are encrypted at rest: a dump of the database holds neither the
-// client secret nor any token in plaintext, and nothing the CLI or the worker
-// printed holds them either. rotate-key re-encrypts under a new key.
+// client secret nor any token in plaintext, and nothing the CLI printed, the
+// worker logged (at debug level, through token refreshes) or Temporal recorded in
+// the channel's workflow histories holds them either. rotate-key re-encrypts
+// under a new key.
 func TestSecretsNeverInPlaintext(t *testing.T) {
-	h := harness.New(t, harness.Options{})
+	// Access tokens that live 3 seconds make the worker refresh on every sync.
+	h := harness.New(t, harness.Options{DebugLog: true, Sim: ekmsim.Options{Seed: 4, Products: 30, Orders: 40, AccessTokenTTL: 3 * time.Second}})
 	ctx := context.Background()
 	id := h.Settings().ID
-	tokens, err := h.Store().Tokens(h.Key, id).Load(ctx)
-	if err != nil || tokens.AccessToken == "" || tokens.RefreshToken == "" {
-		t.Fatalf("tokens: %v %v", tokens, err)
+	first, err := h.Store().Tokens(h.Key, id).Load(ctx)
+	if err != nil || first.AccessToken == "" || first.RefreshToken == "" {
+		t.Fatalf("tokens: %v %v", first, err)
 	}
-	secrets := []string{demoSecret, tokens.AccessToken, tokens.RefreshToken}
+	time.Sleep(4 * time.Second)
+	h.MustCLI("orders", "sync", h.Channel)
+	h.MustCLI("listings", "download", h.Channel, "--wait")
+	tokens, err := h.Store().Tokens(h.Key, id).Load(ctx)
+	if err != nil || tokens.RefreshToken == first.RefreshToken {
+		t.Fatalf("the worker did not refresh the tokens (%v): the test would not see a refresh", err)
+	}
+	secrets := []string{demoSecret, first.AccessToken, first.RefreshToken, tokens.AccessToken, tokens.RefreshToken}
 	dump := pgDump(t, h)
 	for _, s := range secrets {
 		if bytes.Contains(dump, []byte(s)) {
@@ -240,14 +251,21 @@ func TestSecretsNeverInPlaintext(t *testing.T) {
 	}
 	var outputs strings.Builder
 	for _, args := range [][]string{{"channel", "show", h.Channel}, {"channel", "show", h.Channel, "--json"},
-		{"channel", "test", h.Channel, "--json"}, {"channel", "list", "--json"}} {
+		{"channel", "test", h.Channel, "--json"}, {"channel", "list", "--json"}, {"orders", "status", h.Channel, "--json"},
+		{"listings", "status", h.Channel, "--json"}, {"push", "status", h.Channel, "--json"}} {
 		out, errOut, _ := h.CLI(args...)
 		outputs.WriteString(out + errOut)
 	}
+	if !strings.Contains(h.WorkerLog(), "level=DEBUG") {
+		t.Fatal("the worker did not log at debug level: the check below would see little")
+	}
 	outputs.WriteString(h.WorkerLog())
+	for _, wf := range []string{workflows.OrderSyncID(h.Channel), workflows.ChannelPushID(h.Channel), workflows.ListingDownloadID(h.Channel)} {
+		outputs.Write(workflowShow(t, h, wf))
+	}
 	for _, s := range secrets {
 		if strings.Contains(outputs.String(), s) {
-			t.Fatalf("a secret appears in CLI output or the worker log")
+			t.Fatalf("a secret appears in CLI output, the worker log or a workflow history")
 		}
 	}
 
@@ -266,7 +284,7 @@ func TestSecretsNeverInPlaintext(t *testing.T) {
 	}
 	raw, _ := config.ParseKey(newKeyText)
 	newKey, _ := secret.NewKey(raw)
-	if got, err := h.Store().Tokens(newKey, id).Load(ctx); err != nil || got.RefreshToken != tokens.RefreshToken {
+	if got, err := h.Store().Tokens(newKey, id).Load(ctx); err != nil || got.RefreshToken == "" {
 		t.Fatalf("new key does not open the tokens: %v", err)
 	}
 	if _, err := h.Store().ClientSecret(ctx, h.Key, id); err == nil {

@@ -59,6 +59,8 @@ type Options struct {
 	// PayloadKey turns payload encryption on for the worker and the starter; the
 	// environment's Temporal client then decrypts with it too.
 	PayloadKey bool
+	// DebugLog makes the in-process worker log at debug level (default info).
+	DebugLog bool
 	// Server is the Temporal dev server to use (default: the package's shared one,
 	// temporaltest.Server); the browser test passes one with its Web UI.
 	Server *devserver.Server
@@ -79,6 +81,7 @@ type Env struct {
 	WorkerConfig config.Worker
 	Key          *secret.Key
 
+	debugLog   bool
 	mu         sync.Mutex
 	worker     *process.Proc
 	workerLog  *syncBuffer
@@ -143,6 +146,7 @@ func New(t storetest.TB, opts Options) *Env {
 			NotifyDebounce: config.Duration(50 * time.Millisecond)},
 	}
 	e.Workflows.Client = e.Temporal
+	e.debugLog = opts.DebugLog
 	if e.Channel == "" {
 		e.Channel = "shop"
 	}
@@ -240,7 +244,11 @@ func (e *Env) StartWorker(asProcess bool) {
 	} else {
 		ctx, cancel := context.WithCancel(context.Background())
 		e.stopWorker, e.workerDone = cancel, make(chan struct{})
-		logger := slog.New(slog.NewTextHandler(e.workerLog, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		level := slog.LevelInfo
+		if e.debugLog {
+			level = slog.LevelDebug
+		}
+		logger := slog.New(slog.NewTextHandler(e.workerLog, &slog.HandlerOptions{Level: level}))
 		go func() {
 			defer close(e.workerDone)
 			if err := service.Run(ctx, e.WorkerConfig, logger); err != nil {

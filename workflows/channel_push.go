@@ -102,6 +102,8 @@ type channelPushImpl struct {
 	state                string
 	chState              channel.Status
 	nextSweep            *time.Time
+	// refused is set after a pass EKM or the gate refused, until the next check.
+	refused bool
 }
 
 // status is what the status query answers.
@@ -146,6 +148,14 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 			return nil
 		}
 		if err != nil {
+			// The hub is unreachable: answer waiting push-nows (they would otherwise
+			// wait for the outage), keep the history bounded, and try again later.
+			w.answer(PushNowResult{ChannelState: channel.Status{State: w.chState.State, Reason: "the hub could not be read: " + err.Error()}}, w.requested)
+			if w.shouldContinueAsNew(ctx) {
+				if err := w.continueAsNew(ctx); err != nil {
+					return err
+				}
+			}
 			w.wait(ctx, fallbackWait)
 			continue
 		}
@@ -153,6 +163,7 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 		if !check.Runnable {
 			w.state = PushIdle
 			w.woken = false
+			w.refused = false // the hub knows why: once runnable again, push at once
 			w.answer(PushNowResult{ChannelState: check.Status}, w.requested)
 			if w.shouldContinueAsNew(ctx) {
 				if err := w.continueAsNew(ctx); err != nil {
@@ -160,6 +171,11 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 				}
 				continue // a push-now came meanwhile: answer it first
 			}
+			w.wait(ctx, check.Sweep)
+			continue
+		}
+		if w.refused {
+			w.refused = false
 			w.wait(ctx, check.Sweep)
 			continue
 		}
@@ -181,8 +197,15 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 			}
 			again = true // a push-now came meanwhile: serve it first
 		}
-		if again || activities.IsType(err, activities.ErrTypeDisabled) || activities.IsType(err, activities.ErrTypeNeedsReauth) {
-			continue // a refused pass goes back to the check, which idles
+		if again {
+			continue
+		}
+		if activities.IsType(err, activities.ErrTypeDisabled) || activities.IsType(err, activities.ErrTypeNeedsReauth) {
+			// A refused pass goes back to the check at once, which idles the loop when
+			// the hub knows why; if the hub still says runnable, the check waits a
+			// sweep first, so that a refusal cannot make the loop a busy one.
+			w.refused = true
+			continue
 		}
 		w.wait(ctx, check.Sweep)
 	}

@@ -295,3 +295,17 @@ func TestChannelPushRefusesAnEmptyChannel(t *testing.T) {
 		t.Fatalf("error = %v, want a non-retryable bad input", err)
 	}
 }
+
+// A pass refused while the hub still says the channel can run (EKM refused, the
+// hub does not know yet) is not retried at once: the loop waits a sweep, so that
+// it never spins.
+func TestChannelPushDoesNotSpinOnARefusalTheHubDoesNotKnow(t *testing.T) {
+	p := newPushTest(t)
+	p.checks(activities.PushCheckResult{Status: ok.Status, Runnable: true, Sweep: time.Minute})
+	refusal := temporal.NewNonRetryableApplicationError("EKM refused the consent", activities.ErrTypeNeedsReauth, nil)
+	p.steps(map[string][]any{"despatches": {refusal, refusal, refusal, refusal, refusal, refusal}})
+	p.run(150 * time.Second)
+	if n := p.count("despatches"); n < 2 || n > 4 {
+		t.Fatalf("%d passes in 150 s with a 1 min sweep: want a pass per sweep, not a busy loop", n)
+	}
+}

@@ -166,6 +166,11 @@ func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (bool, e
 		if err := workflow.ExecuteActivity(listingShortOptions(ctx), listingActs.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
 			return true, w.endWithout(ctx, err)
 		}
+		if status.State == channel.StateOK {
+			// EKM refused, but the hub still says the channel may run: resuming now
+			// would only be refused again, so the run ends (nothing removed) with why.
+			return true, w.end(ctx, ListingFailed, "Failed: "+listingCause(err)+".", true)
+		}
 		status, err := w.waitForConsent(ctx, status)
 		switch {
 		case errors.Is(err, errListingContinueAsNew):

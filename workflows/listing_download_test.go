@@ -273,3 +273,23 @@ func TestListingDownloadWaitingForConsentEndsQuietlyWhenTheChannelIsRemoved(t *t
 		t.Fatalf("result = %+v", res)
 	}
 }
+
+// EKM refuses the consent while the hub still says the channel may run (a 403 the
+// hub does not record): the run ends, failed and removing nothing, instead of
+// resuming into the same refusal again and again.
+func TestListingDownloadEndsWhenEKMRefusesConsentTheHubDoesNotKnow(t *testing.T) {
+	env := listingEnv(t)
+	env.OnActivity(listingActs.BeginListingDownload, mock.Anything, mock.Anything).Return(began(), nil).Once()
+	env.OnActivity(listingActs.DownloadListingPages, mock.Anything, mock.Anything).Return(activities.ListingPagesResult{},
+		temporal.NewNonRetryableApplicationError("ekm: GET /api/v1/products: forbidden (HTTP 403)", activities.ErrTypeNeedsReauth, nil)).Once()
+	env.OnActivity(listingActs.ChannelStatus, mock.Anything, "shop").Return(ok, nil).Once()
+	env.OnActivity(listingActs.EndListingDownload, mock.Anything, mock.MatchedBy(func(in activities.EndListingInput) bool {
+		return in.Failed && strings.Contains(in.Outcome, "forbidden")
+	})).Return(store.ListingDownloadState{Generation: 3}, nil).Once()
+
+	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
+	if res.Phase != ListingFailed || !strings.Contains(res.Message, "forbidden") {
+		t.Fatalf("result = %+v", res)
+	}
+	env.AssertNotCalled(t, "FinishListingDownload", mock.Anything, mock.Anything)
+}

@@ -53,7 +53,8 @@ func (a *Activities) recordNotSent(ctx context.Context, s channel.Settings, w st
 		outcome = store.OutcomePartial
 	}
 	entry := auditEntry(s, "ekm.cancellation.not-sent", w.OrderNumber, map[string]any{"order_id": w.OrderID, "outcome": outcome})
-	return outcome, a.Store.RecordOrderStep(ctx, store.OrderStep{OrderID: w.OrderID, Kind: w.Kind, Outcome: outcome, At: a.now()}, &entry)
+	return outcome, a.Store.RecordOrderStep(ctx, store.OrderStep{OrderID: w.OrderID, Kind: w.Kind, Outcome: outcome, At: a.now(),
+		UnlessFullCancel: outcome != store.OutcomeCancelledOnEKM}, &entry)
 }
 
 // cancel makes EKM show one order cancelled.

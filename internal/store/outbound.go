@@ -159,6 +159,10 @@ type OrderStep struct {
 	// Outcome, if set, closes the row: the work is done.
 	Outcome string
 	At      time.Time
+	// UnlessFullCancel closes the record only if the hub has not meanwhile
+	// cancelled the order in full: a partial cancellation recorded as not sent must
+	// not swallow the full one that came while the push was deciding.
+	UnlessFullCancel bool
 }
 
 // RecordOrderStep records a confirmed step, or the end of the work, with its audit
@@ -176,10 +180,17 @@ func (s *Store) RecordOrderStep(ctx context.Context, st OrderStep, entry *AuditE
 	} else {
 		set += `, last_attempt_at = GREATEST(last_attempt_at, $3)`
 	}
+	where := `order_id = $1 AND kind = $2`
+	if st.UnlessFullCancel {
+		where += ` AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = order_outbound.order_id AND o.status = 'cancelled' AND o.cancelled_by = 'hub')`
+	}
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE order_outbound SET `+set+` WHERE order_id = $1 AND kind = $2`, args...)
+		tag, err := tx.Exec(ctx, `UPDATE order_outbound SET `+set+` WHERE `+where, args...)
 		if err != nil {
 			return err
+		}
+		if tag.RowsAffected() == 0 && st.UnlessFullCancel {
+			return nil // cancelled in full meanwhile: the record stays open for the next pass
 		}
 		if tag.RowsAffected() != 1 {
 			return fmt.Errorf("order %d has no %s record", st.OrderID, st.Kind)

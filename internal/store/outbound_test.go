@@ -143,6 +143,31 @@ func TestCancelOrderPartlyThenInFull(t *testing.T) {
 	}
 }
 
+// The push read a partial cancellation, then the hub cancelled the order in full
+// before the push recorded "not sent: partial": the full cancellation must not be
+// swallowed by that record.
+func TestPartialRecordDoesNotSwallowAFullCancellationThatCameMeanwhile(t *testing.T) {
+	f := newOutboundFixture(t)
+	ctx := context.Background()
+	ref := store.OrderRef{ID: f.order}
+	if _, err := f.db.Store.CancelOrder(ctx, ref, []store.LineCancel{{Line: "A", Quantity: 1}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if w := f.work(t, store.OtherCancellations); len(w) != 1 { // what the push read
+		t.Fatalf("partial work = %+v", w)
+	}
+	if _, err := f.db.Store.CancelOrder(ctx, ref, nil, "test"); err != nil { // the hub, meanwhile
+		t.Fatal(err)
+	}
+	if err := f.db.Store.RecordOrderStep(ctx, store.OrderStep{OrderID: f.order, Kind: store.KindCancellation,
+		Outcome: store.OutcomePartial, At: time.Now(), UnlessFullCancel: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if w := f.work(t, store.FullCancellations); len(w) != 1 {
+		t.Fatalf("the full cancellation was swallowed: full work = %+v", w)
+	}
+}
+
 func TestCancelLinesRefusesWhatTheOrderDoesNotHave(t *testing.T) {
 	f := newOutboundFixture(t)
 	hubtest.InsertOrder(t, f.db.Pool, hubtest.Order{ChannelID: f.channel, EKMOrderID: 1003, Lines: []hubtest.Line{

@@ -8,7 +8,7 @@ TEMPORAL := $(BIN)/temporal
 # the time budget on two cores.
 RACE_PKGS := ./internal/ekm/... ./internal/ekmsim/... ./internal/channel/... ./internal/secret/... ./internal/config/...
 
-.PHONY: all tools build dev test test-race lint fmt workflowcheck bench chaos clean
+.PHONY: all tools build dev test lint fmt workflowcheck bench chaos clean
 
 all: build
 

@@ -33,42 +33,53 @@ func (a *Activities) sendPrice(ctx context.Context, c *ekm.Client, s channel.Set
 	send := store.ListingSend{ChannelID: s.ID, ListingKey: l.ListingKey, Sent: int64(l.Desired), At: a.now()}
 	answer, already, err := writePrice(ctx, c, l)
 	if err == nil {
-		confirmed := int64(answer)
+		confirmed := int64(answer.price)
 		send.Confirmed = &confirmed
-		detail["answer"], detail["already"] = answer, already
+		if !already {
+			send.Stock = &answer.stock // the write carried the stock it read: the stock ledger takes EKM's answer
+		}
+		detail["answer"], detail["already"] = answer.price, already
 		return true, a.Store.RecordPriceSend(context.WithoutCancel(ctx), send, auditEntry(s, "ekm.price", l.SKU, detail))
 	}
 	return false, a.listingFailed(ctx, s, err, &send, l.Attempts, l.Error, detail, "ekm.price", l.SKU, a.Store.RecordPriceSend)
 }
 
+// priceAnswer is what EKM showed after a price write: the price, and the stock
+// the write carried back.
+type priceAnswer struct {
+	price store.Pennies
+	stock int64
+}
+
 // writePrice reads the listing's product or variant and writes it back with the
-// hub's price, unless EKM already shows that price. It returns EKM's price after.
-func writePrice(ctx context.Context, c *ekm.Client, l store.PriceLine) (store.Pennies, bool, error) {
+// hub's price, unless EKM already shows that price (already). It returns EKM's
+// answer.
+func writePrice(ctx context.Context, c *ekm.Client, l store.PriceLine) (answer priceAnswer, already bool, err error) {
 	if l.VariantID == 0 {
 		p, err := c.GetProduct(ctx, l.ProductID)
 		if err != nil || store.PenniesOf(p.Price) == l.Desired {
-			return store.PenniesOf(p.Price), true, err
+			return priceAnswer{store.PenniesOf(p.Price), p.NumberInStock}, true, err
 		}
 		u := p.ToUpdate()
 		u.Price = l.Desired.Float()
 		p, err = c.UpdateProduct(ctx, l.ProductID, u)
-		return store.PenniesOf(p.Price), false, err
+		return priceAnswer{store.PenniesOf(p.Price), p.NumberInStock}, false, err
 	}
 	variants, err := c.Variants(ctx, l.ProductID)
 	if err != nil {
-		return 0, false, err
+		return priceAnswer{}, false, err
 	}
 	for _, v := range variants {
 		if v.ID != l.VariantID {
 			continue
 		}
 		if store.PenniesOf(v.Price) == l.Desired {
-			return l.Desired, true, nil
+			return priceAnswer{l.Desired, v.NumberInStock}, true, nil
 		}
 		v.Price = l.Desired.Float()
 		v, err = c.UpdateVariant(ctx, l.ProductID, v)
-		return store.PenniesOf(v.Price), false, err
+		return priceAnswer{store.PenniesOf(v.Price), v.NumberInStock}, false, err
 	}
-	return 0, false, &ekm.Error{Kind: ekm.KindNotFound, Method: "GET", Path: fmt.Sprintf("/api/v1/products/%d/variants", l.ProductID),
+	return priceAnswer{}, false, &ekm.Error{Kind: ekm.KindNotFound, Method: "GET", Path: fmt.Sprintf("/api/v1/products/%d/variants", l.ProductID),
 		Err: fmt.Errorf("product %d has no variant %d on EKM", l.ProductID, l.VariantID)}
 }

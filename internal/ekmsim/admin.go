@@ -262,7 +262,7 @@ func (s *Sim) Reset() {
 	s.stats.reset()
 	s.writes.reset()
 	s.limiter.reset()
-	s.faults.set(s.faults.get())
+	s.faults.resetCounts()
 }
 
 // IssueTokens mints a consented access and refresh token pair for the demo

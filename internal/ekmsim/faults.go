@@ -42,6 +42,19 @@ type injector struct {
 	rng       *rand.Rand
 	faults    Faults
 	burstLeft int // 429s still owed by a running burst
+	counts    FaultCounts
+}
+
+// FaultCounts counts the faults injected so far (GET /admin/requests reports
+// them beside the request counts), so a run can say what it survived.
+type FaultCounts struct {
+	ServerErrors int `json:"server_errors"` // 500, 502 and 503 answers
+	RateLimited  int `json:"rate_limited"`  // injected 429s, bursts counted request by request
+	Bursts       int `json:"bursts"`        // 429 bursts started
+	Slow         int `json:"slow"`          // answers delayed by LatencyDuration
+	ConnResets   int `json:"conn_resets"`
+	Malformed    int `json:"malformed"`
+	Truncated    int `json:"truncated"`
 }
 
 func newInjector(seed int64, f Faults) *injector {
@@ -81,6 +94,7 @@ func (in *injector) decide() faultDecision {
 		d.kind, d.status = faultServerError, serverErrors[which]
 	case draws[2] < f.RateLimitBurst:
 		in.burstLeft = burst - 1
+		in.counts.Bursts++
 		d.kind = faultRateLimited
 	case draws[3] < f.ConnReset:
 		d.kind = faultConnReset
@@ -89,7 +103,42 @@ func (in *injector) decide() faultDecision {
 	case draws[5] < f.Truncated:
 		d.kind = faultTruncated
 	}
+	in.count(d)
 	return d
+}
+
+// count adds a decision to the counters; the caller holds in.mu.
+func (in *injector) count(d faultDecision) {
+	c := &in.counts
+	if d.latency > 0 {
+		c.Slow++
+	}
+	switch d.kind {
+	case faultServerError:
+		c.ServerErrors++
+	case faultRateLimited:
+		c.RateLimited++
+	case faultConnReset:
+		c.ConnResets++
+	case faultMalformed:
+		c.Malformed++
+	case faultTruncated:
+		c.Truncated++
+	}
+}
+
+// resetCounts zeroes the counters and ends any running burst.
+func (in *injector) resetCounts() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.counts, in.burstLeft = FaultCounts{}, 0
+}
+
+// counted returns the fault counters.
+func (in *injector) counted() FaultCounts {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.counts
 }
 
 // set replaces the fault probabilities and ends any running burst.

@@ -193,3 +193,26 @@ func TestFaultsRepeatForASeed(t *testing.T) {
 		}
 	}
 }
+
+// The fault counters say what was injected, kind by kind, and Reset zeroes them.
+func TestFaultCountsReportEachInjectedKind(t *testing.T) {
+	sim := New(smallShop())
+	defer sim.Close()
+	c := newClient(t, sim)
+	sim.SetFaults(Faults{ServerError: 1})
+	c.get("/api/v2/orders/1")
+	c.get("/api/v2/orders/1")
+	sim.SetFaults(Faults{Malformed: 1, Latency: 1, LatencyDuration: time.Millisecond})
+	c.get("/api/v2/orders/1")
+	sim.SetFaults(Faults{})
+	c.get("/api/v2/orders/1")
+	got := sim.RequestStats().Faults
+	want := FaultCounts{ServerErrors: 2, Malformed: 1, Slow: 1}
+	if got != want {
+		t.Errorf("fault counts %+v, want %+v", got, want)
+	}
+	sim.Reset()
+	if got := sim.RequestStats().Faults; got != (FaultCounts{}) {
+		t.Errorf("after Reset: %+v, want zero", got)
+	}
+}

@@ -27,6 +27,8 @@ type RequestStats struct {
 	ByStatus map[string]int `json:"by_status"`
 	// RateLimited counts 429 answers, from the bucket or injected.
 	RateLimited int `json:"rate_limited"`
+	// Faults counts the injected faults by kind.
+	Faults FaultCounts `json:"faults"`
 }
 
 func newRequestStats() *requestStats {
@@ -112,4 +114,8 @@ func (s *Sim) RequestCounts() map[string]int { return s.stats.snapshot().ByRoute
 
 // RequestStats returns the request counters, including answers per status and
 // the number of 429s.
-func (s *Sim) RequestStats() RequestStats { return s.stats.snapshot() }
+func (s *Sim) RequestStats() RequestStats {
+	rs := s.stats.snapshot()
+	rs.Faults = s.faults.counted()
+	return rs
+}

@@ -170,14 +170,15 @@ func upsertListings(ctx context.Context, tx pgx.Tx, channelID, gen int64, ls []L
 			sku_problem = CASE WHEN EXCLUDED.sku = '' THEN 'empty' WHEN l.sku = EXCLUDED.sku THEN l.sku_problem END,
 			seen_generation = EXCLUDED.seen_generation, removed_at = NULL, updated_at = now()`,
 		channelID, gen, products, variants, skus, names, variantNames, lives, prices, stocks)
-	// The outbound ledger confirms what EKM showed, unless a push sent a value
-	// after this page was requested (that push's confirmation is newer).
+	// The outbound ledger confirms what EKM showed, unless a push tried a value
+	// after this page was requested: its confirmation is newer, and a failed try
+	// leaves the value unknown (EKM may have applied it).
 	b.Queue(`INSERT INTO listing_outbound AS o (channel_id, product_id, variant_id, confirmed_qty, confirmed_price)
 		SELECT $1, p.product_id, p.variant_id, p.stock, p.price::numeric(12,2)
 		FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::float8[]) AS p(product_id, variant_id, stock, price)
 		ON CONFLICT (channel_id, product_id, variant_id) DO UPDATE SET
-			confirmed_qty = CASE WHEN o.stock_sent_at IS NULL OR o.stock_sent_at < $6 THEN EXCLUDED.confirmed_qty ELSE o.confirmed_qty END,
-			confirmed_price = CASE WHEN o.price_sent_at IS NULL OR o.price_sent_at < $6 THEN EXCLUDED.confirmed_price ELSE o.confirmed_price END,
+			confirmed_qty = CASE WHEN o.stock_attempted_at IS NULL OR o.stock_attempted_at < $6 THEN EXCLUDED.confirmed_qty ELSE o.confirmed_qty END,
+			confirmed_price = CASE WHEN o.price_attempted_at IS NULL OR o.price_attempted_at < $6 THEN EXCLUDED.confirmed_price ELSE o.confirmed_price END,
 			updated_at = now()
 		WHERE o.confirmed_qty IS DISTINCT FROM EXCLUDED.confirmed_qty OR o.confirmed_price IS DISTINCT FROM EXCLUDED.confirmed_price`,
 		channelID, products, variants, stocks, prices, fetchedAt)

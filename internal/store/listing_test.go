@@ -206,7 +206,7 @@ func TestOutboundLedgerConfirmsWhatEKMShowedUnlessAPushIsNewer(t *testing.T) {
 	}
 	// A push confirms 5 at a time after the next page is requested: that page's 9 is older.
 	requested := time.Now().Add(-time.Minute)
-	if _, err := db.Pool.Exec(ctx, `UPDATE listing_outbound SET confirmed_qty = 5, stock_sent_at = $2
+	if _, err := db.Pool.Exec(ctx, `UPDATE listing_outbound SET confirmed_qty = 5, stock_sent_at = $2, stock_attempted_at = $2
 		WHERE channel_id = $1`, c.ID, requested.Add(30*time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -224,5 +224,24 @@ func TestOutboundLedgerConfirmsWhatEKMShowedUnlessAPushIsNewer(t *testing.T) {
 	download(t, db.Store, c.ID, "r3", []store.Listing{moved})
 	if qty, _ := confirmed(); qty != 9 {
 		t.Fatalf("after a newer observation: %d, want 9", qty)
+	}
+	// A push that failed after the next page was requested leaves the quantity
+	// unknown (EKM may have applied it): the older page does not confirm 9 again.
+	requested = time.Now()
+	failed := store.ListingSend{ChannelID: c.ID, ListingKey: store.ListingKey{ProductID: 1}, Sent: 3, Error: "answer cut", At: requested.Add(time.Second)}
+	if err := db.Store.RecordStockSend(ctx, failed, store.AuditEntry{Actor: "test", Action: "ekm.stock"}); err != nil {
+		t.Fatal(err)
+	}
+	begun, _ = db.Store.BeginListingDownload(ctx, c.ID, "r4")
+	if _, err := db.Store.WriteListingPages(ctx, c.ID, begun.Generation, store.ListingPage{Number: 1, PagesTotal: 1, Last: true,
+		FetchedAt: requested, Listings: []store.Listing{moved}}); err != nil {
+		t.Fatal(err)
+	}
+	var qty *int64
+	if err := db.Pool.QueryRow(ctx, `SELECT confirmed_qty FROM listing_outbound WHERE channel_id = $1`, c.ID).Scan(&qty); err != nil {
+		t.Fatal(err)
+	}
+	if qty != nil {
+		t.Fatalf("after a failed push and an older observation: confirmed %d, want unknown", *qty)
 	}
 }

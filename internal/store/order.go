@@ -313,13 +313,14 @@ func (s *Store) RecheckIDs(ctx context.Context, channelID int64, watchSince time
 
 // ReservedBySKU returns, per SKU, the quantity that open hub orders (neither
 // shipped nor cancelled, of every channel) hold: the sum of quantity minus
-// cancelled quantity over their lines. The push subtracts it from the stock
+// cancelled quantity over their lines (never below 0 per line, as the push
+// counts it). The push subtracts it from the stock
 // level (channel-semantics.md §3). SKUs with nothing reserved are absent.
 func (s *Store) ReservedBySKU(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT l.sku, SUM(l.quantity - l.cancelled_quantity)::bigint
+	rows, err := s.Pool.Query(ctx, `SELECT l.sku, SUM(GREATEST(l.quantity - l.cancelled_quantity, 0))::bigint
 		FROM order_lines l JOIN orders o ON o.id = l.order_id
 		WHERE o.status = 'open' AND l.sku <> ''
-		GROUP BY l.sku HAVING SUM(l.quantity - l.cancelled_quantity) > 0`)
+		GROUP BY l.sku HAVING SUM(GREATEST(l.quantity - l.cancelled_quantity, 0)) > 0`)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,7 +41,7 @@ type StockLine struct {
 	Overrides channel.Overrides `json:"overrides"`
 	Desired   int64             `json:"desired"`
 	// Confirmed is the quantity EKM last confirmed (by a push, or as the listing
-	// download saw it); nil when unknown.
+	// download saw it); nil when unknown, as after a send whose answer was lost.
 	Confirmed *int64 `json:"confirmed"`
 	// Target is the quantity of the last attempt.
 	Target *int64 `json:"target,omitempty"`
@@ -87,7 +88,7 @@ func (s *Store) StockPlan(ctx context.Context, st channel.Settings) ([]StockLine
 			GROUP BY l.sku)
 		SELECT k.product_id, k.variant_id, k.sku, COALESCE(lv.level, 0), COALESCE(r.qty, 0),
 			k.max_listed_override, k.stock_percentage_override, k.end_when_override,
-			COALESCE(lo.confirmed_qty, k.ekm_stock), lo.stock_target,
+			CASE WHEN lo.channel_id IS NULL THEN k.ekm_stock ELSE lo.confirmed_qty END, lo.stock_target,
 			COALESCE(lo.stock_error, ''), COALESCE(lo.stock_attempts, 0), lo.stock_attempted_at, lo.stock_sent_at, lo.stock_retry_after
 		FROM linked k
 			LEFT JOIN levels lv ON lv.sku = k.sku
@@ -129,7 +130,7 @@ func (l PriceLine) Pending(now time.Time) bool {
 // price, with what EKM last confirmed.
 func (s *Store) PricePlan(ctx context.Context, channelID int64) ([]PriceLine, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT li.product_id, li.variant_id, li.sku, round(p.price * 100)::bigint,
-			round(COALESCE(lo.confirmed_price, li.ekm_price) * 100)::bigint, round(lo.price_target * 100)::bigint,
+			round(CASE WHEN lo.channel_id IS NULL THEN li.ekm_price ELSE lo.confirmed_price END * 100)::bigint, round(lo.price_target * 100)::bigint,
 			COALESCE(lo.price_error, ''), COALESCE(lo.price_attempts, 0), lo.price_attempted_at, lo.price_sent_at, lo.price_retry_after
 		FROM listings li JOIN prices p ON p.sku = li.sku
 			LEFT JOIN listing_outbound lo ON lo.channel_id = li.channel_id AND lo.product_id = li.product_id AND lo.variant_id = li.variant_id
@@ -154,6 +155,9 @@ type ListingSend struct {
 	Sent int64
 	// Confirmed is EKM's answer, when it accepted the value.
 	Confirmed *int64
+	// Stock is the quantity EKM showed in a price write's answer: the write
+	// carries the whole product, stock included, so the stock ledger takes it.
+	Stock *int64
 	// Error is why the send failed, when it did; RetryAfter keeps a value EKM
 	// rejected from being sent again before then.
 	Error      string
@@ -164,18 +168,22 @@ type ListingSend struct {
 // RecordStockSend records a stock send of a listing and its audit entry together.
 // Attempts count the sends of one value since the last success.
 func (s *Store) RecordStockSend(ctx context.Context, r ListingSend, entry AuditEntry) error {
-	return s.recordListingSend(ctx, r, entry, "stock", "confirmed_qty = $8", "$4")
+	return s.recordListingSend(ctx, r, entry, "stock", "confirmed_qty", "$%d", "$4")
 }
 
 // RecordPriceSend records a price send of a listing and its audit entry together.
 func (s *Store) RecordPriceSend(ctx context.Context, r ListingSend, entry AuditEntry) error {
-	return s.recordListingSend(ctx, r, entry, "price", "confirmed_price = $8::bigint / 100.0", "$4::bigint / 100.0")
+	return s.recordListingSend(ctx, r, entry, "price", "confirmed_price", "$%d::bigint / 100.0", "$4::bigint / 100.0")
 }
 
 // recordListingSend upserts the listing's ledger row for one send of what ("stock"
-// or "price"). target is the sent value ($4) in the target column's type; confirm
-// sets the confirmed value from EKM's answer ($8) after a success.
-func (s *Store) recordListingSend(ctx context.Context, r ListingSend, entry AuditEntry, what, confirm, target string) error {
+// or "price"). target is the sent value ($4) in the target column's type; after a
+// success, column takes EKM's answer through value (a format of its parameter's
+// number, converting it to the column's type). A failed send
+// makes the confirmed value unknown: EKM may have applied a write whose answer was
+// lost, so the value is sent again even if the hub's goes back to the old one.
+// A price write's answer also confirms the stock it carried (r.Stock).
+func (s *Store) recordListingSend(ctx context.Context, r ListingSend, entry AuditEntry, what, column, value, target string) error {
 	var errMsg *string
 	if r.Error != "" {
 		m := truncate(r.Error, 2000)
@@ -187,8 +195,14 @@ func (s *Store) recordListingSend(ctx context.Context, r ListingSend, entry Audi
 		` + what + `_retry_after = $7, updated_at = now()`
 	args := []any{r.ChannelID, r.ProductID, r.VariantID, r.Sent, r.At, errMsg, r.RetryAfter}
 	if r.Error == "" {
-		set += `, ` + confirm + `, ` + what + `_sent_at = $5`
 		args = append(args, r.Confirmed)
+		set += `, ` + column + ` = ` + fmt.Sprintf(value, len(args)) + `, ` + what + `_sent_at = $5`
+	} else {
+		set += `, ` + column + ` = NULL`
+	}
+	if r.Stock != nil {
+		set += fmt.Sprintf(`, confirmed_qty = $%d, stock_attempted_at = $5`, len(args)+1)
+		args = append(args, *r.Stock)
 	}
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO listing_outbound (channel_id, product_id, variant_id) VALUES ($1, $2, $3)

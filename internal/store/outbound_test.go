@@ -326,6 +326,19 @@ func TestRecordStockSendCountsAttemptsPerValue(t *testing.T) {
 	if l.Attempts != 1 {
 		t.Fatalf("a new value after a success: %d attempts, want 1", l.Attempts)
 	}
+	// A send of 7 whose answer was lost, then the hub goes back to 6: EKM may show
+	// 7, so 6 is pending again although it was the last confirmed value.
+	send := store.ListingSend{ChannelID: ch, ListingKey: key, Sent: 7, Error: "malformed answer", At: time.Now()}
+	if err := db.Store.RecordStockSend(ctx, send, store.AuditEntry{Actor: "test", Action: "ekm.stock"}); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := db.Store.StockPlan(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l = plan[0]; l.Desired != 6 || l.Confirmed != nil || !l.Pending(time.Now()) {
+		t.Fatalf("after a failed send of another value: %+v; want 6 pending with nothing confirmed", l)
+	}
 }
 
 func TestSetStockLevelAndPriceCreateTheItemAndReportChanges(t *testing.T) {

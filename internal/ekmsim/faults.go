@@ -103,12 +103,13 @@ func (in *injector) decide() faultDecision {
 	case draws[5] < f.Truncated:
 		d.kind = faultTruncated
 	}
-	in.count(d)
 	return d
 }
 
-// count adds a decision to the counters; the caller holds in.mu.
+// count adds a decision to the counters as it is applied.
 func (in *injector) count(d faultDecision) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
 	c := &in.counts
 	if d.latency > 0 {
 		c.Slow++
@@ -159,12 +160,15 @@ func (in *injector) get() Faults {
 // errors, 429 bursts and resets happen before h runs (nothing is processed);
 // malformed and truncated bodies are cut from h's real answer (the request
 // was processed, the client cannot tell).
-func serveFaulty(d faultDecision, retryAfter int, w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
+// A fault is counted once applied: a client that gave up during the latency
+// never saw the rest.
+func (in *injector) serveFaulty(d faultDecision, retryAfter int, w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
 	if d.latency > 0 {
 		if err := sleepCtx(r.Context(), d.latency); err != nil {
 			return
 		}
 	}
+	in.count(d)
 	switch d.kind {
 	case faultServerError:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -87,7 +87,7 @@ func (s *Sim) api(mux *http.ServeMux, pattern, scope string, h http.HandlerFunc)
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), claimsKey{}, c))
-		serveFaulty(s.faults.decide(), res.retryAfter, w, r, h)
+		s.faults.serveFaulty(s.faults.decide(), res.retryAfter, w, r, h)
 	})
 }
 

@@ -225,20 +225,31 @@ func (e *Env) CLIJSON(v any, args ...string) {
 // Store is the hub store of this environment.
 func (e *Env) Store() *store.Store { return e.DB.Store }
 
-// StartWorker starts the worker, in-process or as a child process.
+// StartWorker starts the worker, in-process or as a child process, and waits until
+// it is healthy.
 func (e *Env) StartWorker(asProcess bool) {
 	e.t.Helper()
+	if err := e.TryStartWorker(asProcess); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// TryStartWorker is StartWorker returning its error instead of failing the test,
+// for goroutines other than the test's (the chaos suite's restarts).
+func (e *Env) TryStartWorker(asProcess bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.workerLog = &syncBuffer{}
+	if e.workerLog == nil {
+		e.workerLog = &syncBuffer{} // one log across restarts: what a killed worker said stays readable
+	}
 	if asProcess {
 		path, err := workerBinary()
 		if err != nil {
-			e.t.Fatal(err)
+			return err
 		}
 		p, err := process.Start(path, nil, e.workerEnv(), e.workerLog)
 		if err != nil {
-			e.t.Fatal(err)
+			return err
 		}
 		e.worker = p
 	} else {
@@ -256,7 +267,11 @@ func (e *Env) StartWorker(asProcess bool) {
 			}
 		}()
 	}
-	e.waitHealthy()
+	url := "http://" + string(e.WorkerConfig.HTTPAddr) + "/healthz"
+	if err := waitHTTP(url, 60*time.Second); err != nil {
+		return fmt.Errorf("worker not healthy: %w\n%s", err, e.workerLog)
+	}
+	return nil
 }
 
 func (e *Env) workerEnv() []string {
@@ -265,14 +280,6 @@ func (e *Env) workerEnv() []string {
 		"EKMSYNC_SECRET_KEY=" + secretText(w.SecretKey), "EKMSYNC_HTTP_ADDR=" + string(w.HTTPAddr), "EKMSYNC_CODEC_ADDR=" + string(w.CodecAddr),
 		"EKMSYNC_TASK_QUEUE=" + w.TaskQueue, "EKMSYNC_WORKER_STOP_TIMEOUT=5s", "EKMSYNC_CONNECT_RETRY_MAX=2s",
 		"EKMSYNC_NOTIFY_DEBOUNCE=50ms", "EKMSYNC_PAYLOAD_KEY=" + secretText(w.PayloadKey)}
-}
-
-func (e *Env) waitHealthy() {
-	e.t.Helper()
-	url := "http://" + string(e.WorkerConfig.HTTPAddr) + "/healthz"
-	if err := waitHTTP(url, 60*time.Second); err != nil {
-		e.t.Fatalf("worker not healthy: %v\n%s", err, e.workerLog)
-	}
 }
 
 // KillWorker kills the worker process with SIGKILL (WorkerProcess only).

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/bench"
 	"github.com/ekmsync/ekmsync/internal/devserver"
+	"github.com/ekmsync/ekmsync/internal/harness"
 	"github.com/ekmsync/ekmsync/internal/temporaltest"
 )
 
@@ -48,8 +49,6 @@ func main() {
 			selected[n] = true
 		}
 	}
-	tb := newTB("bench")
-	defer tb.cleanup()
 	defer temporaltest.Stop()
 
 	var rows []bench.Row
@@ -60,7 +59,7 @@ func main() {
 		}
 		fmt.Fprintf(os.Stderr, "==> %s\n", b.Name)
 		start := time.Now()
-		got, err := runOne(tb, b)
+		got, err := runOne(b)
 		if err != nil {
 			failed = true
 			fmt.Fprintf(os.Stderr, "    %s failed: %v\n", b.Name, err)
@@ -80,19 +79,15 @@ func main() {
 }
 
 // runOne runs a benchmark with its own cleanups, turning a Fatal into an error.
-func runOne(parent *tb, b bench.Benchmark) (rows []bench.Row, err error) {
-	t := newTB(b.Name)
-	defer t.cleanup()
-	defer func() {
-		if r := recover(); r != nil {
-			if f, ok := r.(fatal); ok {
-				err = f
-				return
-			}
-			panic(r)
-		}
-	}()
-	return b.Run(t)
+func runOne(b bench.Benchmark) (rows []bench.Row, err error) {
+	t := harness.NewProgramTB(b.Name)
+	defer t.RunCleanups()
+	err = harness.Recover(func() error {
+		var err error
+		rows, err = b.Run(t)
+		return err
+	})
+	return rows, err
 }
 
 func printTable(rows []bench.Row) {

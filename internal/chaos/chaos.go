@@ -1,0 +1,79 @@
+// Package chaos runs the whole system under faults and checks that hub and shop
+// agree at the end: 'make chaos' runs Full, 'make test' runs Reduced. The
+// simulator injects server errors, bursts of 429, slow and malformed answers; the
+// worker runs as a separate process, killed with SIGKILL at random moments; the
+// run's own PostgreSQL server is restarted once. Meanwhile a listing download runs,
+// orders arrive on the shop, and the hub ships orders and changes stock and prices.
+// When the traffic stops the run waits for the system to settle, then compares every
+// listing, order, despatch, stock level and price, and reports what it did and found.
+package chaos
+
+import (
+	"time"
+
+	"github.com/ekmsync/ekmsync/internal/ekmsim"
+)
+
+// Config sizes a run.
+type Config struct {
+	// Seed makes the shop, the faults and the run's choices repeat (the moments of
+	// the kills depend on timing too).
+	Seed int64
+	// Products is the shop's catalogue; VariantShare of them have variants, and
+	// SKUProblems listings an empty or duplicated SKU.
+	Products     int
+	VariantShare float64
+	SKUProblems  int
+	// Orders arrive on the shop, paid, spread over Window.
+	Orders int
+	// Despatches orders are shipped in the hub as they are downloaded.
+	Despatches int
+	// StockChanges and PriceChanges are made in the hub, spread over Window, to
+	// StockSKUs and PriceSKUs distinct SKUs (so most SKUs change several times).
+	StockChanges, StockSKUs int
+	PriceChanges, PriceSKUs int
+	// Kills is how many times the worker is killed with SIGKILL, at random
+	// moments of Window; RestartPostgres restarts the database server once.
+	Kills           int
+	RestartPostgres bool
+	// Window is how long the traffic lasts; Settle bounds the wait, after it, for
+	// hub and shop to agree.
+	Window, Settle time.Duration
+	// Faults are the simulator's faults, on for the whole run.
+	Faults ekmsim.Faults
+	// BucketSize and LeakPerSecond are the shop's rate limit.
+	BucketSize    int
+	LeakPerSecond float64
+}
+
+// Settings are the channel's settings in a run: every outbound kind on, stock
+// rules that the check recomputes independently, and short sweeps.
+var Settings = []string{"price-change=on", "stock-percentage=90", "max-listed=40", "push-sweep-interval=5s",
+	"order-sync-interval=1m"}
+
+// Stock rules of Settings, as the check applies them.
+const (
+	stockPercentage = 90
+	maxListed       = 40
+)
+
+// faults are the issue's: 5% server errors, 2% bursts of 429, 1% slow answers
+// and 0.5% malformed bodies.
+var faults = ekmsim.Faults{ServerError: 0.05, RateLimitBurst: 0.02, Latency: 0.01, LatencyDuration: 2 * time.Second,
+	Malformed: 0.005}
+
+// Full is 'make chaos': 10,000 products, 5,000 orders, 500 despatches, 2,000 stock
+// and 300 price changes, 6 worker kills and a PostgreSQL restart.
+func Full() Config {
+	return Config{Seed: 1, Products: 10000, VariantShare: 0.2, SKUProblems: 20, Orders: 5000, Despatches: 500,
+		StockChanges: 2000, StockSKUs: 800, PriceChanges: 300, PriceSKUs: 200, Kills: 6, RestartPostgres: true,
+		Window: 3 * time.Minute, Settle: 6 * time.Minute, Faults: faults, BucketSize: 200, LeakPerSecond: 200}
+}
+
+// Reduced is the run of 'make test': the same faults, kills and restart on a tenth
+// of the traffic.
+func Reduced() Config {
+	return Config{Seed: 2, Products: 1000, VariantShare: 0.2, SKUProblems: 6, Orders: 400, Despatches: 50,
+		StockChanges: 200, StockSKUs: 80, PriceChanges: 30, PriceSKUs: 20, Kills: 3, RestartPostgres: true,
+		Window: 40 * time.Second, Settle: 3 * time.Minute, Faults: faults, BucketSize: 200, LeakPerSecond: 200}
+}

@@ -1,0 +1,174 @@
+package chaos
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ekmsync/ekmsync/internal/ekmsim"
+	"github.com/ekmsync/ekmsync/internal/harness"
+	"github.com/ekmsync/ekmsync/internal/pgtemp"
+	"github.com/ekmsync/ekmsync/internal/store"
+)
+
+// runner is one run's state, shared by its drivers.
+type runner struct {
+	cfg     Config
+	env     *harness.Env
+	pg      *pgtemp.Server
+	log     io.Writer
+	start   time.Time
+	catalog catalog
+
+	mu       sync.Mutex
+	orders   []int64                  // EKM ids of the orders that arrived
+	shipped  map[int64][]store.Parcel // EKM order id -> the parcels the hub shipped it with
+	stockSet map[string]bool          // SKUs whose stock the hub changed
+	priceSet map[string]bool
+
+	stockChanges, priceChanges, kills, pgRestarts, hubRetries atomic.Int64
+}
+
+// Run runs the system under cfg on tb and returns what it did and found. Setup
+// failures end tb (Fatal); a run whose hub and shop disagree returns a Report that
+// is not OK.
+func Run(tb harness.TB, cfg Config, log io.Writer) *Report {
+	ctx := context.Background()
+	pg, err := pgtemp.Start(ctx, tb.TempDir())
+	if err != nil {
+		tb.Fatalf("start a PostgreSQL server of the run's own (it is restarted during the run): %v", err)
+	}
+	tb.Cleanup(pg.Close)
+	suffix := make([]byte, 3)
+	_, _ = rand.Read(suffix)
+	fmt.Fprintf(log, "chaos: setting up %d products, the worker as a process, PostgreSQL on its own port\n", cfg.Products)
+	env := harness.New(tb, harness.Options{
+		Sim: ekmsim.Options{Seed: cfg.Seed, Products: cfg.Products, VariantShare: cfg.VariantShare, SKUProblems: cfg.SKUProblems,
+			BucketSize: cfg.BucketSize, LeakPerSecond: cfg.LeakPerSecond},
+		Channel: "chaos-" + hex.EncodeToString(suffix), Settings: Settings, WorkerProcess: true,
+		DatabaseURL: pg.URL("ekmsync"),
+	})
+	r := &runner{cfg: cfg, env: env, pg: pg, log: log, catalog: newCatalog(env.Sim.Products()),
+		shipped: map[int64][]store.Parcel{}, stockSet: map[string]bool{}, priceSet: map[string]bool{}}
+	env.MustCLI("listings", "download", env.Channel)
+	env.Sim.SetFaults(cfg.Faults)
+	r.start = time.Now()
+	fmt.Fprintf(log, "chaos: traffic for %s, faults on, %d worker kills, PostgreSQL restart %v\n", cfg.Window, cfg.Kills, cfg.RestartPostgres)
+
+	report := &Report{Config: cfg, Channel: env.Channel}
+	if err := r.traffic(ctx); err != nil {
+		report.Errors = append(report.Errors, err.Error())
+	}
+	report.TrafficTook = time.Since(r.start)
+	settleStart := time.Now()
+	report.Found, report.Settled = r.settle(ctx)
+	report.SettleTook = time.Since(settleStart)
+	r.fill(report)
+	if !report.OK() {
+		fmt.Fprintf(log, "chaos: worker log (tail):\n%s\n", tail(env.WorkerLog(), 6000))
+	}
+	return report
+}
+
+// traffic runs the drivers until the window's traffic is done.
+func (r *runner) traffic(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Window+r.cfg.Settle)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return r.arriveOrders(gctx) })
+	g.Go(func() error { return r.shipOrders(gctx) })
+	g.Go(func() error { return r.changeStock(gctx) })
+	g.Go(func() error { return r.changePrices(gctx) })
+	g.Go(func() error { return r.monkey(gctx) })
+	progressCtx, stopProgress := context.WithCancel(ctx)
+	defer stopProgress()
+	go r.progress(progressCtx)
+	return g.Wait()
+}
+
+// settle waits until the checks find no mismatch (or Settle passes), then
+// checks once more a little later, so that a late duplicate is seen too.
+func (r *runner) settle(ctx context.Context) ([]Finding, bool) {
+	deadline := time.Now().Add(r.cfg.Settle)
+	fmt.Fprintf(r.log, "chaos: traffic done; waiting up to %s for hub and shop to agree\n", r.cfg.Settle)
+	for {
+		found, err := r.check(ctx)
+		if err == nil && agree(found) {
+			time.Sleep(15 * time.Second)
+			found, err = r.check(ctx)
+			if err != nil {
+				return []Finding{{Check: "the final check", Mismatches: []string{err.Error()}, Count: 1}}, false
+			}
+			return found, true
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				found = append(found, Finding{Check: "the final check", Mismatches: []string{err.Error()}, Count: 1})
+			}
+			return found, false
+		}
+		r.printProgress(found)
+		time.Sleep(5 * time.Second)
+	}
+}
+
+// at waits until offset after the start of the traffic.
+func (r *runner) at(ctx context.Context, offset time.Duration) error {
+	d := time.Until(r.start.Add(offset))
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// spread is the offset of event i of n spread evenly over the window.
+func (r *runner) spread(i, n int) time.Duration {
+	return time.Duration(int64(r.cfg.Window) * int64(i) / int64(max(n, 1)))
+}
+
+// rng returns a generator of the run's seed for one driver.
+func (r *runner) rng(stream uint64) *mrand.Rand {
+	return mrand.New(mrand.NewPCG(uint64(r.cfg.Seed), stream))
+}
+
+// retry runs a hub write until it succeeds: the database may be restarting. It
+// gives up after a minute of failures.
+func (r *runner) retry(ctx context.Context, what string, f func(context.Context) error) error {
+	giveUp := time.Now().Add(time.Minute)
+	for {
+		err := f(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", what, ctx.Err())
+		}
+		if time.Now().After(giveUp) {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		r.hubRetries.Add(1)
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}

@@ -1,0 +1,74 @@
+// Command chaos is 'make chaos': it runs the whole system (Temporal dev server, a
+// PostgreSQL server of its own, the simulator with faults, the worker as a process)
+// through the full workload while it kills the worker and restarts PostgreSQL, then
+// checks that hub and shop agree exactly. It prints a table of what it did and
+// found, writes it as JSON to .test/chaos.json, and exits 1 on any mismatch.
+//
+// Usage: go run ./internal/cmd/chaos [-reduced] [-seed N]
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ekmsync/ekmsync/internal/chaos"
+	"github.com/ekmsync/ekmsync/internal/devserver"
+	"github.com/ekmsync/ekmsync/internal/harness"
+	"github.com/ekmsync/ekmsync/internal/temporaltest"
+)
+
+func main() {
+	reduced := flag.Bool("reduced", false, "run the reduced workload of 'make test' instead of the full one")
+	seed := flag.Int64("seed", 0, "the run's seed (default: the workload's own)")
+	flag.Parse()
+	cfg := chaos.Full()
+	if *reduced {
+		cfg = chaos.Reduced()
+	}
+	if *seed != 0 {
+		cfg.Seed = *seed
+	}
+	os.Exit(run(cfg))
+}
+
+func run(cfg chaos.Config) int {
+	defer temporaltest.Stop()
+	tb := harness.NewProgramTB("chaos")
+	defer tb.RunCleanups()
+	var report *chaos.Report
+	if err := harness.Recover(func() error {
+		report = chaos.Run(tb, cfg, os.Stderr)
+		return nil
+	}); err != nil {
+		fmt.Fprintf(os.Stderr, "chaos: the run could not be set up: %v\n", err)
+		return 1
+	}
+	report.Print(os.Stdout)
+	if err := save(report); err != nil {
+		fmt.Fprintf(os.Stderr, "chaos: %v\n", err)
+	}
+	if !report.OK() {
+		return 1
+	}
+	return 0
+}
+
+// save writes the report to .test/chaos.json.
+func save(r *chaos.Report) error {
+	root, err := devserver.RepoRoot()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(root, ".test")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "chaos.json"), b, 0o644)
+}

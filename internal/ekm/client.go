@@ -47,6 +47,10 @@ type Config struct {
 	// the request is not sent and that error is returned unchanged. The product
 	// uses it to stop every call of a disabled channel at once.
 	BeforeRequest func(ctx context.Context) error
+	// OnForbidden, if set, runs when EKM answers 403 (a scope or consent the
+	// token lacks, or a plan restriction): no retry helps, an operator must act.
+	// The product records it on the channel, as a rejected refresh token is.
+	OnForbidden func(ctx context.Context, err *Error)
 	// Logger receives one line per retry and per failed call, never a secret.
 	// Nil discards.
 	Logger *slog.Logger
@@ -159,6 +163,9 @@ func (c *Client) call(ctx context.Context, r request) (*Envelope, error) {
 		default:
 			c.log.Log(ctx, failureLevel(e.Kind), "ekm: call failed", "method", r.method, "path", r.path,
 				"status", e.Status, "kind", e.Kind.String(), "attempts", attempt)
+			if e.Kind == KindForbidden && c.cfg.OnForbidden != nil {
+				c.cfg.OnForbidden(ctx, e)
+			}
 			return nil, e
 		}
 		c.log.InfoContext(ctx, "ekm: retrying", "method", r.method, "path", r.path,

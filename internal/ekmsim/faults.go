@@ -162,7 +162,7 @@ func (in *injector) get() Faults {
 // was processed, the client cannot tell).
 // A fault is counted once applied: a client that gave up during the latency
 // never saw the rest.
-func (in *injector) serveFaulty(d faultDecision, retryAfter int, w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
+func (in *injector) serveFaulty(d faultDecision, retryAfter string, w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
 	if d.latency > 0 {
 		if err := sleepCtx(r.Context(), d.latency); err != nil {
 			return

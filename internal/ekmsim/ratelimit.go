@@ -38,7 +38,7 @@ const requestCost = 1
 type limitResult struct {
 	allowed    bool
 	remaining  int // whole requests left after this one
-	retryAfter int // seconds until one request fits, when refused
+	retryAfter string // the Retry-After value: how long until one request fits
 	size       int
 	leak       float64
 }
@@ -69,18 +69,28 @@ func (l *limiter) take(key bucketKey, now time.Time) limitResult {
 		b.level = min(size, b.level+requestCost)
 	}
 	res.remaining = int(math.Floor(size - b.level + 1e-9))
-	if !res.allowed {
-		res.retryAfter = retryAfterSeconds(b.level+requestCost-size, l.leak)
-	}
+	res.retryAfter = retryAfterValue(b.level+requestCost-size, l.leak)
 	return res
 }
 
-// retryAfterSeconds is how many whole seconds it takes to leak excess.
-func retryAfterSeconds(excess, leak float64) int {
+// acceleratedLeak is the leak rate above which a bucket is a test's accelerated
+// EKM: its Retry-After is in fractions of a second, so that the waits a 429
+// imposes speed up with the bucket (a whole second would be hundreds of requests).
+const acceleratedLeak = 10
+
+// retryAfterValue is the Retry-After of a 429 when the bucket holds excess more
+// than it can take (0 or less for an injected 429: one request's leak time):
+// whole seconds, at least 1, at EKM's own rates; seconds with a fraction in an
+// accelerated bucket.
+func retryAfterValue(excess, leak float64) string {
 	if leak <= 0 {
-		return 3600
+		return "3600"
 	}
-	return max(1, int(math.Ceil(excess/leak-1e-9)))
+	wait := max(excess, requestCost) / leak
+	if leak > acceleratedLeak {
+		return strconv.FormatFloat(math.Ceil(wait*1000)/1000, 'f', -1, 64)
+	}
+	return strconv.Itoa(max(1, int(math.Ceil(wait-1e-9))))
 }
 
 // set changes the bucket size and leak rate; current levels are kept and
@@ -112,7 +122,7 @@ func (res limitResult) setHeaders(h http.Header) {
 
 // writeRateLimited writes the 429 answer: an envelope with a validation
 // message and Retry-After (both ASSUMED, see rateLimitMessage in assumed.go).
-func writeRateLimited(w http.ResponseWriter, retryAfter int) {
-	w.Header().Set("Retry-After", strconv.Itoa(max(1, retryAfter)))
+func writeRateLimited(w http.ResponseWriter, retryAfter string) {
+	w.Header().Set("Retry-After", retryAfter)
 	writeValidation(w, http.StatusTooManyRequests, nil, rateLimitMessage)
 }

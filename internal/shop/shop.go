@@ -75,14 +75,7 @@ func (c *Connector) Client(ctx context.Context, s channel.Settings) (*ekm.Client
 		Store:        c.Store.Tokens(c.Key, s.ID),
 		HTTPClient:   c.HTTP,
 		Logger:       c.logger().With("channel", s.Name),
-		OnNeedsReauth: func(ctx context.Context, cause error) {
-			// Record it at once, so that every flow of the channel stops calling EKM.
-			ctx = context.WithoutCancel(ctx)
-			if err := c.Store.SetAuthState(ctx, s.ID, channel.AuthNeedsReauth, cause.Error()); err != nil {
-				c.logger().Error("could not record that the channel needs reauthorisation", "channel", s.Name, "err", err)
-			}
-			_ = c.Store.RecordError(ctx, s.ID, "auth", cause.Error())
-		},
+		OnNeedsReauth: func(ctx context.Context, cause error) { c.needsReauth(ctx, s, cause) },
 	})
 	budgets := c.Budgets
 	if budgets == nil {
@@ -98,10 +91,22 @@ func (c *Connector) Client(ctx context.Context, s channel.Settings) (*ekm.Client
 	}
 	if !c.IgnoreGate {
 		cfg.BeforeRequest = g.check
+		cfg.OnForbidden = func(ctx context.Context, e *ekm.Error) { c.needsReauth(ctx, s, e) }
 	}
 	e := &entry{fingerprint: fp, client: ekm.New(cfg)}
 	c.clients[s.ID] = e
 	return e.client, nil
+}
+
+// needsReauth records at once that the channel must be authorised again (EKM
+// rejected its refresh token, or answered 403), so that every flow of the channel
+// stops calling EKM and 'channel show' says why.
+func (c *Connector) needsReauth(ctx context.Context, s channel.Settings, cause error) {
+	ctx = context.WithoutCancel(ctx)
+	if err := c.Store.SetAuthState(ctx, s.ID, channel.AuthNeedsReauth, cause.Error()); err != nil {
+		c.logger().Error("could not record that the channel needs reauthorisation", "channel", s.Name, "err", err)
+	}
+	_ = c.Store.RecordError(ctx, s.ID, "auth", cause.Error())
 }
 
 func (c *Connector) logger() *slog.Logger {

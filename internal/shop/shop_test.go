@@ -97,6 +97,32 @@ func TestRejectedRefreshMarksTheChannelAndStopsCalls(t *testing.T) {
 	}
 }
 
+// A 403 (here a token without the currency scope) cannot be retried away: the
+// channel is marked needs-reauth with the reason, and the gate stops later calls.
+func TestForbiddenMarksTheChannelNeedsReauth(t *testing.T) {
+	conn, st, sim, s := setup(t)
+	ctx := context.Background()
+	scoped := sim.IssueScopedTokens("openid", ekmsim.ScopeOfflineAccess, ekmsim.ScopeOrdersRead)
+	if err := st.SaveTokens(ctx, conn.Key, s.ID, ekm.Tokens{AccessToken: scoped.AccessToken, RefreshToken: scoped.RefreshToken,
+		Expiry: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := conn.Client(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Currency(ctx); ekm.KindOf(err) != ekm.KindForbidden {
+		t.Fatalf("currency without its scope: %v, want a 403", err)
+	}
+	got, _ := st.Channel(ctx, "shop")
+	if got.AuthState != channel.AuthNeedsReauth || got.Status().State != channel.StateNeedsReauth {
+		t.Fatalf("after a 403 the channel state is %s / %+v, want needs-reauth", got.AuthState, got.Status())
+	}
+	if _, err := c.Currency(ctx); !errors.Is(err, shop.ErrNeedsReauth) {
+		t.Fatalf("next call: %v, want the gate's ErrNeedsReauth", err)
+	}
+}
+
 // A changed client secret builds a new client (the cached one would keep the old).
 func TestClientIsRebuiltWhenTheConnectionSettingsChange(t *testing.T) {
 	conn, st, _, s := setup(t)

@@ -12,7 +12,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/ekmsync/ekmsync/internal/chaos"
 	"github.com/ekmsync/ekmsync/internal/devserver"
@@ -38,6 +40,15 @@ func run(cfg chaos.Config) int {
 	defer temporaltest.Stop()
 	tb := harness.NewProgramTB("chaos")
 	defer tb.RunCleanups()
+	interrupted := make(chan os.Signal, 1)
+	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-interrupted // Ctrl-C: stop the run's PostgreSQL, worker and Temporal server, leave nothing behind
+		fmt.Fprintln(os.Stderr, "chaos: interrupted, cleaning up")
+		tb.RunCleanups()
+		temporaltest.Stop()
+		os.Exit(130)
+	}()
 	var report *chaos.Report
 	if err := harness.Recover(func() error {
 		report = chaos.Run(tb, cfg, os.Stderr)

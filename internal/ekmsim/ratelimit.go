@@ -37,7 +37,7 @@ const requestCost = 1
 // limitResult is the outcome of accounting one request.
 type limitResult struct {
 	allowed    bool
-	remaining  int // whole requests left after this one
+	remaining  int    // whole requests left after this one
 	retryAfter string // the Retry-After value: how long until one request fits
 	size       int
 	leak       float64

@@ -69,12 +69,12 @@ func (c *Connector) Client(ctx context.Context, s channel.Settings) (*ekm.Client
 	}
 	g := &gate{store: c.Store, channelID: s.ID}
 	tokens := ekm.NewTokenSource(ekm.TokenSourceConfig{
-		TokenURL:     ekm.TokenURL(s.APIBaseURL),
-		ClientID:     s.ClientID,
-		ClientSecret: secretValue,
-		Store:        c.Store.Tokens(c.Key, s.ID),
-		HTTPClient:   c.HTTP,
-		Logger:       c.logger().With("channel", s.Name),
+		TokenURL:      ekm.TokenURL(s.APIBaseURL),
+		ClientID:      s.ClientID,
+		ClientSecret:  secretValue,
+		Store:         c.Store.Tokens(c.Key, s.ID),
+		HTTPClient:    c.HTTP,
+		Logger:        c.logger().With("channel", s.Name),
 		OnNeedsReauth: func(ctx context.Context, cause error) { c.needsReauth(ctx, s, cause) },
 	})
 	budgets := c.Budgets

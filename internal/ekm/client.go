@@ -19,6 +19,7 @@ import (
 const (
 	DefaultMaxBodyBytes = 8 << 20
 	DefaultMaxAttempts  = 3
+	DefaultMaxThrottled = 10
 	DefaultUserAgent    = "ekmsync"
 )
 
@@ -40,9 +41,14 @@ type Config struct {
 	// UserAgent is sent with every request (default "ekmsync").
 	UserAgent string
 	// MaxAttempts is how many times one call is sent at most for retryable
-	// failures and 429s (default 3). The retry after a forced token refresh on a
-	// 401 comes on top. Beyond that, callers (Temporal activities) retry durably.
+	// failures (default 3). The retry after a forced token refresh on a 401
+	// comes on top. Beyond that, callers (Temporal activities) retry durably.
 	MaxAttempts int
+	// MaxThrottled is how many 429s one call waits out (each for its
+	// Retry-After) before it returns the 429 (default 10). They are not failed
+	// attempts: EKM asked to wait, and a burst of them would otherwise fail a
+	// long activity that must then start over.
+	MaxThrottled int
 	// BeforeRequest, if set, runs before every attempt; when it returns an error
 	// the request is not sent and that error is returned unchanged. The product
 	// uses it to stop every call of a disabled channel at once.
@@ -82,6 +88,9 @@ func New(cfg Config) *Client {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = DefaultMaxAttempts
 	}
+	if cfg.MaxThrottled <= 0 {
+		cfg.MaxThrottled = DefaultMaxThrottled
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -119,7 +128,7 @@ func (c *Client) call(ctx context.Context, r request) (*Envelope, error) {
 			return nil, &Error{Kind: KindBadRequest, Method: r.method, Path: r.path, Err: fmt.Errorf("encoding body: %w", err)}
 		}
 	}
-	refreshed := false
+	refreshed, throttled := false, 0
 	for attempt := 1; ; {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -150,12 +159,16 @@ func (c *Client) call(ctx context.Context, r request) (*Envelope, error) {
 				return nil, err
 			}
 			continue
-		case e.Kind == KindRateLimited && attempt < c.cfg.MaxAttempts:
+		case e.Kind == KindRateLimited && throttled < c.cfg.MaxThrottled:
 			// send has penalised the budget, so the next Acquire waits RetryAfter;
 			// don't start a wait that the context cannot outlive.
 			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < e.RetryAfter {
 				return nil, e
 			}
+			throttled++
+			c.log.InfoContext(ctx, "ekm: waiting out a 429", "method", r.method, "path", r.path,
+				"retry_after", e.RetryAfter, "throttled", throttled)
+			continue
 		case e.Kind == KindRetryable && attempt < c.cfg.MaxAttempts && !r.once:
 			if err := sleep(ctx, backoff(attempt)); err != nil {
 				return nil, err

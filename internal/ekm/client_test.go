@@ -137,7 +137,9 @@ func TestRateLimitedWaitsRetryAfterThenSucceeds(t *testing.T) {
 	})
 }
 
-func TestRateLimitedAfterMaxAttemptsCarriesRetryAfterFromRateHeaders(t *testing.T) {
+// 429s are waited out up to MaxThrottled, apart from the failed attempts: the
+// call then returns the 429 with the wait the rate headers give.
+func TestRateLimitedAfterMaxThrottledCarriesRetryAfterFromRateHeaders(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h, calls := countingHandler(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set(headerRemaining, "0")
@@ -145,7 +147,7 @@ func TestRateLimitedAfterMaxAttemptsCarriesRetryAfterFromRateHeaders(t *testing.
 			w.Header().Set(headerLeakAmount, "4")
 			w.WriteHeader(http.StatusTooManyRequests)
 		})
-		c := newTestClient(t, h, Config{MaxAttempts: 2})
+		c := newTestClient(t, h, Config{MaxAttempts: 2, MaxThrottled: 4})
 		_, err := c.Currency(t.Context())
 		if KindOf(err) != KindRateLimited || !IsRetryable(err) {
 			t.Fatalf("err = %v, want rate limited", err)
@@ -153,8 +155,34 @@ func TestRateLimitedAfterMaxAttemptsCarriesRetryAfterFromRateHeaders(t *testing.
 		if got := RetryAfter(err); got != 250*time.Millisecond {
 			t.Errorf("RetryAfter = %s, want 250ms (one request at 4 per second)", got)
 		}
-		if calls.Load() != 2 {
-			t.Errorf("calls = %d, want 2", calls.Load())
+		if calls.Load() != 5 {
+			t.Errorf("calls = %d, want 5 (the first and 4 waited out)", calls.Load())
+		}
+	})
+}
+
+// A burst of 429s does not use up the attempts a server error may need.
+func TestBurstOf429sThenServerErrorStillSucceeds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var n int
+		h, calls := countingHandler(func(w http.ResponseWriter, r *http.Request) {
+			n++
+			switch {
+			case n <= 6:
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(http.StatusTooManyRequests)
+			case n <= 8:
+				w.WriteHeader(http.StatusBadGateway)
+			default:
+				writeEnvelope(w, 200, map[string]any{"currency_code": "GBP"}, nil)
+			}
+		})
+		c := newTestClient(t, h, Config{})
+		if _, err := c.Currency(t.Context()); err != nil {
+			t.Fatalf("after 6 429s and 2 server errors: %v, want success on the third attempt", err)
+		}
+		if calls.Load() != 9 {
+			t.Errorf("calls = %d, want 9", calls.Load())
 		}
 	})
 }

@@ -8,10 +8,11 @@
 //
 //   - Client (client.go) sends one call: the Config.BeforeRequest gate, a token
 //     from the TokenSource, one request's worth of the channel's Budget, then the
-//     HTTP exchange with a bounded body. It retries retryable failures and 429s
-//     up to Config.MaxAttempts itself (a short jittered backoff, or the 429's
-//     RetryAfter through the budget), and answers one 401 with one forced token
-//     refresh. Beyond that, Temporal retries durably.
+//     HTTP exchange with a bounded body. It retries retryable failures up to
+//     Config.MaxAttempts itself (a short jittered backoff), waits out up to
+//     Config.MaxThrottled 429s (each's RetryAfter, through the budget), and
+//     answers one 401 with one forced token refresh. Beyond that, Temporal
+//     retries durably.
 //   - TokenSource (token.go) refreshes ahead of expiry and never runs two
 //     refreshes of one channel at once: singleflight in the process, the
 //     TokenStore's lock across processes. A dead refresh token is KindNeedsReauth

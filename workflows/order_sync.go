@@ -295,11 +295,14 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, hintsOnly bool) bool {
 			hints = append(hints, r.ids...)
 		}
 	}
+	// The activity heartbeats on every request and page, so a lost worker is
+	// detected within the heartbeat timeout; the retries resume from the last
+	// committed page and stay frequent, since a crash is no reason to slow down.
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Hour,
-		HeartbeatTimeout:    20 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2,
-			MaximumInterval: time.Minute, MaximumAttempts: 8},
+		HeartbeatTimeout:    10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+			MaximumInterval: 15 * time.Second, MaximumAttempts: 10},
 	})
 	var res activities.SyncOrdersResult
 	err := workflow.ExecuteActivity(actx, (*activities.Activities).SyncOrders,

@@ -44,6 +44,9 @@ type Config struct {
 	// BucketSize and LeakPerSecond are the shop's rate limit.
 	BucketSize    int
 	LeakPerSecond float64
+	// WorkerLogFile, if set, receives the worker's log (every run of it) at the
+	// end, for reading what happened.
+	WorkerLogFile string `json:"-"`
 }
 
 // Settings are the channel's settings in a run: every outbound kind on, stock

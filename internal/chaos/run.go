@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,6 +73,13 @@ func Run(tb harness.TB, cfg Config, log io.Writer) *Report {
 	report.Found, report.Settled = r.settle(ctx)
 	report.SettleTook = time.Since(settleStart)
 	r.fill(report)
+	if cfg.WorkerLogFile != "" {
+		if err := os.WriteFile(cfg.WorkerLogFile, []byte(env.WorkerLog()), 0o644); err != nil {
+			fmt.Fprintf(log, "chaos: could not save the worker's log: %v\n", err)
+		} else {
+			fmt.Fprintf(log, "chaos: the worker's log is in %s\n", cfg.WorkerLogFile)
+		}
+	}
 	if !report.OK() {
 		fmt.Fprintf(log, "chaos: worker log (tail):\n%s\n", tail(env.WorkerLog(), 6000))
 	}

@@ -142,10 +142,13 @@ const (
 // Rate limit.
 const (
 	// ASSUMED: the 429 body is an envelope with this validation message, and
-	// a Retry-After header (whole seconds until one request fits) is sent.
+	// a Retry-After header (whole seconds until one request fits) is sent. A
+	// test's accelerated bucket (over acceleratedLeak a second) answers with
+	// fractions of a second instead.
 	rateLimitMessage = "Rate limit exceeded"
 	// ASSUMED: X-EKM-RateLimit-LeakRate is the leak interval in seconds; the
-	// simulator leaks continuously and reports LeakAmount per such interval.
+	// simulator leaks continuously and reports LeakAmount per such interval
+	// (an accelerated bucket: 1 request per 1/leak seconds).
 	leakIntervalSeconds = 1
 	// ASSUMED: a request refused with 429 does not fill the bucket (EKM
 	// answers 429 "until there is room again").

@@ -74,8 +74,9 @@ func (l *limiter) take(key bucketKey, now time.Time) limitResult {
 }
 
 // acceleratedLeak is the leak rate above which a bucket is a test's accelerated
-// EKM: its Retry-After is in fractions of a second, so that the waits a 429
-// imposes speed up with the bucket (a whole second would be hundreds of requests).
+// EKM: its Retry-After and leak interval are in fractions of a second, so that
+// the waits a 429 imposes speed up with the bucket (a whole second would be
+// hundreds of requests).
 const acceleratedLeak = 10
 
 // retryAfterValue is the Retry-After of a 429 when the bucket holds excess more
@@ -115,8 +116,14 @@ func (l *limiter) reset() {
 func (res limitResult) setHeaders(h http.Header) {
 	h.Set("X-EKM-RateLimit-Cost", strconv.Itoa(requestCost))
 	h.Set("X-EKM-RateLimit-BucketSize", strconv.Itoa(res.size))
-	h.Set("X-EKM-RateLimit-LeakRate", strconv.Itoa(leakIntervalSeconds))
-	h.Set("X-EKM-RateLimit-LeakAmount", strconv.FormatFloat(res.leak*leakIntervalSeconds, 'f', -1, 64))
+	interval, amount := strconv.Itoa(leakIntervalSeconds), strconv.FormatFloat(res.leak*leakIntervalSeconds, 'f', -1, 64)
+	if res.leak > acceleratedLeak {
+		// An accelerated bucket leaks continuously: say so as one request per
+		// fraction of a second, so that a client keeps no leak step free.
+		interval, amount = strconv.FormatFloat(1/res.leak, 'f', -1, 64), "1"
+	}
+	h.Set("X-EKM-RateLimit-LeakRate", interval)
+	h.Set("X-EKM-RateLimit-LeakAmount", amount)
 	h.Set("X-EKM-RateLimit-Remaining", strconv.Itoa(max(0, res.remaining)))
 }
 

@@ -86,6 +86,29 @@ func TestRetryAfterCountsSecondsToRoom(t *testing.T) {
 	})
 }
 
+// An accelerated bucket (a test's 200 a second) speaks in fractions of a second,
+// so that its waits speed up with it: one request every 5 ms, and a 429 to wait
+// one request's leak.
+func TestAcceleratedBucketSpeaksInFractionsOfASecond(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sim := New(Options{Seed: 1, BucketSize: 2, LeakPerSecond: 200})
+		defer sim.Close()
+		c := newClient(t, sim)
+		ok := c.get("/api/v1/settings/currency").want(t, http.StatusOK)
+		if ok.header.Get("X-EKM-RateLimit-LeakRate") != "0.005" || ok.header.Get("X-EKM-RateLimit-LeakAmount") != "1" {
+			t.Errorf("LeakRate %q LeakAmount %q, want 1 request per 0.005 s", ok.header.Get("X-EKM-RateLimit-LeakRate"),
+				ok.header.Get("X-EKM-RateLimit-LeakAmount"))
+		}
+		c.get("/api/v1/settings/currency").want(t, http.StatusOK)
+		r := c.get("/api/v1/settings/currency").want(t, http.StatusTooManyRequests)
+		if r.header.Get("Retry-After") != "0.005" {
+			t.Errorf("Retry-After %q, want 0.005", r.header.Get("Retry-After"))
+		}
+		time.Sleep(5 * time.Millisecond)
+		c.get("/api/v1/settings/currency").want(t, http.StatusOK)
+	})
+}
+
 func TestEveryAuthenticatedAnswerCostsAndCarriesHeaders(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sim := New(smallShop())

@@ -2,7 +2,8 @@
 // PostgreSQL server of its own, the simulator with faults, the worker as a process)
 // through the full workload while it kills the worker and restarts PostgreSQL, then
 // checks that hub and shop agree exactly. It prints a table of what it did and
-// found, writes it as JSON to .test/chaos.json, and exits 1 on any mismatch.
+// found, writes it as JSON to .test/chaos.json and the worker's log to
+// .test/chaos-worker.log, and exits 1 on any mismatch.
 //
 // Usage: go run ./internal/cmd/chaos [-reduced] [-seed N]
 package main
@@ -32,6 +33,9 @@ func main() {
 	}
 	if *seed != 0 {
 		cfg.Seed = *seed
+	}
+	if root, err := devserver.RepoRoot(); err == nil && os.MkdirAll(filepath.Join(root, ".test"), 0o755) == nil {
+		cfg.WorkerLogFile = filepath.Join(root, ".test", "chaos-worker.log")
 	}
 	os.Exit(run(cfg))
 }

@@ -171,18 +171,30 @@ func heartbeat(ctx context.Context, details ...any) {
 // failure decides what a failed send of one item means. A refusal by the gate
 // (channel disabled, consent lost) or a cancelled context is not the item's doing:
 // nothing is recorded on it, and the call stops. Otherwise the failure is recorded
-// on the item and on the channel's error list ('channel show'); when EKM rejected
-// the item (backoff true) the others go on, and any other failure (EKM
-// unreachable, throttled) stops the call for Temporal to retry it.
+// on the item and on the channel's error list ('channel show'). When EKM rejected
+// the item (backoff true), or answered it with a server error or a cut body, the
+// others go on and the item is tried again at a later pass: one order's 502 must
+// not hold up every stock level. When EKM cannot be reached or keeps throttling,
+// the call stops for Temporal to retry it later.
 func (a *Activities) failure(ctx context.Context, s channel.Settings, err error) (record, backoff bool, stop error) {
 	if gateError(err) || ctx.Err() != nil {
 		return false, false, classify(err)
 	}
 	_ = a.Store.RecordError(ctx, s.ID, "push", reason(err))
-	if rejected(err) {
+	switch {
+	case rejected(err):
 		return true, true, nil
+	case answeredBadly(err):
+		return true, false, nil
 	}
 	return true, false, classify(err)
+}
+
+// answeredBadly reports whether EKM answered a request with a server error or a
+// body that could not be read: EKM is up, this request went wrong.
+func answeredBadly(err error) bool {
+	e := ekm.AsError(err)
+	return e != nil && e.Kind == ekm.KindRetryable && e.Status != 0
 }
 
 // auditEntry is an audit entry of a send to EKM.

@@ -153,8 +153,9 @@ func (r *runner) checkOrders(ctx context.Context, channelID int64) (Finding, err
 }
 
 // checkDespatches: every order the hub shipped shows DISPATCHED on the shop, after
-// exactly one status change, one tracking update when its first parcel has
-// tracking, and one notes update when it has more parcels; no other order got any.
+// exactly one status change, one tracking update (the first parcel with a
+// tracking number, which the shop then shows) when a parcel has one, and one
+// notes update when more parcels have one; no other order got any.
 func (r *runner) checkDespatches() Finding {
 	r.mu.Lock()
 	shipped := make(map[int64][]store.Parcel, len(r.shipped))
@@ -171,16 +172,20 @@ func (r *runner) checkDespatches() Finding {
 		}
 	}
 	for id, parcels := range shipped {
-		want := map[string]int{ekmsim.KindOrderStatus: 1, ekmsim.KindOrderTracking: 0, ekmsim.KindOrderNotes: 0}
-		if parcels[0].TrackingNumber != "" {
-			want[ekmsim.KindOrderTracking] = 1
+		var tracked []string
+		for _, p := range parcels {
+			if p.TrackingNumber != "" {
+				tracked = append(tracked, p.TrackingNumber)
+			}
 		}
-		if len(parcels) > 1 {
-			want[ekmsim.KindOrderNotes] = 1
-		}
+		want := map[string]int{ekmsim.KindOrderStatus: 1, ekmsim.KindOrderTracking: min(len(tracked), 1),
+			ekmsim.KindOrderNotes: min(max(len(tracked)-1, 0), 1)}
 		o, _ := r.env.Sim.Order(id)
 		if o.Status != "DISPATCHED" {
 			f.mismatch("order %d shows %s on the shop, want DISPATCHED", id, o.Status)
+		}
+		if len(tracked) > 0 && o.DeliveryTrackingNumber != tracked[0] {
+			f.mismatch("order %d shows tracking %q on the shop, want %q", id, o.DeliveryTrackingNumber, tracked[0])
 		}
 		for kind, n := range want {
 			if got := writes[kind][id]; got != n {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -69,7 +70,7 @@ func (r *runner) shipOrders(ctx context.Context) error {
 				return err
 			}
 			if id == 0 { // no order downloaded yet
-				if err := sleep(ctx, 200); err != nil {
+				if err := sleep(ctx, 200*time.Millisecond); err != nil {
 					return fmt.Errorf("%d of %d despatches made, no open order to ship: %w", i, r.cfg.Despatches, err)
 				}
 			}

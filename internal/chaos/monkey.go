@@ -40,7 +40,7 @@ func (r *runner) monkey(ctx context.Context) error {
 		r.kills.Add(1)
 		pause := time.Duration(200+rng.IntN(1800)) * time.Millisecond
 		fmt.Fprintf(r.log, "chaos: %s killed the worker (SIGKILL), restarting it in %s\n", r.elapsed(), pause)
-		if err := sleep(ctx, pause.Milliseconds()); err != nil {
+		if err := sleep(ctx, pause); err != nil {
 			return fmt.Errorf("chaos monkey: %w", err)
 		}
 		if err := r.env.TryStartWorker(true); err != nil {
@@ -55,9 +55,12 @@ func (r *runner) elapsed() string {
 	return fmt.Sprintf("[%5.1fs]", time.Since(r.start).Seconds())
 }
 
-// sleep waits ms milliseconds or until ctx ends.
-func sleep(ctx context.Context, ms int64) error {
-	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:

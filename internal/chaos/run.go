@@ -130,18 +130,7 @@ func (r *runner) settle(ctx context.Context) ([]Finding, bool) {
 
 // at waits until offset after the start of the traffic.
 func (r *runner) at(ctx context.Context, offset time.Duration) error {
-	d := time.Until(r.start.Add(offset))
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return sleep(ctx, time.Until(r.start.Add(offset)))
 }
 
 // spread is the offset of event i of n spread evenly over the window.

@@ -81,6 +81,18 @@ func RepoRoot() (string, error) {
 	}
 }
 
+// OutputDir returns the git-ignored .test folder of the repository, joined with
+// elem (e.g. "screenshots"), creating it: where the benchmarks, the chaos run and
+// the browser test leave their reports.
+func OutputDir(elem ...string) (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(append([]string{root, ".test"}, elem...)...)
+	return dir, os.MkdirAll(dir, 0o755)
+}
+
 // Args returns the dev server's command-line arguments.
 func Args(port, uiPort int, dbFile, logLevel, codecEndpoint string) []string {
 	args := []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(port),

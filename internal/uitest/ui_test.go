@@ -127,12 +127,8 @@ func saveScreenshot(t *testing.T, b context.Context, name string) string {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	root, err := devserver.RepoRoot()
+	dir, err := devserver.OutputDir("screenshots")
 	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(root, ".test", "screenshots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, name)

@@ -112,12 +112,8 @@ func yesNo(r bench.Row) string {
 }
 
 func writeReports(rows []bench.Row) error {
-	root, err := devserver.RepoRoot()
+	dir, err := devserver.OutputDir()
 	if err != nil {
-		return err
-	}
-	dir := filepath.Join(root, ".test")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	b, _ := json.MarshalIndent(rows, "", "  ")

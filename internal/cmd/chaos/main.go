@@ -34,8 +34,8 @@ func main() {
 	if *seed != 0 {
 		cfg.Seed = *seed
 	}
-	if root, err := devserver.RepoRoot(); err == nil && os.MkdirAll(filepath.Join(root, ".test"), 0o755) == nil {
-		cfg.WorkerLogFile = filepath.Join(root, ".test", "chaos-worker.log")
+	if dir, err := devserver.OutputDir(); err == nil {
+		cfg.WorkerLogFile = filepath.Join(dir, "chaos-worker.log")
 	}
 	os.Exit(run(cfg))
 }
@@ -73,12 +73,8 @@ func run(cfg chaos.Config) int {
 
 // save writes the report to .test/chaos.json.
 func save(r *chaos.Report) error {
-	root, err := devserver.RepoRoot()
+	dir, err := devserver.OutputDir()
 	if err != nil {
-		return err
-	}
-	dir := filepath.Join(root, ".test")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(r, "", "  ")

@@ -28,7 +28,7 @@ func (a *Activities) PushPrices(ctx context.Context, in PushInput) (StepResult, 
 }
 
 // sendPrice sends one listing's price and records the result.
-func (a *Activities) sendPrice(ctx context.Context, c *ekm.Client, s channel.Settings, l store.PriceLine) (bool, error) {
+func (a *Activities) sendPrice(ctx context.Context, c *ekm.Client, s channel.Settings, l store.PriceLine) (listingOutcome, error) {
 	detail := map[string]any{"product_id": l.ProductID, "variant_id": l.VariantID, "sent": l.Desired, "previous": l.Confirmed}
 	send := store.ListingSend{ChannelID: s.ID, ListingKey: l.ListingKey, Sent: int64(l.Desired), At: a.now()}
 	answer, already, err := writePrice(ctx, c, l)
@@ -39,9 +39,13 @@ func (a *Activities) sendPrice(ctx context.Context, c *ekm.Client, s channel.Set
 			send.Stock = &answer.stock // the write carried the stock it read: the stock ledger takes EKM's answer
 		}
 		detail["answer"], detail["already"] = answer.price, already
-		return true, a.Store.RecordPriceSend(context.WithoutCancel(ctx), send, auditEntry(s, "ekm.price", l.SKU, detail))
+		outcome := listingSent
+		if already {
+			outcome = listingAlready
+		}
+		return outcome, a.Store.RecordPriceSend(context.WithoutCancel(ctx), send, auditEntry(s, "ekm.price", l.SKU, detail))
 	}
-	return false, a.listingFailed(ctx, s, err, &send, l.Attempts, l.Error, detail, "ekm.price", l.SKU, a.Store.RecordPriceSend)
+	return listingFailed, a.listingFailed(ctx, s, err, &send, l.Attempts, l.Error, detail, "ekm.price", l.SKU, a.Store.RecordPriceSend)
 }
 
 // priceAnswer is what EKM showed after a price write: the price, and the stock

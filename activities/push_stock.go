@@ -32,8 +32,17 @@ type listingPush[L interface{ Pending(time.Time) bool }] struct {
 	on          func(channel.Settings) bool // the setting that turns it on
 	plan        func(context.Context, channel.Settings) ([]L, error)
 	concurrency int
-	send        func(context.Context, *ekm.Client, channel.Settings, L) (bool, error)
+	send        func(context.Context, *ekm.Client, channel.Settings, L) (listingOutcome, error)
 }
+
+// listingOutcome is what one listing's send came to.
+type listingOutcome int
+
+const (
+	listingSent    listingOutcome = iota
+	listingAlready                // EKM already showed the value: recorded without a write
+	listingFailed                 // recorded on the listing, tried again later
+)
 
 // pushListings sends the value of each listing of the plan that is pending at the
 // start, while the push's setting is on.
@@ -60,15 +69,15 @@ func pushListings[L interface{ Pending(time.Time) bool }](ctx context.Context, a
 	if err != nil {
 		return StepResult{}, err
 	}
-	return a.sendAll(pctx, s, len(pending), p.concurrency, func(ctx context.Context, i int) (bool, error) {
+	return a.sendAll(pctx, s, len(pending), p.concurrency, func(ctx context.Context, i int) (listingOutcome, error) {
 		return p.send(ctx, c, s, pending[i])
 	})
 }
 
 // sendAll runs send for items 0..n-1, up to concurrency at once, starting none
-// after the batch bound. send reports whether the item was sent (false: EKM
-// rejected it, recorded on the item); an error stops the call.
-func (a *Activities) sendAll(ctx context.Context, s channel.Settings, n, concurrency int, send func(context.Context, int) (bool, error)) (StepResult, error) {
+// after the batch bound. send reports what came of the item; an error stops the
+// call.
+func (a *Activities) sendAll(ctx context.Context, s channel.Settings, n, concurrency int, send func(context.Context, int) (listingOutcome, error)) (StepResult, error) {
 	var (
 		mu   sync.Mutex
 		res  StepResult
@@ -83,16 +92,19 @@ func (a *Activities) sendAll(ctx context.Context, s channel.Settings, n, concurr
 			break
 		}
 		g.Go(func() error {
-			ok, err := send(gctx, i)
+			outcome, err := send(gctx, i)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				return err
 			}
 			done++
-			if ok {
+			switch outcome {
+			case listingSent:
 				res.Sent++
-			} else {
+			case listingAlready:
+				res.Already++
+			default:
 				res.Failed++
 			}
 			heartbeat(ctx, done)
@@ -104,7 +116,7 @@ func (a *Activities) sendAll(ctx context.Context, s channel.Settings, n, concurr
 }
 
 // sendStock sends one listing's quantity and records the result.
-func (a *Activities) sendStock(ctx context.Context, c *ekm.Client, s channel.Settings, l store.StockLine) (bool, error) {
+func (a *Activities) sendStock(ctx context.Context, c *ekm.Client, s channel.Settings, l store.StockLine) (listingOutcome, error) {
 	var confirmed int64
 	var err error
 	if l.VariantID == 0 {
@@ -122,9 +134,9 @@ func (a *Activities) sendStock(ctx context.Context, c *ekm.Client, s channel.Set
 	if err == nil {
 		detail["answer"] = confirmed
 		send.Confirmed = &confirmed
-		return true, a.Store.RecordStockSend(context.WithoutCancel(ctx), send, auditEntry(s, "ekm.stock", l.SKU, detail))
+		return listingSent, a.Store.RecordStockSend(context.WithoutCancel(ctx), send, auditEntry(s, "ekm.stock", l.SKU, detail))
 	}
-	return false, a.listingFailed(ctx, s, err, &send, l.Attempts, l.Error, detail, "ekm.stock", l.SKU, a.Store.RecordStockSend)
+	return listingFailed, a.listingFailed(ctx, s, err, &send, l.Attempts, l.Error, detail, "ekm.stock", l.SKU, a.Store.RecordStockSend)
 }
 
 // listingFailed records a failed send of a listing's value, when it is the item's

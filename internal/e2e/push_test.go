@@ -240,14 +240,19 @@ func TestDespatchExactlyOnceWhenTheWorkerIsKilledBetweenCalls(t *testing.T) {
 	}
 }
 
+// The hub ships an order that someone meanwhile marked dispatched on EKM: the push
+// finds it so and sends nothing. The despatch is held until then, and the hub ships
+// first, so that the order download (woken by EKM's webhook) cannot take the order
+// for one fulfilled outside the hub.
 func TestDespatchAlreadyDispatchedOnEKMIsRecordedWithoutACall(t *testing.T) {
-	p := newPushEnv(t, harness.Options{})
+	p := newPushEnv(t, harness.Options{Settings: []string{"despatch-notes=off"}})
 	ekmID, hubID := p.order("A")
+	p.MustCLI("orders", "ship", fmt.Sprint(hubID), "--tracking", "RM1")
 	dispatched := "Dispatched"
 	if _, err := p.Sim.UpdateOrder(ekmID, ekmsim.OrderPatch{Status: &dispatched}); err != nil {
 		t.Fatal(err)
 	}
-	p.MustCLI("orders", "ship", fmt.Sprint(hubID), "--tracking", "RM1")
+	p.MustCLI("channel", "set", p.Channel, "despatch-notes=on")
 	p.Eventually(30*time.Second, "the despatch is recorded as already on EKM", func() bool {
 		s := p.status()
 		return len(s.Despatches.LastSent) == 1 && s.Despatches.LastSent[0].Outcome == "already on EKM"

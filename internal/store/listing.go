@@ -188,18 +188,16 @@ func upsertListings(ctx context.Context, tx pgx.Tx, channelID, gen int64, ls []L
 	var d pageDeltas
 	inGen := map[key]bool{}
 	prior.Query(func(rows pgx.Rows) error {
-		return forEachRow(rows, func() error {
-			var k key
-			var seen, removed bool
-			if err := rows.Scan(&k.p, &k.v, &seen, &removed); err != nil {
-				return err
-			}
+		var k key
+		var seen, removed bool
+		_, err := pgx.ForEachRow(rows, []any{&k.p, &k.v, &seen, &removed}, func() error {
 			inGen[k] = seen
 			if removed {
 				d.restored++
 			}
 			return nil
 		})
+		return err
 	})
 	beforeCounts, afterCounts := map[string]int{}, map[string]int{}
 	before.Query(func(rows pgx.Rows) error { return scanCounts(rows, beforeCounts) })
@@ -231,23 +229,11 @@ func shared(n int) int {
 }
 
 func scanCounts(rows pgx.Rows, into map[string]int) error {
-	return forEachRow(rows, func() error {
-		var sku string
-		var n int
-		if err := rows.Scan(&sku, &n); err != nil {
-			return err
-		}
+	var sku string
+	var n int
+	_, err := pgx.ForEachRow(rows, []any{&sku, &n}, func() error {
 		into[sku] = n
 		return nil
 	})
-}
-
-func forEachRow(rows pgx.Rows, f func() error) error {
-	defer rows.Close()
-	for rows.Next() {
-		if err := f(); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return err
 }

@@ -311,16 +311,22 @@ func (s *Store) RecheckIDs(ctx context.Context, channelID int64, watchSince time
 	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
-// ReservedBySKU returns, per SKU, the quantity that open hub orders (neither
-// shipped nor cancelled, of every channel) hold: the sum of quantity minus
-// cancelled quantity over their lines (never below 0 per line, as the push
-// counts it). The push subtracts it from the stock
-// level (channel-semantics.md §3). SKUs with nothing reserved are absent.
+// reservedSQL selects (sku, qty): per SKU that skuFilter (a condition on l.sku)
+// admits, the quantity that open hub orders (neither shipped nor cancelled, of
+// every channel) hold: the sum of quantity minus cancelled quantity over their
+// lines, never below 0 per line. The push subtracts it from the stock level
+// (channel-semantics.md §3).
+func reservedSQL(skuFilter string) string {
+	return `SELECT l.sku, sum(GREATEST(l.quantity - l.cancelled_quantity, 0))::bigint AS qty
+			FROM order_lines l JOIN orders o ON o.id = l.order_id
+			WHERE o.status = 'open' AND ` + skuFilter + `
+			GROUP BY l.sku`
+}
+
+// ReservedBySKU returns, per SKU, the quantity that open hub orders hold, as
+// StockPlan reserves it (reservedSQL). SKUs with nothing reserved are absent.
 func (s *Store) ReservedBySKU(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT l.sku, SUM(GREATEST(l.quantity - l.cancelled_quantity, 0))::bigint
-		FROM order_lines l JOIN orders o ON o.id = l.order_id
-		WHERE o.status = 'open' AND l.sku <> ''
-		GROUP BY l.sku HAVING SUM(GREATEST(l.quantity - l.cancelled_quantity, 0)) > 0`)
+	rows, err := s.Pool.Query(ctx, reservedSQL(`l.sku <> ''`))
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +334,9 @@ func (s *Store) ReservedBySKU(ctx context.Context) (map[string]int64, error) {
 	var sku string
 	var n int64
 	_, err = pgx.ForEachRow(rows, []any{&sku, &n}, func() error {
-		out[sku] = n
+		if n > 0 {
+			out[sku] = n
+		}
 		return nil
 	})
 	return out, err

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -81,11 +80,7 @@ func (s *Store) StockPlan(ctx context.Context, st channel.Settings) ([]StockLine
 			SELECT sl.sku, sum(sl.level)::bigint AS level FROM stock_levels sl
 			WHERE sl.sku IN (SELECT sku FROM linked) AND ($2::text[] IS NULL OR sl.location = ANY ($2))
 			GROUP BY sl.sku),
-		reserved AS (
-			SELECT l.sku, sum(GREATEST(l.quantity - l.cancelled_quantity, 0))::bigint AS qty
-			FROM order_lines l JOIN orders o ON o.id = l.order_id
-			WHERE o.status = 'open' AND l.sku IN (SELECT sku FROM linked)
-			GROUP BY l.sku)
+		reserved AS (`+reservedSQL(`l.sku IN (SELECT sku FROM linked)`)+`)
 		SELECT k.product_id, k.variant_id, k.sku, COALESCE(lv.level, 0), COALESCE(r.qty, 0),
 			k.max_listed_override, k.stock_percentage_override, k.end_when_override,
 			CASE WHEN lo.channel_id IS NULL THEN k.ekm_stock ELSE lo.confirmed_qty END, lo.stock_target,
@@ -168,49 +163,46 @@ type ListingSend struct {
 // RecordStockSend records a stock send of a listing and its audit entry together.
 // Attempts count the sends of one value since the last success.
 func (s *Store) RecordStockSend(ctx context.Context, r ListingSend, entry AuditEntry) error {
-	return s.recordListingSend(ctx, r, entry, "stock", "confirmed_qty", "$%d", "$4")
+	return s.recordListingSend(ctx, r, entry, `UPDATE listing_outbound SET
+			stock_attempts = CASE WHEN stock_error IS NULL OR stock_target IS DISTINCT FROM $4 THEN 1 ELSE stock_attempts + 1 END,
+			stock_target = $4, stock_attempted_at = $5, stock_error = $6, stock_retry_after = $7, confirmed_qty = $8,
+			stock_sent_at = CASE WHEN $6::text IS NULL THEN $5 ELSE stock_sent_at END, updated_at = now()
+		WHERE channel_id = $1 AND product_id = $2 AND variant_id = $3`)
 }
 
 // RecordPriceSend records a price send of a listing and its audit entry together.
+// The stock EKM showed in the write's answer (r.Stock), if any, is confirmed too.
 func (s *Store) RecordPriceSend(ctx context.Context, r ListingSend, entry AuditEntry) error {
-	return s.recordListingSend(ctx, r, entry, "price", "confirmed_price", "$%d::bigint / 100.0", "$4::bigint / 100.0")
+	return s.recordListingSend(ctx, r, entry, `UPDATE listing_outbound SET
+			price_attempts = CASE WHEN price_error IS NULL OR price_target IS DISTINCT FROM $4::bigint / 100.0
+				THEN 1 ELSE price_attempts + 1 END,
+			price_target = $4::bigint / 100.0, price_attempted_at = $5, price_error = $6, price_retry_after = $7,
+			confirmed_price = $8::bigint / 100.0, price_sent_at = CASE WHEN $6::text IS NULL THEN $5 ELSE price_sent_at END,
+			confirmed_qty = COALESCE($9::bigint, confirmed_qty),
+			stock_attempted_at = CASE WHEN $9::bigint IS NULL THEN stock_attempted_at ELSE $5 END, updated_at = now()
+		WHERE channel_id = $1 AND product_id = $2 AND variant_id = $3`, r.Stock)
 }
 
-// recordListingSend upserts the listing's ledger row for one send of what ("stock"
-// or "price"). target is the sent value ($4) in the target column's type; after a
-// success, column takes EKM's answer through value (a format of its parameter's
-// number, converting it to the column's type). A failed send
-// makes the confirmed value unknown: EKM may have applied a write whose answer was
-// lost, so the value is sent again even if the hub's goes back to the old one.
-// A price write's answer also confirms the stock it carried (r.Stock).
-func (s *Store) recordListingSend(ctx context.Context, r ListingSend, entry AuditEntry, what, column, value, target string) error {
+// recordListingSend upserts the listing's ledger row for one send with update,
+// whose parameters are: $1-$3 the listing, $4 the value sent, $5 the time, $6 the
+// error (NULL after a success), $7 the retry time, $8 EKM's answer, then extra.
+// A failed send makes the confirmed value unknown ($8 NULL): EKM may have applied
+// a write whose answer was lost, so the value is sent again even if the hub's goes
+// back to the old one.
+func (s *Store) recordListingSend(ctx context.Context, r ListingSend, entry AuditEntry, update string, extra ...any) error {
 	var errMsg *string
+	confirmed := r.Confirmed
 	if r.Error != "" {
 		m := truncate(r.Error, 2000)
-		errMsg = &m
+		errMsg, confirmed = &m, nil
 	}
-	set := what + `_attempts = CASE WHEN ` + what + `_error IS NULL OR ` + what + `_target IS DISTINCT FROM ` + target + `
-			THEN 1 ELSE ` + what + `_attempts + 1 END,
-		` + what + `_target = ` + target + `, ` + what + `_attempted_at = $5, ` + what + `_error = $6,
-		` + what + `_retry_after = $7, updated_at = now()`
-	args := []any{r.ChannelID, r.ProductID, r.VariantID, r.Sent, r.At, errMsg, r.RetryAfter}
-	if r.Error == "" {
-		args = append(args, r.Confirmed)
-		set += `, ` + column + ` = ` + fmt.Sprintf(value, len(args)) + `, ` + what + `_sent_at = $5`
-	} else {
-		set += `, ` + column + ` = NULL`
-	}
-	if r.Stock != nil {
-		set += fmt.Sprintf(`, confirmed_qty = $%d, stock_attempted_at = $5`, len(args)+1)
-		args = append(args, *r.Stock)
-	}
+	args := append([]any{r.ChannelID, r.ProductID, r.VariantID, r.Sent, r.At, errMsg, r.RetryAfter, confirmed}, extra...)
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO listing_outbound (channel_id, product_id, variant_id) VALUES ($1, $2, $3)
 			ON CONFLICT DO NOTHING`, r.ChannelID, r.ProductID, r.VariantID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE listing_outbound SET `+set+`
-			WHERE channel_id = $1 AND product_id = $2 AND variant_id = $3`, args...); err != nil {
+		if _, err := tx.Exec(ctx, update, args...); err != nil {
 			return err
 		}
 		return audit(ctx, tx, entry)

@@ -75,13 +75,9 @@ type Parcel struct {
 // lockOrder reads and locks the order ref names.
 func lockOrder(ctx context.Context, tx pgx.Tx, ref OrderRef) (HubOrder, error) {
 	var o HubOrder
-	where, arg := `o.id = $1`, any(ref.ID)
+	where, args := `o.id = $1`, []any{ref.ID}
 	if ref.Channel != "" {
-		where, arg = `c.name = $1 AND c.removed_at IS NULL AND o.ekm_order_id = $2`, ref.Channel
-	}
-	args := []any{arg}
-	if ref.Channel != "" {
-		args = append(args, ref.EKMOrderID)
+		where, args = `c.name = $1 AND c.removed_at IS NULL AND o.ekm_order_id = $2`, []any{ref.Channel, ref.EKMOrderID}
 	}
 	err := tx.QueryRow(ctx, `SELECT o.id, c.name, c.id, o.ekm_order_id, o.order_number, o.status, o.shipped_on_channel,
 			COALESCE(o.cancelled_by, ''), o.shipped_at, o.cancelled_at

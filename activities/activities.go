@@ -5,7 +5,11 @@
 package activities
 
 import (
+	"context"
+	"sync/atomic"
 	"time"
+
+	"go.temporal.io/sdk/activity"
 
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
@@ -29,4 +33,46 @@ func (a *Activities) now() time.Time {
 		return time.Now()
 	}
 	return a.Now()
+}
+
+// keepAliveEvery is how often a running activity heartbeats.
+const keepAliveEvery = 2 * time.Second
+
+// keepAlive heartbeats every keepAliveEvery until the returned stop is called, so
+// that one slow EKM answer or a long wait for rate budget does not look like a
+// lost worker: a lost worker stops heartbeating, and Temporal retries the call
+// elsewhere after the heartbeat timeout. With progress, each heartbeat carries its
+// current value (the listing download's last committed page), else no details.
+func keepAlive(ctx context.Context, progress *atomic.Int64) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(keepAliveEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if progress != nil {
+					activity.RecordHeartbeat(ctx, progress.Load())
+				} else {
+					activity.RecordHeartbeat(ctx)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// heartbeat reports progress when running as an activity (tests call the methods
+// directly too).
+func heartbeat(ctx context.Context, details ...any) {
+	if activity.IsActivity(ctx) {
+		activity.RecordHeartbeat(ctx, details...)
+	}
 }

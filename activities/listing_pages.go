@@ -34,9 +34,6 @@ const (
 	// ListingUncommittedMax bounds the pages a killed worker fetched without
 	// committing them: the pages a retry fetches again.
 	ListingUncommittedMax = listingGroup + listingPrefetch + 1
-	// listingHeartbeatEvery is how often the committed page is heartbeaten, also
-	// while a page waits for budget.
-	listingHeartbeatEvery = 2 * time.Second
 	// listingSmoothing weighs each page's work time into the running estimate.
 	listingSmoothing = 0.2
 )
@@ -140,8 +137,7 @@ func (r *pageRun) download(ctx context.Context) error {
 	}()
 	first := int(r.committed.Load()) + 1
 	go r.fetch(fetchCtx, first, time.Now().Add(slice), pages)
-	stopBeat := listingHeartbeat(ctx, &r.committed)
-	defer stopBeat()
+	defer keepAlive(ctx, &r.committed)()
 	for f := range pages {
 		group := r.take(f, pages)
 		if err := r.commit(ctx, group); err != nil {
@@ -266,7 +262,7 @@ func (r *pageRun) commit(ctx context.Context, group []fetchedPage) error {
 func (r *pageRun) estimate(pagesTotal int) *time.Time {
 	budget := r.client.Budget()
 	eta := channel.EstimateCompletion(channel.ETAInput{
-		Now:        r.acts.listingNow(),
+		Now:        r.acts.now(),
 		PagesLeft:  pagesTotal - int(r.requested.Load()),
 		Rate:       budget.Rate(),
 		Burst:      budget.AvailableFor(ekm.PriorityListings),
@@ -274,33 +270,4 @@ func (r *pageRun) estimate(pagesTotal int) *time.Time {
 		TotalKnown: true,
 	}).UTC()
 	return &eta
-}
-
-// listingHeartbeat records *progress every few seconds, also while a request
-// waits for budget, until the returned stop is called.
-func listingHeartbeat(ctx context.Context, progress *atomic.Int64) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(listingHeartbeatEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx, progress.Load())
-			}
-		}
-	}()
-	return func() { cancel(); <-done }
-}
-
-// listingNow is the activities' clock.
-func (a *Activities) listingNow() time.Time {
-	if a.Now != nil {
-		return a.Now()
-	}
-	return time.Now()
 }

@@ -3,8 +3,6 @@ package activities
 import (
 	"context"
 	"slices"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -50,11 +48,11 @@ func (a *Activities) VerifyUnseenListings(ctx context.Context, in ListingGenerat
 		return res, err
 	}
 	var checked atomic.Int64
-	defer listingHeartbeat(ctx, &checked)()
+	defer keepAlive(ctx, &checked)()
 	ctx = ekm.WithPriority(ctx, ekm.PriorityListings)
 	for batch := range slices.Chunk(ids, ekm.MaxPageSize) {
 		at := time.Now()
-		p, err := client.SearchProductsRaw(ctx, ekm.SearchOptions{Query: listingIDsQuery(batch), OrderBy: "id", Limit: ekm.MaxPageSize})
+		p, err := client.SearchProductsRaw(ctx, ekm.SearchOptions{Query: idFilter(batch), OrderBy: "id", Limit: ekm.MaxPageSize})
 		if ekm.KindOf(err) == ekm.KindBadRequest {
 			// ASSUMED (ekm-api.md §7): EKM's search takes "id eq 1 or id eq 2". If it
 			// does not, the finish marks the unseen listings removed unchecked.
@@ -82,15 +80,6 @@ func (a *Activities) VerifyUnseenListings(ctx context.Context, in ListingGenerat
 		res.State, err = a.Store.ListingDownload(ctx, s.ID)
 	}
 	return res, err
-}
-
-// listingIDsQuery is the OData filter for products with these ids.
-func listingIDsQuery(ids []int64) string {
-	terms := make([]string, len(ids))
-	for i, id := range ids {
-		terms[i] = "id eq " + strconv.FormatInt(id, 10)
-	}
-	return strings.Join(terms, " or ")
 }
 
 // listingProductCount counts the distinct products among listings.

@@ -32,7 +32,8 @@ type BackfillOrdersResult struct {
 }
 
 // ErrTypeBadInput is the application error type of a request that can never
-// succeed as given (a back-fill without a range or ids).
+// succeed as given (a back-fill without a range or ids, a workflow started
+// without a channel).
 const ErrTypeBadInput = "BadInput"
 
 // BackfillOrders re-reads a date range or a list of orders with the same rules

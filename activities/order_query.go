@@ -52,8 +52,9 @@ func rangeFilter(from, to time.Time) string {
 	return "(order_date ge " + odataTime(from) + " and order_date lt " + odataTime(to) + ")"
 }
 
-// idFilter selects orders by id, for the re-checks and the webhook hints: up to
-// ekm.MaxPageSize ids fit one request.
+// idFilter is the OData filter for the orders (re-checks, webhook hints) or the
+// products (unseen listings) with these ids: up to ekm.MaxPageSize ids fit one
+// request.
 func idFilter(ids []int64) string {
 	parts := make([]string, len(ids))
 	for i, id := range ids {
@@ -115,8 +116,9 @@ func searchPages(ctx context.Context, c *ekm.Client, filter string, from *orderC
 	}
 }
 
-// ordersByID fetches orders by id: one GET for a single id, else searches of up
-// to 20 ids each. Orders EKM does not have are absent from the result.
+// ordersByID fetches up to ekm.MaxPageSize orders by id (orderRun.byID splits
+// longer lists): one GET for a single id, else one search. Orders EKM does not
+// have are absent from the result.
 func ordersByID(ctx context.Context, c *ekm.Client, ids []int64) ([]json.RawMessage, error) {
 	if len(ids) == 1 {
 		raw, err := c.GetOrderRaw(ctx, ids[0])
@@ -128,14 +130,9 @@ func ordersByID(ctx context.Context, c *ekm.Client, ids []int64) ([]json.RawMess
 		}
 		return []json.RawMessage{raw}, nil
 	}
-	var out []json.RawMessage
-	for start := 0; start < len(ids); start += ekm.MaxPageSize {
-		chunk := ids[start:min(start+ekm.MaxPageSize, len(ids))]
-		p, err := c.SearchOrdersRaw(ctx, ekm.SearchOptions{Query: idFilter(chunk), OrderBy: "id", Limit: ekm.MaxPageSize})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p.Items...)
+	p, err := c.SearchOrdersRaw(ctx, ekm.SearchOptions{Query: idFilter(ids), OrderBy: "id", Limit: ekm.MaxPageSize})
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return p.Items, nil
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"go.temporal.io/sdk/activity"
-
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/shop"
@@ -61,7 +59,8 @@ type StepResult struct {
 	// Held counts work held, with the reason.
 	Held       int    `json:"held,omitempty"`
 	HeldReason string `json:"held_reason,omitempty"`
-	// Failed counts sends EKM refused; they are retried after a backoff.
+	// Failed counts sends EKM refused, retried after a backoff, and sends it
+	// answered with a server error, retried at the next pass (see failure).
 	Failed int `json:"failed,omitempty"`
 	// More is true when the call stopped at its bound with work left.
 	More bool `json:"more,omitempty"`
@@ -115,9 +114,7 @@ func (a *Activities) pushClient(ctx context.Context, s channel.Settings, p ekm.P
 
 // rejected reports whether err is EKM's answer about this one item (400, 404,
 // 422): it is recorded on the item, which is retried after a backoff, and the
-// other items go on. Any other failure (EKM unreachable, throttled, the channel
-// disabled or unauthorised) stops the call, for Temporal to retry or the loop to
-// idle.
+// other items go on (failure says what other failures mean).
 func rejected(err error) bool {
 	switch ekm.KindOf(err) {
 	case ekm.KindBadRequest, ekm.KindNotFound, ekm.KindUnprocessable:
@@ -130,42 +127,6 @@ func rejected(err error) bool {
 // with the same value: 30 s doubling per attempt, at most an hour.
 func rejectBackoff(attempts int) time.Duration {
 	return min(time.Hour, 30*time.Second<<min(max(attempts-1, 0), 8))
-}
-
-// keepAliveEvery is how often a push activity heartbeats while it runs.
-const keepAliveEvery = 2 * time.Second
-
-// keepAlive heartbeats until the returned stop is called, so that one slow EKM
-// answer does not look like a lost worker: a lost worker stops heartbeating, and
-// Temporal retries the call elsewhere after the heartbeat timeout.
-func keepAlive(ctx context.Context) (stop func()) {
-	if !activity.IsActivity(ctx) {
-		return func() {}
-	}
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(keepAliveEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx)
-			}
-		}
-	}()
-	return func() { close(done) }
-}
-
-// heartbeat reports progress when running as an activity (tests call the methods
-// directly too).
-func heartbeat(ctx context.Context, details ...any) {
-	if activity.IsActivity(ctx) {
-		activity.RecordHeartbeat(ctx, details...)
-	}
 }
 
 // failure decides what a failed send of one item means. A refusal by the gate

@@ -14,7 +14,7 @@ import (
 // since EKM has no line cancel. Full cancellations are held with the reason while
 // Cancellation Notes is off or no status maps to Cancelled.
 func (a *Activities) PushCancellations(ctx context.Context, in PushInput) (StepResult, error) {
-	defer keepAlive(ctx)()
+	defer keepAlive(ctx, nil)()
 	s, err := a.settings(ctx, in.Channel)
 	if err != nil {
 		return StepResult{}, err

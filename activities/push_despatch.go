@@ -19,7 +19,7 @@ import (
 // exactly once. While Despatch Notes is off or no status maps to Shipped, every
 // despatch is held with the reason.
 func (a *Activities) PushDespatches(ctx context.Context, in PushInput) (StepResult, error) {
-	defer keepAlive(ctx)()
+	defer keepAlive(ctx, nil)()
 	s, err := a.settings(ctx, in.Channel)
 	if err != nil {
 		return StepResult{}, err

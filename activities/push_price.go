@@ -16,7 +16,7 @@ import (
 // fields), a variant likewise through the variant endpoint. A listing whose price
 // EKM already shows is recorded without a write.
 func (a *Activities) PushPrices(ctx context.Context, in PushInput) (StepResult, error) {
-	defer keepAlive(ctx)()
+	defer keepAlive(ctx, nil)()
 	return pushListings(ctx, a, in, listingPush[store.PriceLine]{
 		on: func(s channel.Settings) bool { return s.PriceChange },
 		plan: func(ctx context.Context, s channel.Settings) ([]store.PriceLine, error) {

@@ -18,7 +18,7 @@ import (
 // requests. Each send's result is recorded on its listing; one that EKM rejects
 // never blocks the others. Nothing is sent while Update Inventory is off.
 func (a *Activities) PushStock(ctx context.Context, in PushInput) (StepResult, error) {
-	defer keepAlive(ctx)()
+	defer keepAlive(ctx, nil)()
 	return pushListings(ctx, a, in, listingPush[store.StockLine]{
 		on:          func(s channel.Settings) bool { return s.UpdateInventory },
 		plan:        a.Store.StockPlan,

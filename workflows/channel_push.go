@@ -82,7 +82,7 @@ const fallbackWait = time.Minute
 // why in its status query and the EkmChannelState search attribute.
 func ChannelPush(ctx workflow.Context, in ChannelPushInput) error {
 	if strings.TrimSpace(in.Channel) == "" {
-		return temporal.NewNonRetryableApplicationError("ChannelPush needs a channel name", "BadInput", nil)
+		return temporal.NewNonRetryableApplicationError("ChannelPush needs a channel name", activities.ErrTypeBadInput, nil)
 	}
 	w := &channelPushImpl{in: in, woken: in.Woken, passes: in.Passes, last: in.Last, state: PushWaiting}
 	if err := w.setup(ctx); err != nil {

@@ -38,7 +38,7 @@ const (
 func ListingDownload(ctx workflow.Context, in ListingDownloadInput) (ListingDownloadResult, error) {
 	if strings.TrimSpace(in.Channel) == "" {
 		return ListingDownloadResult{}, temporal.NewNonRetryableApplicationError(
-			"ListingDownload needs the channel's name in its input, e.g. {\"channel\": \"shop\"}", "BadInput", nil)
+			"ListingDownload needs the channel's name in its input, e.g. {\"channel\": \"shop\"}", activities.ErrTypeBadInput, nil)
 	}
 	w := &listingDownload{in: in, runs: 1}
 	if err := w.setup(ctx); err != nil {

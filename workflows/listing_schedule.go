@@ -4,6 +4,8 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/ekmsync/ekmsync/activities"
 )
 
 // ScheduledListingResult says which listing download the Schedule's run found or started.
@@ -23,7 +25,7 @@ type ScheduledListingResult struct {
 func ScheduledListingDownload(ctx workflow.Context, in ChannelInput) (ScheduledListingResult, error) {
 	if in.Channel == "" {
 		return ScheduledListingResult{}, temporal.NewNonRetryableApplicationError(
-			"ScheduledListingDownload needs the channel's name in its input, e.g. {\"channel\": \"shop\"}", "BadInput", nil)
+			"ScheduledListingDownload needs the channel's name in its input, e.g. {\"channel\": \"shop\"}", activities.ErrTypeBadInput, nil)
 	}
 	id := ListingDownloadID(in.Channel)
 	ctx = workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{

@@ -11,13 +11,8 @@ import (
 )
 
 // OrderBackfillInput is the input of OrderBackfill: a channel and either a date
-// range [From, To) or order ids.
-type OrderBackfillInput struct {
-	Channel string     `json:"channel"`
-	From    *time.Time `json:"from,omitempty"`
-	To      *time.Time `json:"to,omitempty"`
-	IDs     []int64    `json:"ids,omitempty"`
-}
+// range [From, To) or order ids. The workflow hands it to the activity as is.
+type OrderBackfillInput = activities.BackfillOrdersInput
 
 // OrderBackfill re-reads a channel's orders of a date range, or by id, with the
 // order sync's rules (channel-semantics.md §2). It is idempotent (orders are
@@ -39,8 +34,7 @@ func OrderBackfill(ctx workflow.Context, in OrderBackfillInput) (activities.Back
 			MaximumInterval: time.Minute, MaximumAttempts: 10},
 	})
 	var res activities.BackfillOrdersResult
-	err := workflow.ExecuteActivity(ctx, (*activities.Activities).BackfillOrders,
-		activities.BackfillOrdersInput{Channel: in.Channel, From: in.From, To: in.To, IDs: in.IDs}).Get(ctx, &res)
+	err := workflow.ExecuteActivity(ctx, (*activities.Activities).BackfillOrders, in).Get(ctx, &res)
 	switch {
 	case activities.IsType(err, activities.ErrTypeChannelGone):
 		res.Status.Reason = "the channel was removed during the back-fill"

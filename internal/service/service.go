@@ -1,7 +1,8 @@
 // Package service is the worker process: it connects to PostgreSQL and Temporal
 // (waiting for them with backoff), applies the migrations, registers every workflow
 // and activity on the ekmsync task queue, serves /healthz, /metrics and the EKM
-// webhook receiver, and stops gracefully.
+// webhook receiver (and, with a payload key, the codec server on an address of its
+// own), and stops gracefully.
 package service
 
 import (
@@ -83,30 +84,27 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	mux.HandleFunc("GET /healthz", healthz(pool, tc))
 	mux.HandleFunc("POST /webhooks/ekm/{channel}", webhookHandler(st, wf, logger))
 	mux.Handle("GET /metrics", metrics.http)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	ln, err := net.Listen("tcp", string(cfg.HTTPAddr))
+	srv, addr, err := serve(cfg.HTTPAddr, "EKMSYNC_HTTP_ADDR", "http", mux, logger)
 	if err != nil {
-		return fmt.Errorf("EKMSYNC_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+		return err
 	}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("http server stopped", "err", err)
-		}
-	}()
 	if payloadKey != nil {
 		// The codec server decrypts payloads for the Web UI: it listens on its own
 		// (private) address, apart from the webhook receiver that EKM must reach.
-		codecSrv, err := serveCodec(cfg, payloadKey, logger)
+		codecMux := http.NewServeMux()
+		codecMux.Handle("/codec/", codec.Handler(payloadKey, codec.Origins(cfg.CodecCORSOrigins)))
+		codecSrv, codecAddr, err := serve(cfg.CodecAddr, "EKMSYNC_CODEC_ADDR", "codec", codecMux, logger)
 		if err != nil {
 			return err
 		}
 		defer codecSrv.Close()
+		logger.Info("codec server started", "addr", codecAddr.String())
 	}
 
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start the Temporal worker: %w", err)
 	}
-	logger.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", cfg.Address, "http", ln.Addr().String())
+	logger.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", cfg.Address, "http", addr.String())
 	<-ctx.Done()
 	logger.Info("shutting down: waiting for in-flight activities", "timeout", cfg.StopTimeout.D())
 	w.Stop()
@@ -154,20 +152,19 @@ func healthz(pool *pgxpool.Pool, tc client.Client) http.HandlerFunc {
 	}
 }
 
-// serveCodec starts the codec server at EKMSYNC_CODEC_ADDR.
-func serveCodec(cfg config.Worker, key *secret.Key, logger *slog.Logger) (*http.Server, error) {
-	mux := http.NewServeMux()
-	mux.Handle("/codec/", codec.Handler(key, codec.Origins(cfg.CodecCORSOrigins)))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	ln, err := net.Listen("tcp", string(cfg.CodecAddr))
+// serve listens at addr (the setting env) and serves h there in the background,
+// logging as the name server if it stops on its own. It returns the server, to
+// close, and the address it listens at.
+func serve(addr config.Addr, env, name string, h http.Handler, logger *slog.Logger) (*http.Server, net.Addr, error) {
+	ln, err := net.Listen("tcp", string(addr))
 	if err != nil {
-		return nil, fmt.Errorf("EKMSYNC_CODEC_ADDR %s: %w", cfg.CodecAddr, err)
+		return nil, nil, fmt.Errorf("%s %s: %w", env, addr, err)
 	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("codec server stopped", "err", err)
+			logger.Error(name+" server stopped", "err", err)
 		}
 	}()
-	logger.Info("codec server started", "addr", ln.Addr().String())
-	return srv, nil
+	return srv, ln.Addr(), nil
 }

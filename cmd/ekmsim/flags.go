@@ -47,7 +47,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&o.VariantShare, "variant-share", base.VariantShare, "share of products with 2-4 variants")
 	fs.IntVar(&o.SKUProblems, "sku-problems", base.SKUProblems, "listings with an empty or duplicate SKU")
 	fs.IntVar(&o.BucketSize, "bucket-size", 40, "rate-limit bucket size per (client, shop)")
-	fs.Float64Var(&o.LeakPerSecond, "leak-rate", 2, "rate-limit leak, requests per second")
+	fs.Float64Var(&o.LeakPerSecond, "leak-rate", 2, "rate-limit leak, requests per second (above 10, Retry-After and the leak interval are given in fractions of a second)")
 	fs.DurationVar(&o.AccessTokenTTL, "access-ttl", time.Hour, "access token lifetime")
 	fs.DurationVar(&o.RefreshTokenTTL, "refresh-ttl", 15*24*time.Hour, "refresh token sliding lifetime")
 	fs.Float64Var(&o.Faults.ServerError, "fault-5xx", 0, "probability of a 500/502/503")

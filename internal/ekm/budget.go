@@ -291,14 +291,14 @@ func (b *Budget) Available() float64 {
 }
 
 // AvailableFor returns how many requests at priority p the bucket would grant now
-// without waiting: Available less the headroom and the room p must leave to higher
-// priorities. An estimate of a listing download's finish needs this burst, not
-// Available, since the reserve is never its to use.
+// without waiting: the room below p's capacity (the size less the headroom and the
+// room p must leave to higher priorities). An estimate of a listing download's
+// finish needs this burst, not Available, since the reserve is never its to use.
 func (b *Budget) AvailableFor(p Priority) float64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.leakTo(time.Now())
-	return math.Max(0, b.size-b.headroom-p.normalize().reserve()-b.level)
+	return math.Max(0, b.capacity(p)-b.level)
 }
 
 // Size returns the bucket size as last learnt.

@@ -23,8 +23,9 @@
 //     then stock and prices (the default), then the listing download, with small
 //     reserves so that an order fetch never queues behind a download.
 //   - Pages and Items (paging.go) walk list and search endpoints up to
-//     meta.pages_total, resumable at any page; the Raw variants and DecodeOrder
-//     let a caller quarantine one malformed record and keep its page.
+//     meta.pages_total (without it, to the first short page), resumable at
+//     any page; the Raw variants and DecodeOrder let a caller quarantine one
+//     malformed record and keep its page.
 //
 // Where EKM's documentation is silent the package follows the ASSUMED
 // behaviours of shared/docs/ekm-api.md, and says so where it does.

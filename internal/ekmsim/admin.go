@@ -256,8 +256,8 @@ func (s *Sim) Faults() Faults { return s.faults.get() }
 // second); buckets keep their level, capped at the new size.
 func (s *Sim) SetRateLimit(size int, leakPerSecond float64) { s.limiter.set(size, leakPerSecond) }
 
-// Reset clears the request counters, the write log, the rate-limit buckets
-// and any running 429 burst; the shop's data and tokens are kept.
+// Reset clears the request and fault counters, the write log, the rate-limit
+// buckets and any running 429 burst; the shop's data and tokens are kept.
 func (s *Sim) Reset() {
 	s.stats.reset()
 	s.writes.reset()

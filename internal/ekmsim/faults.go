@@ -159,10 +159,11 @@ func (in *injector) get() Faults {
 // serveFaulty runs h for an API request, applying the drawn fault. Server
 // errors, 429 bursts and resets happen before h runs (nothing is processed);
 // malformed and truncated bodies are cut from h's real answer (the request
-// was processed, the client cannot tell).
+// was processed, the client cannot tell); an injected 429 carries the
+// Retry-After of limit, the request's rate accounting.
 // A fault is counted once applied: a client that gave up during the latency
 // never saw the rest.
-func (in *injector) serveFaulty(d faultDecision, retryAfter string, w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
+func (in *injector) serveFaulty(d faultDecision, limit limitResult, w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
 	if d.latency > 0 {
 		if err := sleepCtx(r.Context(), d.latency); err != nil {
 			return
@@ -176,7 +177,7 @@ func (in *injector) serveFaulty(d faultDecision, retryAfter string, w http.Respo
 		_, _ = w.Write([]byte(serverErrorBody))
 	case faultRateLimited:
 		w.Header().Set("X-EKM-RateLimit-Remaining", "0")
-		writeRateLimited(w, retryAfter)
+		writeRateLimited(w, limit.retryAfter())
 	case faultConnReset:
 		resetConnection(w)
 	case faultMalformed, faultTruncated:

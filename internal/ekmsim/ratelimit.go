@@ -36,11 +36,11 @@ const requestCost = 1
 
 // limitResult is the outcome of accounting one request.
 type limitResult struct {
-	allowed    bool
-	remaining  int    // whole requests left after this one
-	retryAfter string // the Retry-After value: how long until one request fits
-	size       int
-	leak       float64
+	allowed   bool
+	remaining int     // whole requests left after this one
+	excess    float64 // what the next request would overflow the bucket by (0 or less: it fits)
+	size      int
+	leak      float64
 }
 
 func newLimiter(size int, leak float64) *limiter {
@@ -69,9 +69,13 @@ func (l *limiter) take(key bucketKey, now time.Time) limitResult {
 		b.level = min(size, b.level+requestCost)
 	}
 	res.remaining = int(math.Floor(size - b.level + 1e-9))
-	res.retryAfter = retryAfterValue(b.level+requestCost-size, l.leak)
+	res.excess = b.level + requestCost - size
 	return res
 }
+
+// retryAfter is the Retry-After of a 429 answered with this result, from the
+// bucket or injected. It is formatted only then, not for every request.
+func (res limitResult) retryAfter() string { return retryAfterValue(res.excess, res.leak) }
 
 // acceleratedLeak is the leak rate above which a bucket is a test's accelerated
 // EKM: its Retry-After and leak interval are in fractions of a second, so that

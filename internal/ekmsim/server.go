@@ -79,7 +79,7 @@ func (s *Sim) api(mux *http.ServeMux, pattern, scope string, h http.HandlerFunc)
 		res := s.limiter.take(bucketKey{clientID: c.ClientID, shop: c.Subject}, s.opts.Now())
 		res.setHeaders(w.Header())
 		if !res.allowed {
-			writeRateLimited(w, res.retryAfter)
+			writeRateLimited(w, res.retryAfter())
 			return
 		}
 		if scope != "" && !c.has(scope) {
@@ -87,7 +87,7 @@ func (s *Sim) api(mux *http.ServeMux, pattern, scope string, h http.HandlerFunc)
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), claimsKey{}, c))
-		s.faults.serveFaulty(s.faults.decide(), res.retryAfter, w, r, h)
+		s.faults.serveFaulty(s.faults.decide(), res, w, r, h)
 	})
 }
 

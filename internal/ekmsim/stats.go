@@ -112,8 +112,8 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // not counted.
 func (s *Sim) RequestCounts() map[string]int { return s.stats.snapshot().ByRoute }
 
-// RequestStats returns the request counters, including answers per status and
-// the number of 429s.
+// RequestStats returns the request counters, including answers per status, the
+// number of 429s and the injected faults by kind.
 func (s *Sim) RequestStats() RequestStats {
 	rs := s.stats.snapshot()
 	rs.Faults = s.faults.counted()

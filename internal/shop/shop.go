@@ -67,7 +67,6 @@ func (c *Connector) Client(ctx context.Context, s channel.Settings) (*ekm.Client
 	if e, ok := c.clients[s.ID]; ok && e.fingerprint == fp {
 		return e.client, nil
 	}
-	g := &gate{store: c.Store, channelID: s.ID}
 	tokens := ekm.NewTokenSource(ekm.TokenSourceConfig{
 		TokenURL:      ekm.TokenURL(s.APIBaseURL),
 		ClientID:      s.ClientID,
@@ -90,7 +89,7 @@ func (c *Connector) Client(ctx context.Context, s channel.Settings) (*ekm.Client
 		Logger:     c.logger().With("channel", s.Name),
 	}
 	if !c.IgnoreGate {
-		cfg.BeforeRequest = g.check
+		cfg.BeforeRequest = (&gate{store: c.Store, channelID: s.ID}).check
 		cfg.OnForbidden = func(ctx context.Context, e *ekm.Error) { c.needsReauth(ctx, s, e) }
 	}
 	e := &entry{fingerprint: fp, client: ekm.New(cfg)}

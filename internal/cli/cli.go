@@ -104,7 +104,7 @@ func runLeaf(ctx context.Context, cmd *command, path, args []string, io IO) int 
 	if err != nil {
 		return ExitUsage // flag has printed the problem
 	}
-	e := &env{io: io, json: *asJSON}
+	e := &env{io: io}
 	defer e.close()
 	res, err := cmd.run(ctx, e, fs, positional)
 	if err != nil {
@@ -162,7 +162,8 @@ func printGroupHelp(w io.Writer, cmd *command, path []string) {
 	}
 	fmt.Fprintln(w, "commands:")
 	for _, s := range cmd.subs {
-		fmt.Fprintf(w, "  %-14s %s\n", s.name, s.summary)
+		// A summary's further lines stay in the description column.
+		fmt.Fprintf(w, "  %-14s %s\n", s.name, strings.ReplaceAll(s.summary, "\n", "\n"+strings.Repeat(" ", 17)))
 	}
 	fmt.Fprintf(w, "\nRun '%s <command> --help' for a command's arguments and flags.\n", strings.Join(path, " "))
 	if len(path) == 1 {

@@ -20,8 +20,7 @@ import (
 
 // env opens what a command needs, lazily, and closes it afterwards.
 type env struct {
-	io   IO
-	json bool
+	io IO
 
 	cfg      *config.Starter
 	pool     *pgxpool.Pool

@@ -90,12 +90,7 @@ func (e *env) channelArg(ctx context.Context, args []string) (*store.Store, chan
 	if err := needArgs(args, "<channel>"); err != nil {
 		return nil, channel.Settings{}, err
 	}
-	st, err := e.store(ctx)
-	if err != nil {
-		return nil, channel.Settings{}, err
-	}
-	c, err := st.Channel(ctx, args[0])
-	return st, c, err
+	return channelOf(ctx, e, args[0])
 }
 
 // startListingDownload starts the channel's download, or finds the running one.

@@ -132,16 +132,14 @@ func channelWorkflows(ctx context.Context, e *env, name string) (workflows.Start
 	return e.workflows(ctx)
 }
 
-// channelOf reads a channel from the hub, saying what to do when it does not exist.
+// channelOf reads a channel from the hub (the store's error for an unknown name
+// says how to list the channels).
 func channelOf(ctx context.Context, e *env, name string) (*store.Store, channel.Settings, error) {
 	st, err := e.store(ctx)
 	if err != nil {
 		return nil, channel.Settings{}, err
 	}
 	c, err := st.Channel(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return st, c, fmt.Errorf("no channel %q: 'starter channel list' shows the channels", name)
-	}
 	return st, c, err
 }
 

@@ -153,11 +153,7 @@ func pushStatusCommand() *command {
 			if limit < 1 {
 				return nil, usagef("--limit must be 1 or more")
 			}
-			st, err := e.store(ctx)
-			if err != nil {
-				return nil, err
-			}
-			s, err := st.Channel(ctx, args[0])
+			st, s, err := channelOf(ctx, e, args[0])
 			if err != nil {
 				return nil, err
 			}

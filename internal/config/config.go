@@ -40,7 +40,7 @@ type Worker struct {
 	CodecAddr        Addr     `envconfig:"EKMSYNC_CODEC_ADDR" default:"127.0.0.1:8081" desc:"listen address of the codec server (/codec), served only with EKMSYNC_PAYLOAD_KEY; keep it private: it decrypts payloads"`
 	StopTimeout      Duration `envconfig:"EKMSYNC_WORKER_STOP_TIMEOUT" default:"30s" desc:"time in-flight activities get to finish on SIGINT/SIGTERM"`
 	ConnectRetryMax  Duration `envconfig:"EKMSYNC_CONNECT_RETRY_MAX" default:"30s" desc:"longest pause between attempts to reach Temporal or PostgreSQL at start"`
-	NotifyDebounce   Duration `envconfig:"EKMSYNC_NOTIFY_DEBOUNCE" default:"200ms" desc:"how long hub-change notifications are gathered before the push loop is woken"`
+	NotifyDebounce   Duration `envconfig:"EKMSYNC_NOTIFY_DEBOUNCE" default:"200ms" desc:"how long hub-change notifications are gathered before the loops are woken"`
 	CodecCORSOrigins string   `envconfig:"EKMSYNC_CODEC_CORS_ORIGINS" default:"http://localhost:8233" desc:"comma-separated Web UI origins allowed to call the codec server"`
 }
 

@@ -20,6 +20,6 @@ type Row struct {
 // Benchmark is one named measurement. Run builds what it needs with the harness,
 // on tb, and returns its rows.
 type Benchmark struct {
-	Name string
+	Name string // what -only and -list take: no commas, -only splits on them
 	Run  func(tb harness.TB) ([]Row, error)
 }

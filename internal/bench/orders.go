@@ -26,9 +26,6 @@ var OrderSyncThroughput = Benchmark{Name: "order sync throughput", Run: runOrder
 // 20,000 products saturates the rate budget (goal under 3 s).
 var OrderWebhookLatency = Benchmark{Name: "order webhook latency during a listing download", Run: runOrderWebhookLatency}
 
-// OrderBenchmarks lists the order sync's benchmarks.
-var OrderBenchmarks = []Benchmark{OrderSyncThroughput, OrderWebhookLatency}
-
 func runOrderSyncThroughput(tb harness.TB) ([]Row, error) {
 	const n = 1000
 	const size, leak = 40, 40.0

@@ -9,6 +9,7 @@
 package chaos
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
@@ -49,16 +50,16 @@ type Config struct {
 	WorkerLogFile string `json:"-"`
 }
 
-// Settings are the channel's settings in a run: every outbound kind on, stock
-// rules that the check recomputes independently, and short sweeps.
-var Settings = []string{"price-change=on", "stock-percentage=90", "max-listed=40", "push-sweep-interval=5s",
-	"order-sync-interval=1m"}
-
-// Stock rules of Settings, as the check applies them.
+// Stock rules of settings, as the check applies them.
 const (
 	stockPercentage = 90
 	maxListed       = 40
 )
+
+// settings are the channel's settings in a run: every outbound kind on, stock
+// rules that the check recomputes independently, and short sweeps.
+var settings = []string{"price-change=on", fmt.Sprintf("stock-percentage=%d", stockPercentage),
+	fmt.Sprintf("max-listed=%d", maxListed), "push-sweep-interval=5s", "order-sync-interval=1m"}
 
 // faults are the issue's: 5% server errors, 2% bursts of 429, 1% slow answers
 // and 0.5% malformed bodies.

@@ -27,7 +27,7 @@ func (r *runner) pool(rng *rand.Rand, n int) []string {
 // to three lines, half of them of SKUs whose stock the hub manages.
 func (r *runner) arriveOrders(ctx context.Context) error {
 	rng := r.rng(1)
-	stock := r.pool(r.rng(3), r.cfg.StockSKUs) // the stock driver's pool: the same draw
+	stock := r.stockSKUs
 	for i := range r.cfg.Orders {
 		if err := r.at(ctx, r.spread(i, r.cfg.Orders)); err != nil {
 			return fmt.Errorf("%d of %d orders arrived: %w", i, r.cfg.Orders, err)
@@ -100,7 +100,7 @@ func (r *runner) shipOrders(ctx context.Context) error {
 // location, some negative (a count may be behind).
 func (r *runner) changeStock(ctx context.Context) error {
 	rng := r.rng(4)
-	pool := r.pool(r.rng(3), r.cfg.StockSKUs)
+	pool := r.stockSKUs
 	for i := range r.cfg.StockChanges {
 		if err := r.at(ctx, r.spread(i, r.cfg.StockChanges)); err != nil {
 			return fmt.Errorf("%d of %d stock changes made: %w", i, r.cfg.StockChanges, err)

@@ -28,6 +28,9 @@ type runner struct {
 	log     io.Writer
 	start   time.Time
 	catalog catalog
+	// stockSKUs are the SKUs whose stock the hub changes; half of the order lines
+	// are of them.
+	stockSKUs []string
 
 	mu       sync.Mutex
 	orders   []int64                  // EKM ids of the orders that arrived
@@ -54,11 +57,12 @@ func Run(tb harness.TB, cfg Config, log io.Writer) *Report {
 	env := harness.New(tb, harness.Options{
 		Sim: ekmsim.Options{Seed: cfg.Seed, Products: cfg.Products, VariantShare: cfg.VariantShare, SKUProblems: cfg.SKUProblems,
 			BucketSize: cfg.BucketSize, LeakPerSecond: cfg.LeakPerSecond},
-		Channel: "chaos-" + hex.EncodeToString(suffix), Settings: Settings, WorkerProcess: true,
+		Channel: "chaos-" + hex.EncodeToString(suffix), Settings: settings, WorkerProcess: true,
 		DatabaseURL: pg.URL("ekmsync"),
 	})
 	r := &runner{cfg: cfg, env: env, pg: pg, log: log, catalog: newCatalog(env.Sim.Products()),
 		shipped: map[int64][]store.Parcel{}, stockSet: map[string]bool{}, priceSet: map[string]bool{}}
+	r.stockSKUs = r.pool(r.rng(3), cfg.StockSKUs)
 	env.MustCLI("listings", "download", env.Channel)
 	env.Sim.SetFaults(cfg.Faults)
 	r.start = time.Now()

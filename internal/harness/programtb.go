@@ -65,7 +65,7 @@ func (t *ProgramTB) RunCleanups() {
 	t.dirs = nil
 }
 
-// Recover runs f on t, turning a Fatal into an error; other panics go on.
+// Recover runs f, turning a ProgramTB Fatal in it into an error; other panics go on.
 func Recover(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {

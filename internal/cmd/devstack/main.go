@@ -155,7 +155,7 @@ func run(ctx context.Context) error {
 	if err := setupDemo(ctx, dbURL); err != nil {
 		return err
 	}
-	printSummary(srv, dbURL, dir)
+	printSummary(srv, dbURL, root, dir)
 	select {
 	case <-ctx.Done():
 	case <-worker.Done():
@@ -239,12 +239,10 @@ func starter(ctx context.Context, out io.Writer, args ...string) error {
 	return nil
 }
 
-func printSummary(srv *devserver.Server, dbURL, dir string) {
+func printSummary(srv *devserver.Server, dbURL, root, dir string) {
 	rel := dir
-	if root, err := devserver.RepoRoot(); err == nil {
-		if r, err := filepath.Rel(root, dir); err == nil && !strings.HasPrefix(r, "..") {
-			rel = r
-		}
+	if r, err := filepath.Rel(root, dir); err == nil && !strings.HasPrefix(r, "..") {
+		rel = r
 	}
 	fmt.Printf(`
 ekmsync is running. Ctrl-C stops everything.

@@ -2,11 +2,14 @@ package channel
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Setting is one editable setting of the channel screen: how to show it, and how to
@@ -44,16 +47,17 @@ var Registry = []Setting{
 		get: func(s Settings) string { return strconv.FormatFloat(s.DefaultTaxRate, 'f', -1, 64) },
 		set: func(s *Settings, v string) error {
 			f, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), "%"), 64)
-			if err != nil || f < 0 || f > 100 {
+			// NaN compares false with everything: it must be refused by name.
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 100 {
 				return fmt.Errorf("a percentage from 0 to 100")
 			}
 			s.DefaultTaxRate = f
 			return nil
 		}},
 	boolSetting("update-inventory", "Update Inventory", func(s *Settings) *bool { return &s.UpdateInventory }),
-	intSetting("max-listed", "Max Listed", "a whole number, 0 or more (0 or empty: no cap)", 0, -1, func(s *Settings) *int { return &s.MaxListed }),
+	intSetting("max-listed", "Max Listed", "a whole number from 0 to 2147483647 (0 or empty: no cap)", 0, math.MaxInt32, func(s *Settings) *int { return &s.MaxListed }),
 	intSetting("stock-percentage", "Stock Percentage", "a whole percentage from 0 to 100", 0, 100, func(s *Settings) *int { return &s.StockPercentage }),
-	intSetting("end-when", "End When", "a whole number, 0 or more (0 or empty: off)", 0, -1, func(s *Settings) *int { return &s.EndWhen }),
+	intSetting("end-when", "End When", "a whole number from 0 to 2147483647 (0 or empty: off)", 0, math.MaxInt32, func(s *Settings) *int { return &s.EndWhen }),
 	boolSetting("price-change", "Price Change", func(s *Settings) *bool { return &s.PriceChange }),
 	{Key: "stock-locations", Title: "Stock locations", Help: "comma-separated hub locations, or empty for all",
 		get: func(s Settings) string {
@@ -68,26 +72,29 @@ var Registry = []Setting{
 				return nil
 			}
 			for _, loc := range strings.Split(v, ",") {
-				if loc = strings.TrimSpace(loc); loc == "" {
-					return fmt.Errorf("comma-separated location names, none empty")
+				if loc = strings.TrimSpace(loc); loc == "" || !printable(loc, maxText) {
+					return fmt.Errorf("comma-separated location names, none empty, each at most %d printable characters", maxText)
 				}
 				if !slices.Contains(s.StockLocations, loc) {
 					s.StockLocations = append(s.StockLocations, loc)
 				}
 			}
+			if len(s.StockLocations) > maxLocations {
+				return fmt.Errorf("at most %d locations", maxLocations)
+			}
 			return nil
 		}},
-	durationSetting("order-sync-interval", "Order sync interval", time.Minute, func(s *Settings) *time.Duration { return &s.OrderSyncInterval }),
-	durationSetting("order-overlap", "Order sync overlap", 0, func(s *Settings) *time.Duration { return &s.OrderOverlap }),
-	durationSetting("listing-interval", "Listing download interval", time.Hour, func(s *Settings) *time.Duration { return &s.ListingInterval }),
-	durationSetting("push-sweep-interval", "Push sweep interval", 5*time.Second, func(s *Settings) *time.Duration { return &s.PushSweepInterval }),
+	durationSetting("order-sync-interval", "Order sync interval", time.Minute, 24*time.Hour, func(s *Settings) *time.Duration { return &s.OrderSyncInterval }),
+	durationSetting("order-overlap", "Order sync overlap", 0, 48*time.Hour, func(s *Settings) *time.Duration { return &s.OrderOverlap }),
+	durationSetting("listing-interval", "Listing download interval", time.Hour, 30*24*time.Hour, func(s *Settings) *time.Duration { return &s.ListingInterval }),
+	durationSetting("push-sweep-interval", "Push sweep interval", 5*time.Second, time.Hour, func(s *Settings) *time.Duration { return &s.PushSweepInterval }),
 	urlSetting("api-base-url", "EKM API base URL", func(s *Settings) *string { return &s.APIBaseURL }),
 	urlSetting("redirect-url", "Redirect URL", func(s *Settings) *string { return &s.RedirectURL }),
 	{Key: "client-id", Title: "Client ID", Help: "the app's client id from partners.ekm.net",
 		get: func(s Settings) string { return s.ClientID },
 		set: func(s *Settings, v string) error {
-			if strings.TrimSpace(v) == "" {
-				return fmt.Errorf("a non-empty client id")
+			if strings.TrimSpace(v) == "" || !printable(strings.TrimSpace(v), maxText) {
+				return fmt.Errorf("a non-empty client id of at most %d printable characters", maxText)
 			}
 			s.ClientID = strings.TrimSpace(v)
 			return nil
@@ -144,7 +151,7 @@ func Apply(s Settings, changes []Change) (Settings, []AppliedChange, error) {
 		}
 		old := d.get(next)
 		if err := d.set(&next, c.Value); err != nil {
-			return s, nil, fmt.Errorf("%s: %q is not valid: want %v", d.Key, c.Value, err)
+			return s, nil, fmt.Errorf("%s: %q is not valid: want %v", d.Key, shorten(c.Value), err)
 		}
 		applied = appendChange(applied, AppliedChange{Key: d.Key, Old: old, New: d.get(next)})
 	}
@@ -203,6 +210,8 @@ func boolSetting(key, title string, field func(*Settings) *bool) Setting {
 		}}
 }
 
+// intSetting is a whole number from lo to hi; hi is at most the integer column's
+// 2147483647, so that no value reaches PostgreSQL out of range.
 func intSetting(key, title, help string, lo, hi int, field func(*Settings) *int) Setting {
 	return Setting{Key: key, Title: title, Help: help,
 		get: func(s Settings) string { return strconv.Itoa(*field(&s)) },
@@ -212,7 +221,7 @@ func intSetting(key, title, help string, lo, hi int, field func(*Settings) *int)
 				v = "0"
 			}
 			n, err := strconv.Atoi(v)
-			if err != nil || n < lo || (hi >= 0 && n > hi) {
+			if err != nil || n < lo || n > hi {
 				return fmt.Errorf("%s", help)
 			}
 			*field(s) = n
@@ -220,13 +229,15 @@ func intSetting(key, title, help string, lo, hi int, field func(*Settings) *int)
 		}}
 }
 
-func durationSetting(key, title string, least time.Duration, field func(*Settings) *time.Duration) Setting {
-	help := fmt.Sprintf("a duration such as 90s, 5m or 12h, at least %s", least)
+// durationSetting is a duration from least to most, in whole seconds (the column's
+// unit): a bound on both sides keeps a loop from spinning or from never running.
+func durationSetting(key, title string, least, most time.Duration, field func(*Settings) *time.Duration) Setting {
+	help := fmt.Sprintf("a duration such as 90s, 5m or 12h, from %s to %s in whole seconds", least, most)
 	return Setting{Key: key, Title: title, Help: help,
 		get: func(s Settings) string { return (*field(&s)).String() },
 		set: func(s *Settings, v string) error {
 			d, err := time.ParseDuration(strings.TrimSpace(v))
-			if err != nil || d < least || (least == 0 && d < 0) {
+			if err != nil || d < least || d > most || d%time.Second != 0 {
 				return fmt.Errorf("%s", help)
 			}
 			*field(s) = d
@@ -234,13 +245,39 @@ func durationSetting(key, title string, least time.Duration, field func(*Setting
 		}}
 }
 
+// Bounds of the text settings: the hub stores them as text, and an operator's typo
+// or a pasted blob should be refused by name rather than fail in PostgreSQL.
+const (
+	maxText      = 200
+	maxURL       = 2048
+	maxLocations = 100
+)
+
+// printable reports whether v is valid UTF-8 of at most n bytes without control
+// characters (PostgreSQL text cannot hold NUL).
+func printable(v string, n int) bool {
+	if len(v) > n || !utf8.ValidString(v) {
+		return false
+	}
+	return !strings.ContainsFunc(v, unicode.IsControl)
+}
+
+// shorten keeps an error message short whatever was typed.
+func shorten(v string) string {
+	if len(v) <= 80 {
+		return v
+	}
+	return strings.ToValidUTF8(v[:80], "") + "..."
+}
+
 func urlSetting(key, title string, field func(*Settings) *string) Setting {
 	return Setting{Key: key, Title: title, Help: "an absolute http(s) URL",
 		get: func(s Settings) string { return *field(&s) },
 		set: func(s *Settings, v string) error {
-			u, err := url.Parse(strings.TrimSpace(v))
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return fmt.Errorf("an absolute http(s) URL")
+			v = strings.TrimSpace(v)
+			u, err := url.Parse(v)
+			if err != nil || len(v) > maxURL || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+				return fmt.Errorf("an absolute http(s) URL without user info, at most %d characters", maxURL)
 			}
 			*field(s) = strings.TrimRight(u.String(), "/")
 			return nil

@@ -1,6 +1,7 @@
 package channel
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -21,13 +22,75 @@ func TestApplyValidatesAndNamesTheSetting(t *testing.T) {
 		{Change{"status:Nonexistent", "paid"}, "does not exist in the shop"},
 		{Change{"status:Pending", "sold"}, "Unmapped, Paid, Unpaid, Shipped, Cancelled"},
 		{Change{"colour", "red"}, "unknown setting \"colour\""},
-		{Change{"order-sync-interval", "1s"}, "at least 1m0s"},
+		{Change{"order-sync-interval", "1s"}, "from 1m0s to 24h0m0s"},
 		{Change{"api-base-url", "ftp://x"}, "http(s)"},
 	}
 	for _, c := range cases {
 		_, _, err := Apply(s, []Change{c.change})
 		if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 			t.Errorf("%v: err = %v, want it to contain %q", c.change, err, c.wantErr)
+		}
+	}
+}
+
+// Every setting refuses values outside what the hub can store or what makes sense,
+// naming the setting: nothing reaches PostgreSQL to fail there.
+func TestApplyRefusesOutOfRangeValuesOfEverySetting(t *testing.T) {
+	s := testSettings()
+	long := strings.Repeat("x", 3000)
+	var many []string
+	for i := range 101 {
+		many = append(many, fmt.Sprint("loc", i))
+	}
+	bad := map[string][]string{
+		"enabled":             {"", "2", "maybe"},
+		"currency":            {"", "£££", "GB\x00"},
+		"despatch-notes":      {"x"},
+		"cancellation-notes":  {"x"},
+		"download-unpaid":     {"x"},
+		"use-ekm-tax":         {"x"},
+		"prices-include-tax":  {"x"},
+		"default-tax-rate":    {"NaN", "nan", "Inf", "+Inf", "-Inf", "-0.5", "100.01", "1e400", "twenty"},
+		"update-inventory":    {"x"},
+		"max-listed":          {"-1", "2147483648", "9223372036854775807", "1e3", "x"},
+		"stock-percentage":    {"-1", "101", "2147483648"},
+		"end-when":            {"-1", "2147483648", "99999999999999999999"},
+		"price-change":        {"x"},
+		"stock-locations":     {"a,,b", "a\x00b", long, strings.Join(many, ",")},
+		"order-sync-interval": {"59s", "25h", "2562047h", "-5m", "1m0.5s", "x"},
+		"order-overlap":       {"-1s", "49h", "1.5s"},
+		"listing-interval":    {"59m", "721h"},
+		"push-sweep-interval": {"4s", "61m"},
+		"api-base-url":        {"", "ftp://x", "http://", "https://u:p@api.ekm.net", "https://api.ekm.net/\x00", "https://" + long},
+		"redirect-url":        {"", "callback", "https://" + long},
+		"client-id":           {"", "  ", "id\x00", "id\nx", long},
+	}
+	for _, key := range Keys() {
+		values, ok := bad[key]
+		if !ok {
+			t.Errorf("setting %s has no out-of-range cases in this test", key)
+			continue
+		}
+		for _, v := range values {
+			got, applied, err := Apply(s, []Change{{key, v}})
+			if err == nil || !strings.HasPrefix(err.Error(), key+": ") {
+				t.Errorf("%s=%.40q: err = %v, want a refusal that starts with the setting's name", key, v, err)
+				continue
+			}
+			if applied != nil || got.Name != s.Name {
+				t.Errorf("%s=%.40q: a refusal returned changes", key, v)
+			}
+			if len(err.Error()) > 400 {
+				t.Errorf("%s: the refusal is %d bytes long: it echoes the value", key, len(err.Error()))
+			}
+		}
+	}
+	// The bounds themselves are accepted.
+	for _, c := range []Change{{"max-listed", "2147483647"}, {"end-when", "2147483647"}, {"default-tax-rate", "0"},
+		{"default-tax-rate", "100"}, {"order-sync-interval", "24h"}, {"order-overlap", "0s"}, {"order-overlap", "48h"},
+		{"listing-interval", "720h"}, {"push-sweep-interval", "5s"}, {"push-sweep-interval", "1h"}} {
+		if _, _, err := Apply(s, []Change{c}); err != nil {
+			t.Errorf("%s=%s refused: %v", c.Key, c.Value, err)
 		}
 	}
 }

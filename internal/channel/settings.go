@@ -46,6 +46,10 @@ const (
 	AuthUnauthorised AuthState = "unauthorised" // never authorised
 	AuthOK           AuthState = "ok"
 	AuthNeedsReauth  AuthState = "needs-reauth" // EKM rejected the refresh token
+	// AuthRefused: ekmsync refuses to send the credentials, because the channel's
+	// api_base_url is not the one they are sealed for (changed outside the CLI).
+	// AuthError says what happened and which command fixes it.
+	AuthRefused AuthState = "refused"
 )
 
 // State is a channel's overall state, shown by 'channel show' and set as the
@@ -82,6 +86,10 @@ func (s Settings) Status() Status {
 		}
 		reason += ": run 'starter channel reauthorise " + s.Name + "' (with --client-secret-file if the app's secret changed)"
 		return Status{StateNeedsReauth, reason}
+	case s.AuthState == AuthRefused:
+		// Like needs-reauth, nothing calls EKM until the operator acts: every loop
+		// waits as it does for a consent; the reason names the command.
+		return Status{StateNeedsReauth, s.AuthError}
 	}
 	if reason := s.OrderDownloadProblem(); reason != "" {
 		return Status{StateMisconfigured, reason}

@@ -39,7 +39,7 @@ func (r addedChannel) text(w io.Writer) {
 func channelAddCommand() *command {
 	var apiURL, clientID, secretFile, redirect, currency string
 	var maps multiFlag
-	var yes, headless bool
+	var yes, headless, simulator bool
 	var timeout time.Duration
 	return &command{
 		name: "add", args: "<name>",
@@ -55,6 +55,7 @@ func channelAddCommand() *command {
 			fs.BoolVar(&yes, "yes", false, "accept the proposed status mapping without asking")
 			fs.BoolVar(&headless, "headless", false, "open the authorize URL without a browser (simulator auto-approve)")
 			fs.DurationVar(&timeout, "timeout", 10*time.Minute, "how long to wait for EKM's callback")
+			fs.BoolVar(&simulator, "simulator", false, "allow an --api-url other than EKM's (https://api.ekm.net) or a loopback address: a simulator")
 		},
 		run: func(ctx context.Context, e *env, fs *flag.FlagSet, args []string) (result, error) {
 			if err := needArgs(args, "<name>"); err != nil {
@@ -74,6 +75,9 @@ func channelAddCommand() *command {
 			}
 			s, _, err := channel.Apply(s, initial)
 			if err != nil {
+				return nil, usagef("%v", err)
+			}
+			if _, err := channel.ModeFor(s.APIBaseURL, simulator); err != nil {
 				return nil, usagef("%v", err)
 			}
 			// Check what can be checked before anything is created.
@@ -100,6 +104,11 @@ func channelAddCommand() *command {
 			created, err := st.CreateChannel(ctx, s, func(id int64) []byte { return store.SealClientSecret(conn.Key, id, secretValue) }, actor())
 			if err != nil {
 				return nil, err
+			}
+			// Bound to the API URL chosen here: the worker sends them nowhere else.
+			if err := st.BindCredentials(ctx, conn.Key, created.ID, created.APIBaseURL, simulator, actor()); err != nil {
+				return nil, fmt.Errorf("channel %s was added, but its credentials were not bound to %s: %w; bind them with 'starter channel set %s api-base-url=%s'",
+					s.Name, created.APIBaseURL, err, s.Name, created.APIBaseURL)
 			}
 			res := addedChannel{}
 			// From here on the channel exists: a failure leaves it for 'channel reauthorise'.

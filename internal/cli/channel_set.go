@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,9 +30,14 @@ func (r setResult) text(w io.Writer) {
 }
 
 func channelSetCommand() *command {
+	var simulator bool
 	return &command{
 		name: "set", args: "<name> <setting>=<value>...",
-		summary: "change settings (all or none): " + strings.Join(channel.Keys(), ", ") + ", and status:<EKM status>=<unmapped|paid|unpaid|shipped|cancelled>",
+		summary: "change settings (all or none): " + strings.Join(channel.Keys(), ", ") + ", and status:<EKM status>=<unmapped|paid|unpaid|shipped|cancelled>.\n" +
+			"api-base-url re-binds the sealed credentials to the URL (EKM's, a loopback one, or any with --simulator); the same URL confirms one changed by SQL",
+		flags: func(fs *flag.FlagSet) {
+			fs.BoolVar(&simulator, "simulator", false, "let api-base-url be a host other than EKM's or a loopback address: a simulator")
+		},
 		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
 			if len(args) < 2 {
 				return nil, usagef("want a channel name and at least one setting=value")
@@ -43,6 +49,14 @@ func channelSetCommand() *command {
 					return nil, usagef("%q: want setting=value", a)
 				}
 				changes = append(changes, channel.Change{Key: strings.TrimSpace(k), Value: v})
+			}
+			for _, c := range changes {
+				if strings.EqualFold(c.Key, "api-base-url") {
+					return setAPISettings(ctx, e, args[0], changes, simulator)
+				}
+			}
+			if simulator {
+				return nil, usagef("--simulator goes with api-base-url=<url>")
 			}
 			return setSettings(ctx, e, args[0], changes)
 		},
@@ -69,6 +83,37 @@ func setSettings(ctx context.Context, e *env, name string, changes []channel.Cha
 	if len(applied) > 0 {
 		e.afterSettingsChange(ctx, next, applied)
 	}
+	if applied == nil {
+		applied = []channel.AppliedChange{}
+	}
+	return setResult{Channel: name, Changed: applied, Status: next.Status()}, nil
+}
+
+// setAPISettings is setSettings for a change of api-base-url: the credentials are
+// re-bound to the new URL in the same transaction, which needs the secret key.
+func setAPISettings(ctx context.Context, e *env, name string, changes []channel.Change, simulator bool) (result, error) {
+	st, err := e.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key, err := e.key()
+	if err != nil {
+		return nil, err
+	}
+	var validation error
+	next, applied, err := st.UpdateChannelAPI(ctx, key, name, actor(), simulator, func(cur channel.Settings) (channel.Settings, []channel.AppliedChange, error) {
+		n, a, err := channel.Apply(cur, changes)
+		validation = err
+		return n, a, err
+	})
+	var hostErr *channel.APIHostError
+	if validation != nil || errors.As(err, &hostErr) {
+		return nil, usagef("%v", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.afterSettingsChange(ctx, next, applied)
 	if applied == nil {
 		applied = []channel.AppliedChange{}
 	}

@@ -49,6 +49,12 @@ func (c *Connector) Authorize(ctx context.Context, s channel.Settings, opts Auth
 	if opts.Timeout == 0 {
 		opts.Timeout = 10 * time.Minute
 	}
+	// Checked before the operator is sent to approve: the secret goes to the token
+	// endpoint of s.APIBaseURL only if the credentials are bound to it.
+	secretValue, err := c.clientSecret(ctx, s)
+	if err != nil {
+		return Authorization{}, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 
@@ -107,11 +113,7 @@ func (c *Connector) Authorize(ctx context.Context, s channel.Settings, opts Auth
 	case <-ctx.Done():
 		return Authorization{}, fmt.Errorf("no callback from EKM within %s: open the URL above in a browser logged in to the shop, and check that the app's Return URL is %s", opts.Timeout, s.RedirectURL)
 	}
-	secretValue, err := c.Store.ClientSecret(ctx, c.Key, s.ID)
-	if err != nil {
-		return Authorization{}, err
-	}
-	tokens, err := ekm.ExchangeCode(ctx, c.HTTP, ekm.TokenURL(s.APIBaseURL), s.ClientID, secretValue, code, s.RedirectURL)
+	tokens, err := ekm.ExchangeCode(ctx, boundHTTP(c.HTTP), ekm.TokenURL(s.APIBaseURL), s.ClientID, secretValue, code, s.RedirectURL)
 	if err != nil {
 		return Authorization{}, fmt.Errorf("exchange the authorisation code: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/ekm"
@@ -24,6 +25,18 @@ var ErrDisabled = errors.New("channel is disabled: nothing is sent to or fetched
 // ErrNeedsReauth is returned instead of calling EKM for a channel whose consent EKM
 // has rejected, until the operator reauthorises it.
 var ErrNeedsReauth = errors.New("channel needs reauthorisation: run 'starter channel reauthorise'")
+
+// ErrRefused is returned instead of calling EKM when the channel's credentials may
+// not be sent where its row points (api_base_url changed outside the CLI). It is
+// also an ErrNeedsReauth: every flow stops and waits for the operator.
+var ErrRefused = errors.New("credentials refused")
+
+// refusedError is a refusal with its reason; it matches ErrRefused and ErrNeedsReauth.
+type refusedError struct{ reason string }
+
+func (e *refusedError) Error() string { return e.reason }
+
+func (e *refusedError) Is(target error) bool { return target == ErrRefused || target == ErrNeedsReauth }
 
 // Connector builds and caches the EKM clients of channels. It is safe for concurrent
 // use; one per process, so that every activity of a channel shares its budget.
@@ -54,7 +67,7 @@ type entry struct {
 // Client returns the EKM client of the channel s, built afresh when its connection
 // settings changed.
 func (c *Connector) Client(ctx context.Context, s channel.Settings) (*ekm.Client, error) {
-	secretValue, err := c.Store.ClientSecret(ctx, c.Key, s.ID)
+	secretValue, err := c.clientSecret(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -67,12 +80,13 @@ func (c *Connector) Client(ctx context.Context, s channel.Settings) (*ekm.Client
 	if e, ok := c.clients[s.ID]; ok && e.fingerprint == fp {
 		return e.client, nil
 	}
+	hc := boundHTTP(c.HTTP)
 	tokens := ekm.NewTokenSource(ekm.TokenSourceConfig{
 		TokenURL:      ekm.TokenURL(s.APIBaseURL),
 		ClientID:      s.ClientID,
 		ClientSecret:  secretValue,
-		Store:         c.Store.Tokens(c.Key, s.ID),
-		HTTPClient:    c.HTTP,
+		Store:         c.Store.TokensFor(c.Key, s.ID, s.APIBaseURL),
+		HTTPClient:    hc,
 		Logger:        c.logger().With("channel", s.Name),
 		OnNeedsReauth: func(ctx context.Context, cause error) { c.needsReauth(ctx, s, cause) },
 	})
@@ -83,7 +97,7 @@ func (c *Connector) Client(ctx context.Context, s channel.Settings) (*ekm.Client
 	}
 	cfg := ekm.Config{
 		BaseURL:    s.APIBaseURL,
-		HTTPClient: c.HTTP,
+		HTTPClient: hc,
 		Tokens:     tokens,
 		Budget:     budgets.For(s.Name),
 		Logger:     c.logger().With("channel", s.Name),
@@ -95,6 +109,62 @@ func (c *Connector) Client(ctx context.Context, s channel.Settings) (*ekm.Client
 	e := &entry{fingerprint: fp, client: ekm.New(cfg)}
 	c.clients[s.ID] = e
 	return e.client, nil
+}
+
+// clientSecret returns the channel's client secret when its credentials may go to
+// s.APIBaseURL. Credentials sealed before binding existed are bound at first use
+// (store.BindLegacy); a refusal marks the channel, so that every flow waits and
+// 'channel show' says why and what to run.
+func (c *Connector) clientSecret(ctx context.Context, s channel.Settings) (string, error) {
+	v, err := c.Store.ClientSecretFor(ctx, c.Key, s.ID, s.APIBaseURL)
+	if errors.Is(err, store.ErrUnbound) {
+		if err = c.Store.BindLegacy(ctx, c.Key, s.ID); err == nil {
+			c.logger().Info("bound the channel's credentials to its API URL at first use", "channel", s.Name, "api_base_url", s.APIBaseURL)
+			v, err = c.Store.ClientSecretFor(ctx, c.Key, s.ID, s.APIBaseURL)
+		}
+	}
+	var refused *store.RefusedError
+	if errors.As(err, &refused) {
+		c.refuse(ctx, s, refused.Reason)
+		return "", &refusedError{reason: refused.Reason}
+	}
+	return v, err
+}
+
+// refuse marks the channel: its credentials will not be sent where its row points.
+func (c *Connector) refuse(ctx context.Context, s channel.Settings, reason string) {
+	ctx = context.WithoutCancel(ctx)
+	c.logger().Error("refused to send the channel's credentials", "channel", s.Name, "reason", reason)
+	if err := c.Store.SetAuthState(ctx, s.ID, channel.AuthRefused, reason); err != nil {
+		c.logger().Error("could not record the refusal", "channel", s.Name, "err", err)
+	}
+	_ = c.Store.RecordError(ctx, s.ID, "auth", reason)
+	c.forget(s.ID)
+}
+
+// boundHTTP is hc (or a default client) that follows no redirect to another
+// origin: a token request re-sent by a 307 would carry the client secret, and a
+// bearer token may go only where the credentials are bound.
+func boundHTTP(hc *http.Client) *http.Client {
+	out := &http.Client{Timeout: 60 * time.Second}
+	if hc != nil {
+		copied := *hc
+		out = &copied
+	}
+	next := out.CheckRedirect
+	out.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) > 0 && (req.URL.Scheme != via[0].URL.Scheme || req.URL.Host != via[0].URL.Host) {
+			return fmt.Errorf("refused a redirect from %s to another host (%s): credentials go only to the channel's API", via[0].URL.Host, req.URL.Host)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return out
 }
 
 // needsReauth records at once that the channel must be authorised again (EKM
@@ -131,6 +201,8 @@ func (g *gate) check(ctx context.Context) error {
 	switch {
 	case !enabled:
 		return ErrDisabled
+	case auth == channel.AuthRefused:
+		return &refusedError{reason: "credentials refused: the channel's API URL was changed outside the CLI (see 'starter channel show')"}
 	case auth != channel.AuthOK:
 		return ErrNeedsReauth
 	}

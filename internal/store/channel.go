@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/secret"
 )
 
 // ErrNotFound is returned when a named row does not exist.
@@ -185,6 +186,23 @@ func nonNil(list []string) []string {
 // new value. When edit fails, nothing changes.
 func (s *Store) UpdateChannel(ctx context.Context, name, actor string,
 	edit func(channel.Settings) (channel.Settings, []channel.AppliedChange, error)) (channel.Settings, []channel.AppliedChange, error) {
+	return s.updateChannel(ctx, name, actor, edit, nil)
+}
+
+// UpdateChannelAPI is UpdateChannel for a change that sets the API URL through
+// the CLI: in the same transaction, the credentials are re-sealed for the new URL
+// (rebind), even when it is unchanged, which confirms a URL changed by SQL.
+// allowSimulator lets a URL other than EKM's or a loopback one be bound.
+func (s *Store) UpdateChannelAPI(ctx context.Context, key *secret.Key, name, actor string, allowSimulator bool,
+	edit func(channel.Settings) (channel.Settings, []channel.AppliedChange, error)) (channel.Settings, []channel.AppliedChange, error) {
+	return s.updateChannel(ctx, name, actor, edit, func(tx pgx.Tx, next channel.Settings) error {
+		return rebind(ctx, tx, key, next.ID, next.APIBaseURL, allowSimulator, actor)
+	})
+}
+
+func (s *Store) updateChannel(ctx context.Context, name, actor string,
+	edit func(channel.Settings) (channel.Settings, []channel.AppliedChange, error),
+	after func(pgx.Tx, channel.Settings) error) (channel.Settings, []channel.AppliedChange, error) {
 	var out channel.Settings
 	var changes []channel.AppliedChange
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
@@ -200,12 +218,14 @@ func (s *Store) UpdateChannel(ctx context.Context, name, actor string,
 			return err
 		}
 		next.ID, next.Name = cur.ID, cur.Name
-		if len(applied) == 0 {
-			out, changes = cur, nil
-			return nil
+		if after == nil && next.APIBaseURL != cur.APIBaseURL {
+			// The credentials are bound to the URL: only UpdateChannelAPI re-binds them.
+			return errors.New("api-base-url changes only through UpdateChannelAPI, which re-binds the credentials")
 		}
-		if err := writeSettings(ctx, tx, next); err != nil {
-			return err
+		if len(applied) > 0 {
+			if err := writeSettings(ctx, tx, next); err != nil {
+				return err
+			}
 		}
 		for _, c := range applied {
 			if err := audit(ctx, tx, AuditEntry{ChannelID: cur.ID, Channel: name, Actor: actor, Action: "setting.changed",
@@ -213,7 +233,15 @@ func (s *Store) UpdateChannel(ctx context.Context, name, actor string,
 				return err
 			}
 		}
-		out, changes = next, applied
+		if after != nil {
+			if err := after(tx, next); err != nil {
+				return err
+			}
+		} else if len(applied) == 0 {
+			out, changes = cur, nil
+			return nil
+		}
+		changes = applied
 		out, err = getChannel(ctx, tx, `c.id = $1`, cur.ID)
 		return err
 	})

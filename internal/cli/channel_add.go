@@ -173,7 +173,7 @@ func readClientSecret(e *env, file string) (string, error) {
 		return strings.TrimSpace(v), nil
 	}
 	fmt.Fprint(e.io.Stderr, "client secret: ")
-	line, err := bufio.NewReader(e.io.Stdin).ReadString('\n')
+	line, err := readHidden(e.io.Stdin)
 	line = strings.TrimSpace(line)
 	if line == "" {
 		return "", usagef("no client secret: give --client-secret-file or $EKMSYNC_CLIENT_SECRET (%v)", err)

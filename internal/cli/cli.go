@@ -113,10 +113,11 @@ func runLeaf(ctx context.Context, cmd *command, path, args []string, io IO) int 
 		if errors.As(err, &u) {
 			code = ExitUsage
 		}
+		text := operatorMessage(err, io.Stderr) // no raw SQLSTATE or driver text
 		if *asJSON {
-			writeJSON(io.Stdout, map[string]any{"error": err.Error()})
+			writeJSON(io.Stdout, map[string]any{"error": text})
 		}
-		msg := fmt.Sprintf("%s: %v", name, err)
+		msg := fmt.Sprintf("%s: %s", name, text)
 		if code == ExitUsage {
 			msg += fmt.Sprintf(" (run '%s --help')", name)
 		}

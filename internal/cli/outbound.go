@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/ekmsync/ekmsync/internal/store"
 )
@@ -53,15 +54,19 @@ func stockSetCommand() *command {
 			if err := needArgs(args, "<sku>", "<level>"); err != nil {
 				return nil, err
 			}
-			level, err := strconv.Atoi(args[1])
+			// The column is a PostgreSQL integer: refuse what it cannot hold here.
+			level, err := strconv.ParseInt(strings.TrimSpace(args[1]), 10, 32)
 			if err != nil {
-				return nil, usagef("level %q is not a whole number", args[1])
+				return nil, usagef("level %q is not a whole number from -2147483648 to 2147483647", shortArg(args[1]))
+			}
+			if err := checkStockArgs(args[0], location); err != nil {
+				return nil, err
 			}
 			st, err := e.store(ctx)
 			if err != nil {
 				return nil, err
 			}
-			res, err := st.SetStockLevel(ctx, args[0], location, level, actor())
+			res, err := st.SetStockLevel(ctx, args[0], location, int(level), actor())
 			if err != nil {
 				return nil, err
 			}
@@ -102,6 +107,9 @@ func priceSetCommand() *command {
 			price, err := store.ParsePennies(args[1])
 			if err != nil {
 				return nil, usagef("%v", err)
+			}
+			if err := checkStockArgs(args[0], store.DefaultLocation); err != nil {
+				return nil, err
 			}
 			st, err := e.store(ctx)
 			if err != nil {

@@ -205,3 +205,45 @@ func TestLegacyCredentialsBindOnlyToEKMOrLoopback(t *testing.T) {
 		t.Fatalf("the secret after binding: %v", err)
 	}
 }
+
+// A bound API that redirects (a 307 would re-send the token request's body, with
+// the client secret and refresh token) cannot lead the credentials elsewhere: no
+// redirect to another host is followed.
+func TestNoRedirectLeadsCredentialsToAnotherHost(t *testing.T) {
+	evil, hits := attacker(t)
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, evil.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirecting.Close)
+	db := storetest.New(t)
+	raw, _ := base64.StdEncoding.DecodeString(secret.Generate())
+	key, _ := secret.NewKey(raw)
+	ctx := context.Background()
+	s := channel.Defaults()
+	s.Name, s.APIBaseURL, s.ClientID, s.RedirectURL, s.Currency, s.Enabled = "shop", redirecting.URL, "cid", "http://127.0.0.1/cb", "GBP", true
+	created, err := db.Store.CreateChannel(ctx, s, func(id int64) []byte { return store.SealClientSecret(key, id, "the-secret") }, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An expired access token: the first call refreshes, posting the secret.
+	if err := db.Store.SaveTokens(ctx, key, created.ID, ekm.Tokens{AccessToken: "a", RefreshToken: "r", Expiry: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Store.BindCredentials(ctx, key, created.ID, redirecting.URL, false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	created, _ = db.Store.Channel(ctx, "shop")
+	conn := &shop.Connector{Store: db.Store, Key: key, HTTP: &http.Client{}}
+	c, err := conn.Client(ctx, created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := c.Currency(callCtx); err == nil {
+		t.Fatal("a call through a redirecting API succeeded")
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the redirect target received %d requests", n)
+	}
+}

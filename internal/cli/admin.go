@@ -15,6 +15,7 @@ import (
 	"github.com/ekmsync/ekmsync/internal/config"
 	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/internal/version"
 	"github.com/ekmsync/ekmsync/workflows"
 )
 
@@ -150,6 +151,25 @@ func keygenCommand() *command {
 				return nil, err
 			}
 			return keygenResult{Key: secret.Generate()}, nil
+		},
+	}
+}
+
+type versionResult struct {
+	Version string `json:"version"`
+}
+
+func (r versionResult) text(w io.Writer) { fmt.Fprintln(w, "starter "+r.Version) }
+
+func versionCommand() *command {
+	return &command{
+		name:    "version",
+		summary: "print the build's version (the worker's is 'worker --version')",
+		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
+			if err := needArgs(args); err != nil {
+				return nil, err
+			}
+			return versionResult{Version: version.String()}, nil
 		},
 	}
 }

@@ -82,6 +82,7 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz(pool, tc))
+	mountProbes(ctx, mux, pool, tc)
 	mux.HandleFunc("POST /webhooks/ekm/{channel}", webhookHandler(st, wf, logger))
 	mux.Handle("GET /metrics", metrics.http)
 	srv, addr, err := serve(cfg.HTTPAddr, "EKMSYNC_HTTP_ADDR", "http", mux, logger)

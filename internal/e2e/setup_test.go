@@ -43,7 +43,7 @@ func TestSetupRegistersSearchAttributesIdempotently(t *testing.T) {
 	if len(second.Registered) != 0 || len(second.Existing) != len(workflows.SearchAttributes) {
 		t.Fatalf("second setup: %+v", second)
 	}
-	if !strings.Contains(strings.Join(second.Existing, ","), "ListingDownloadInProgress") {
+	if !strings.Contains(strings.Join(second.Existing, ","), "EkmListingDownloadInProgress") {
 		t.Fatalf("second setup does not list the attributes: %+v", second)
 	}
 }

@@ -58,6 +58,7 @@ type Worker struct {
 	StopTimeout      Duration `envconfig:"EKMSYNC_WORKER_STOP_TIMEOUT" default:"30s" desc:"time in-flight activities get to finish on SIGINT/SIGTERM"`
 	ConnectRetryMax  Duration `envconfig:"EKMSYNC_CONNECT_RETRY_MAX" default:"30s" desc:"longest pause between attempts to reach Temporal or PostgreSQL at start"`
 	NotifyDebounce   Duration `envconfig:"EKMSYNC_NOTIFY_DEBOUNCE" default:"200ms" desc:"how long hub-change notifications are gathered before the loops are woken"`
+	DeploymentName   string   `envconfig:"EKMSYNC_DEPLOYMENT_NAME" desc:"Temporal Worker Deployment the worker joins, with its version as build ID (Worker Versioning); empty: an unversioned worker"`
 	CodecCORSOrigins string   `envconfig:"EKMSYNC_CODEC_CORS_ORIGINS" default:"http://localhost:8233" desc:"comma-separated Web UI origins allowed to call the codec server"`
 }
 

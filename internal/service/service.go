@@ -74,8 +74,8 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 		Shop:  &shop.Connector{Store: st, Key: key, HTTP: httpClient, Logger: logger},
 		Now:   time.Now,
 	}
-	w := worker.New(tc, cfg.TaskQueue, worker.Options{WorkerStopTimeout: cfg.StopTimeout.D()})
-	Register(w, acts)
+	w := worker.New(tc, cfg.TaskQueue, workerOptions(cfg))
+	Register(versioned(w, cfg), acts)
 
 	wf := workflows.Starter{Client: tc, TaskQueue: cfg.TaskQueue}
 	go listenChanges(ctx, pool, st, wf, cfg.NotifyDebounce.D(), logger)

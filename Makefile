@@ -3,6 +3,10 @@ SHELL    := /bin/bash
 GO       ?= go
 BIN      := .bin
 TEMPORAL := $(BIN)/temporal
+# The version stamped into every binary (worker --version, starter version, ekmsim
+# -version) and used as the worker's build ID: the git tag or commit, else "dev".
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X github.com/ekmsync/ekmsync/internal/version.Version=$(VERSION)
 # Packages whose tests are fast and concurrent enough to run under the race detector
 # on every 'make test'; the integration packages run without it to stay well inside
 # the time budget on two cores.
@@ -20,7 +24,7 @@ $(TEMPORAL): tools/go.mod tools/go.sum
 tools: $(TEMPORAL)
 
 build:
-	$(GO) build -o $(BIN)/ ./worker ./starter ./cmd/ekmsim
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./worker ./starter ./cmd/ekmsim
 
 # Runs the whole system locally: Temporal dev server with UI, the EKM simulator with a
 # demo shop, the database, the worker, the demo channel and its workflows. Ctrl-C stops it all.

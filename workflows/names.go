@@ -34,19 +34,21 @@ func ChannelPushID(channel string) string { return "channel-push:" + channel }
 func OrderBackfillID(channel, what string) string { return "order-backfill:" + channel + ":" + what }
 
 // Custom search attributes (architecture.md): operators filter on them in the Web UI.
+// Every name carries the Ekm prefix, so that they cannot clash with another
+// application's in a shared cluster.
 var (
 	// SAChannel is the channel a workflow belongs to.
 	SAChannel = temporal.NewSearchAttributeKeyKeyword("EkmChannel")
 	// SAChannelState is the channel's state: ok, disabled, needs-reauth or misconfigured.
 	SAChannelState = temporal.NewSearchAttributeKeyKeyword("EkmChannelState")
 	// SAListingInProgress is true while a listing download runs.
-	SAListingInProgress = temporal.NewSearchAttributeKeyBool("ListingDownloadInProgress")
+	SAListingInProgress = temporal.NewSearchAttributeKeyBool("EkmListingDownloadInProgress")
 	// SAListingStartTime is when the current or last listing download started.
-	SAListingStartTime = temporal.NewSearchAttributeKeyTime("ListingDownloadStartTime")
+	SAListingStartTime = temporal.NewSearchAttributeKeyTime("EkmListingDownloadStartTime")
 	// SAListingETA is the current listing download's estimated completion.
-	SAListingETA = temporal.NewSearchAttributeKeyTime("ListingDownloadEstimatedCompletion")
+	SAListingETA = temporal.NewSearchAttributeKeyTime("EkmListingDownloadEstimatedCompletion")
 	// SAOrderSyncDate is the channel's Order Sync Date [UTC].
-	SAOrderSyncDate = temporal.NewSearchAttributeKeyTime("OrderSyncDate")
+	SAOrderSyncDate = temporal.NewSearchAttributeKeyTime("EkmOrderSyncDate")
 )
 
 // SearchAttribute describes one custom search attribute for registration.
@@ -66,6 +68,13 @@ var SearchAttributes = []SearchAttribute{
 	{SAListingStartTime.GetName(), "Datetime"},
 	{SAListingETA.GetName(), "Datetime"},
 	{SAOrderSyncDate.GetName(), "Datetime"},
+}
+
+// LegacySearchAttributes are the names ekmsync used before every name carried the
+// Ekm prefix. 'starter setup' reports them, so that an operator can remove them (and
+// free their SQL visibility slots) once no loop runs with the old code.
+var LegacySearchAttributes = []string{
+	"ListingDownloadInProgress", "ListingDownloadStartTime", "ListingDownloadEstimatedCompletion", "OrderSyncDate",
 }
 
 // Signal, query and update names.

@@ -13,6 +13,7 @@ import (
 type config struct {
 	addr    string
 	verbose bool
+	version bool
 	opts    ekmsim.Options
 }
 
@@ -39,6 +40,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	demo := fs.Bool("demo", false, "start from the demo preset (orders keep arriving, consent auto-approved, 5% duplicate webhooks); explicit flags override it")
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8090", "listen address (\":0\" picks a free port)")
 	fs.BoolVar(&cfg.verbose, "v", false, "log at debug level (every webhook attempt, server errors)")
+	fs.BoolVar(&cfg.version, "version", false, "print the build's version and exit")
 
 	var o ekmsim.Options
 	fs.Int64Var(&o.Seed, "seed", base.Seed, "seed: equal seeds give equal data and faults")

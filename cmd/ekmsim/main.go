@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
+	"github.com/ekmsync/ekmsync/internal/version"
 )
 
 func main() {
@@ -43,6 +44,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if cfg.version {
+		fmt.Fprintln(stdout, "ekmsim "+version.String())
+		return nil
 	}
 	level := slog.LevelInfo
 	if cfg.verbose {

@@ -9,6 +9,7 @@ func root() *command {
 			migrateCommand(),
 			setupCommand(),
 			keygenCommand(),
+			versionCommand(),
 			rotateKeyCommand(),
 			channelCommand(),
 			listingsCommand(),

@@ -8,19 +8,36 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/kelseyhightower/envconfig"
 )
 
-// Temporal holds the Temporal connection settings, under the SDK's own variable names.
+// Temporal holds the Temporal connection settings: the variables of the SDK's own
+// environment configuration (go.temporal.io/sdk/contrib/envconfig, the same the
+// temporal CLI reads), applied by internal/tclient over the profile that
+// TEMPORAL_CONFIG_FILE and TEMPORAL_PROFILE select. Empty means "the profile's value,
+// else the SDK's default", so these carry no defaults of their own.
 type Temporal struct {
-	Address   string `envconfig:"TEMPORAL_ADDRESS" default:"localhost:7233" desc:"Temporal frontend host:port"`
-	Namespace string `envconfig:"TEMPORAL_NAMESPACE" default:"default" desc:"Temporal namespace"`
-	APIKey    Secret `envconfig:"TEMPORAL_API_KEY" desc:"API key for Temporal Cloud; empty for none (implies TLS)"`
-	TLSCert   string `envconfig:"TEMPORAL_TLS_CERT" desc:"path of a PEM client certificate for mTLS; empty for none"`
-	TLSKey    string `envconfig:"TEMPORAL_TLS_KEY" desc:"path of the PEM private key of TEMPORAL_TLS_CERT"`
+	ConfigFile string `envconfig:"TEMPORAL_CONFIG_FILE" desc:"TOML profiles file of Temporal's environment configuration; empty: $XDG_CONFIG_HOME/temporalio/temporal.toml if it exists"`
+	Profile    string `envconfig:"TEMPORAL_PROFILE" desc:"profile of that file to use; empty: default"`
+	Address    string `envconfig:"TEMPORAL_ADDRESS" desc:"Temporal frontend host:port; empty: the profile's, else localhost:7233"`
+	Namespace  string `envconfig:"TEMPORAL_NAMESPACE" desc:"Temporal namespace; empty: the profile's, else default (ekmsync wants one of its own)"`
+	APIKey     Secret `envconfig:"TEMPORAL_API_KEY" desc:"API key (Temporal Cloud); implies TLS"`
+	TLS        string `envconfig:"TEMPORAL_TLS" desc:"true or false to force TLS on or off; empty: on with a certificate or an API key"`
+	TLSCert    string `envconfig:"TEMPORAL_TLS_CLIENT_CERT_PATH" desc:"path of a PEM client certificate for mTLS"`
+	TLSKey     string `envconfig:"TEMPORAL_TLS_CLIENT_KEY_PATH" desc:"path of the PEM private key of TEMPORAL_TLS_CLIENT_CERT_PATH"`
+	TLSCA      string `envconfig:"TEMPORAL_TLS_SERVER_CA_CERT_PATH" desc:"path of a PEM CA certificate to verify the server with, instead of the system's"`
+	TLSServer  string `envconfig:"TEMPORAL_TLS_SERVER_NAME" desc:"TLS server name (SNI) to expect, when it differs from the address's host"`
+}
+
+// legacyTemporal are variables ekmsync read before it used the SDK's environment
+// configuration, with the names that replace them.
+var legacyTemporal = [][2]string{
+	{"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_CLIENT_CERT_PATH"},
+	{"TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CLIENT_KEY_PATH"},
 }
 
 // Common holds the settings that the worker and the starter share.
@@ -41,6 +58,7 @@ type Worker struct {
 	StopTimeout      Duration `envconfig:"EKMSYNC_WORKER_STOP_TIMEOUT" default:"30s" desc:"time in-flight activities get to finish on SIGINT/SIGTERM"`
 	ConnectRetryMax  Duration `envconfig:"EKMSYNC_CONNECT_RETRY_MAX" default:"30s" desc:"longest pause between attempts to reach Temporal or PostgreSQL at start"`
 	NotifyDebounce   Duration `envconfig:"EKMSYNC_NOTIFY_DEBOUNCE" default:"200ms" desc:"how long hub-change notifications are gathered before the loops are woken"`
+	DeploymentName   string   `envconfig:"EKMSYNC_DEPLOYMENT_NAME" desc:"Temporal Worker Deployment the worker joins, with its version as build ID (Worker Versioning); empty: an unversioned worker"`
 	CodecCORSOrigins string   `envconfig:"EKMSYNC_CODEC_CORS_ORIGINS" default:"http://localhost:8233" desc:"comma-separated Web UI origins allowed to call the codec server"`
 }
 
@@ -72,8 +90,18 @@ func (c *Worker) validate() error {
 func (c *Starter) validate() error { return c.Common.validate() }
 
 func (c *Common) validate() error {
+	for _, l := range legacyTemporal {
+		if os.Getenv(l[0]) != "" {
+			return fmt.Errorf("%s: no longer read; rename it %s (Temporal's environment configuration)", l[0], l[1])
+		}
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
-		return errors.New("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: set both or neither")
+		return errors.New("TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH: set both or neither")
+	}
+	switch strings.ToLower(c.TLS) {
+	case "", "true", "false", "1", "0":
+	default:
+		return fmt.Errorf("TEMPORAL_TLS: invalid value %q; want true or false", c.TLS)
 	}
 	return nil
 }

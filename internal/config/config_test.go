@@ -11,7 +11,9 @@ func TestLoadDefaults(t *testing.T) {
 	if err := Load(&c); err != nil {
 		t.Fatal(err)
 	}
-	if c.Address != "localhost:7233" || c.Namespace != "default" || c.HTTPAddr != "127.0.0.1:8080" || len(c.SecretKey) != 32 {
+	// The Temporal address and namespace stay empty: the profile's, else the SDK's
+	// defaults, apply in internal/tclient.
+	if c.Address != "" || c.Namespace != "" || c.HTTPAddr != "127.0.0.1:8080" || len(c.SecretKey) != 32 {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -62,7 +64,8 @@ func TestUsageListsEveryVariableWithDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"TEMPORAL_ADDRESS", "localhost:7233", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY",
-		"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "EKMSYNC_DATABASE_URL", "EKMSYNC_HTTP_ADDR", "EKMSYNC_SECRET_KEY", "EKMSYNC_LOG_LEVEL"} {
+		"TEMPORAL_TLS_CLIENT_CERT_PATH", "TEMPORAL_TLS_CLIENT_KEY_PATH", "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+		"TEMPORAL_TLS_SERVER_NAME", "TEMPORAL_CONFIG_FILE", "TEMPORAL_PROFILE", "EKMSYNC_DATABASE_URL", "EKMSYNC_HTTP_ADDR", "EKMSYNC_SECRET_KEY", "EKMSYNC_LOG_LEVEL"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("usage lacks %s:\n%s", want, b.String())
 		}
@@ -72,5 +75,16 @@ func TestUsageListsEveryVariableWithDefault(t *testing.T) {
 func TestSecretDoesNotPrint(t *testing.T) {
 	if s := Secret("hunter2").String(); strings.Contains(s, "hunter2") {
 		t.Fatal("Secret printed itself")
+	}
+}
+
+// The names ekmsync read before Temporal's environment configuration stop the binary
+// with the name that replaces them, instead of being ignored silently.
+func TestLegacyTLSVariablesNameTheirReplacement(t *testing.T) {
+	t.Setenv("TEMPORAL_TLS_CERT", "/etc/temporal/client.pem")
+	var c Starter
+	err := Load(&c)
+	if err == nil || !strings.Contains(err.Error(), "TEMPORAL_TLS_CERT") || !strings.Contains(err.Error(), "TEMPORAL_TLS_CLIENT_CERT_PATH") {
+		t.Fatalf("got %v", err)
 	}
 }

@@ -224,7 +224,7 @@ func TestListingDownloadLiveProgressUnderAFixedRate(t *testing.T) {
 
 	// The visibility API finds the run by its search attributes (eventually).
 	id := workflows.ListingDownloadID(h.Channel)
-	query := fmt.Sprintf("ListingDownloadInProgress = true AND EkmChannel = '%s'", h.Channel)
+	query := fmt.Sprintf("EkmListingDownloadInProgress = true AND EkmChannel = '%s'", h.Channel)
 	h.Eventually(20*time.Second, "visibility to list the running download by "+query, func() bool {
 		resp, err := h.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query})
 		if err != nil {

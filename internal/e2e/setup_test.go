@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -43,7 +45,38 @@ func TestSetupRegistersSearchAttributesIdempotently(t *testing.T) {
 	if len(second.Registered) != 0 || len(second.Existing) != len(workflows.SearchAttributes) {
 		t.Fatalf("second setup: %+v", second)
 	}
-	if !strings.Contains(strings.Join(second.Existing, ","), "ListingDownloadInProgress") {
+	if !strings.Contains(strings.Join(second.Existing, ","), "EkmListingDownloadInProgress") {
 		t.Fatalf("second setup does not list the attributes: %+v", second)
+	}
+}
+
+// 'starter setup' on a namespace that holds another application's search attribute
+// stops with exit 1 and says to give ekmsync a namespace of its own, registering
+// nothing.
+func TestSetupRefusesANamespaceSharedWithAnotherApplication(t *testing.T) {
+	h := harness.New(t, harness.Options{NoChannel: true})
+	ctx := context.Background()
+	ns := fmt.Sprintf("shared-%d", time.Now().UnixNano())
+	_, err := h.Temporal.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
+		Namespace: ns, WorkflowExecutionRetentionPeriod: durationpb.New(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Eventually(30*time.Second, "another application registers its attribute", func() bool {
+		_, err := h.Temporal.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+			Namespace: ns, SearchAttributes: map[string]enums.IndexedValueType{"CustomerTier": enums.INDEXED_VALUE_TYPE_KEYWORD}})
+		return err == nil
+	})
+	h.Config.Namespace = ns
+	_, stderr, code := h.CLI("setup")
+	if code != 1 || !strings.Contains(stderr, "namespace of its own") || !strings.Contains(stderr, "CustomerTier") {
+		t.Fatalf("setup on a shared namespace: exit %d, stderr %q", code, stderr)
+	}
+	list, err := h.Temporal.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, registered := list.GetCustomAttributes()[workflows.SAChannel.GetName()]; registered {
+		t.Fatalf("setup registered %s in a shared namespace", workflows.SAChannel.GetName())
 	}
 }

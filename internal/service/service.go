@@ -74,14 +74,15 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 		Shop:  &shop.Connector{Store: st, Key: key, HTTP: httpClient, Logger: logger},
 		Now:   time.Now,
 	}
-	w := worker.New(tc, cfg.TaskQueue, worker.Options{WorkerStopTimeout: cfg.StopTimeout.D()})
-	Register(w, acts)
+	w := worker.New(tc, cfg.TaskQueue, workerOptions(cfg))
+	Register(versioned(w, cfg), acts)
 
 	wf := workflows.Starter{Client: tc, TaskQueue: cfg.TaskQueue}
 	go listenChanges(ctx, pool, st, wf, cfg.NotifyDebounce.D(), logger)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz(pool, tc))
+	mountProbes(ctx, mux, pool, tc)
 	mux.HandleFunc("POST /webhooks/ekm/{channel}", webhookHandler(st, wf, logger))
 	mux.Handle("GET /metrics", metrics.http)
 	srv, addr, err := serve(cfg.HTTPAddr, "EKMSYNC_HTTP_ADDR", "http", mux, logger)

@@ -21,7 +21,7 @@ import (
 )
 
 // The operator's view: filter the Web UI's workflow list by EkmChannel and
-// ListingDownloadInProgress, open the running listing download, and see its
+// EkmListingDownloadInProgress, open the running listing download, and see its
 // progress; the screenshot is saved under .test/screenshots.
 func TestOperatorSeesListingDownloadProgressInTheWebUI(t *testing.T) {
 	const channelName = "ui-shop"
@@ -40,7 +40,7 @@ func TestOperatorSeesListingDownloadProgressInTheWebUI(t *testing.T) {
 		}
 		return progress.PagesTotal != nil && progress.PagesDone >= 2 && progress.EstimatedCompletion != nil
 	})
-	query := `EkmChannel = "` + channelName + `" AND ListingDownloadInProgress = true`
+	query := `EkmChannel = "` + channelName + `" AND EkmListingDownloadInProgress = true`
 	h.Eventually(30*time.Second, "visibility lists the running download", func() bool {
 		resp, err := h.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query})
 		return err == nil && len(resp.Executions) == 1
@@ -55,7 +55,7 @@ func TestOperatorSeesListingDownloadProgressInTheWebUI(t *testing.T) {
 	}
 	listText := pageText(t, b)
 	if !strings.Contains(listText, id) || !strings.Contains(listText, "ListingDownload") ||
-		!strings.Contains(listText, "EkmChannel =") || !strings.Contains(listText, "ListingDownloadInProgress =") {
+		!strings.Contains(listText, "EkmChannel =") || !strings.Contains(listText, "EkmListingDownloadInProgress =") {
 		t.Fatalf("the filtered list lacks the download:\n%s", listText)
 	}
 	if err := chromedp.Do(b, chromedp.Click(link)); err != nil {

@@ -100,6 +100,7 @@ func (r *orderRun) prepare(ctx context.Context, raws []json.RawMessage) (*prepar
 	type fetch struct {
 		index int
 		items []ekm.OrderItem
+		err   error // why the items could not be read
 	}
 	var news []*fetch
 	decisions := make([]channel.OrderDecision, len(orders))
@@ -138,7 +139,7 @@ func (r *orderRun) prepare(ctx context.Context, raws []json.RawMessage) (*prepar
 				r.onRequest()
 			}
 			if ekm.KindOf(err) == ekm.KindNotFound || ekm.KindOf(err) == ekm.KindInvalidData {
-				f.items = nil // quarantined below
+				f.items, f.err = nil, err // quarantined below
 				return nil
 			}
 			if err != nil {
@@ -175,7 +176,7 @@ func (r *orderRun) prepare(ctx context.Context, raws []json.RawMessage) (*prepar
 		var lines []ekm.OrderItem
 		if f, ok := items[i]; ok {
 			if f.items == nil {
-				p.quarantine(g.raw, fmt.Errorf("order %d: its items could not be read from EKM", g.order.ID))
+				p.quarantine(g.raw, fmt.Errorf("order %d: its items could not be read from EKM: %s", g.order.ID, itemsReason(f.err)))
 				p.page.Resolved = slices.DeleteFunc(p.page.Resolved, func(id int64) bool { return id == g.order.ID })
 				continue
 			}
@@ -240,6 +241,11 @@ func (r *orderRun) commit(ctx context.Context, p *prepared, syncDate *time.Time)
 	for i, o := range outcomes {
 		k := p.kinds[i]
 		switch {
+		case o.Quarantined != "":
+			// The hub could not store it: it is in order_problems, re-read on
+			// every sync, and a back-fill by id retries it after a fix.
+			id := k.id
+			p.problems = append(p.problems, Quarantined{Key: strconv.FormatInt(id, 10), OrderID: &id, Reason: o.Quarantined})
 		case o.Inserted:
 			c.New++
 			if k.unpaid {
@@ -267,4 +273,16 @@ func (r *orderRun) commit(ctx context.Context, p *prepared, syncDate *time.Time)
 		c.Problems = append(c.Problems, p.problems[:min(len(p.problems), maxListed-len(c.Problems))]...)
 	}
 	return nil
+}
+
+// itemsReason says why EKM's answer for an order's items could not be used,
+// without the request (the quarantine names the order).
+func itemsReason(err error) string {
+	if e := ekm.AsError(err); e != nil {
+		if e.Err != nil {
+			return e.Kind.String() + ": " + e.Err.Error()
+		}
+		return e.Kind.String()
+	}
+	return reason(err)
 }

@@ -46,6 +46,9 @@ type LineSpec struct {
 	Price *float64 `json:"price,omitempty"`
 	// Name defaults to the listing's name.
 	Name string `json:"name,omitempty"`
+	// TaxRate is the line's tax rate in percent; default the listing's, or
+	// the standard rate.
+	TaxRate *float64 `json:"tax_rate,omitempty"`
 }
 
 // OrderPatch changes an order as the merchant or the payment provider would;
@@ -142,6 +145,9 @@ func (st *store) specLines(specs []LineSpec) []line {
 		if ls.Name != "" {
 			l.name = ls.Name
 		}
+		if ls.TaxRate != nil {
+			l.taxRate = *ls.TaxRate
+		}
 		lines = append(lines, l)
 	}
 	return lines
@@ -193,6 +199,40 @@ func (s *Sim) UpdateOrder(id int64, patch OrderPatch) (ekm.Order, error) {
 	s.mu.Unlock()
 	s.notifyOrder(ekm.TopicOrderUpdated, id)
 	return cloneOrder(o), nil
+}
+
+// SetOrderLines replaces an order's lines (PUT /admin/orders/{id}/lines), as a
+// merchant editing the order would, and recomputes its totals; the delivery
+// and discount are kept. It stamps last_updated and fires order.updated.
+func (s *Sim) SetOrderLines(id int64, specs []LineSpec) (ekm.Order, error) {
+	s.mu.Lock()
+	rec := s.st.orderByID[id]
+	if rec == nil {
+		s.mu.Unlock()
+		return ekm.Order{}, fmt.Errorf("ekmsim: order %d: %w", id, ErrNotFound)
+	}
+	o := rec.order
+	o.LastUpdated = &ekm.Time{Time: s.now()}
+	fresh := s.st.finishOrder(o, s.st.specLines(specs), o.TotalDelivery, o.DiscountsTotal)
+	rec.items = fresh.items
+	s.st.setOrder(rec, fresh.order)
+	o = cloneOrder(fresh.order)
+	s.mu.Unlock()
+	s.notifyOrder(ekm.TopicOrderUpdated, id)
+	return o, nil
+}
+
+// DeleteOrder removes an order (DELETE /admin/orders/{id}): EKM answers 404
+// for it from then on. No webhook fires, as EKM has no order.deleted topic.
+func (s *Sim) DeleteOrder(id int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.st.orderByID[id]
+	if rec == nil {
+		return fmt.Errorf("ekmsim: order %d: %w", id, ErrNotFound)
+	}
+	s.st.removeOrder(rec)
+	return nil
 }
 
 // Order returns an order as the shop holds it.

@@ -16,7 +16,7 @@ func TestAdminEditsOrderLinesDeletesOrdersAndCountsPerClient(t *testing.T) {
 	defer sim.Close()
 	a, api := admin(t, sim), newClient(t, sim)
 	o := sim.CreateOrder(OrderSpec{Lines: []LineSpec{{ProductCode: "X-1", Quantity: 1 << 31, Name: "Mug\x00"}}})
-	api.get("/api/v2/orders/" + itoa(o.ID) + "/items").want(t, http.StatusOK)
+	api.get("/api/v2/orders/"+itoa(o.ID)+"/items").want(t, http.StatusOK)
 
 	fixed := decode[ekm.Order](t, a.put("/admin/orders/"+itoa(o.ID)+"/lines", `[{"product_code":"X-1","quantity":2,"price":5}]`).want(t, http.StatusOK))
 	items, _ := sim.OrderItems(o.ID)
@@ -27,7 +27,7 @@ func TestAdminEditsOrderLinesDeletesOrdersAndCountsPerClient(t *testing.T) {
 	a.put("/admin/orders/9999/lines", `[]`).want(t, http.StatusNotFound)
 
 	a.do(http.MethodDelete, "/admin/orders/"+itoa(o.ID), nil).want(t, http.StatusNoContent)
-	api.get("/api/v2/orders/" + itoa(o.ID)).want(t, http.StatusNotFound)
+	api.get("/api/v2/orders/"+itoa(o.ID)).want(t, http.StatusNotFound)
 	a.do(http.MethodDelete, "/admin/orders/"+itoa(o.ID), nil).want(t, http.StatusNotFound)
 
 	stats := decode[RequestStats](t, a.get("/admin/requests").want(t, http.StatusOK))
@@ -48,7 +48,7 @@ func TestHostileShopRepeatsPagesAndAsksAbsurdRetryAfter(t *testing.T) {
 	a.put("/admin/hostile", `{"repeat_page":true}`).want(t, http.StatusOK)
 	first := api.get("/api/v1/products?page=1&limit=5").want(t, http.StatusOK).body
 	for _, n := range []string{"2", "3", "4"} {
-		if got := api.get("/api/v1/products?page=" + n + "&limit=5").want(t, http.StatusOK).body; !bytes.Equal(got, first) {
+		if got := api.get("/api/v1/products?page="+n+"&limit=5").want(t, http.StatusOK).body; !bytes.Equal(got, first) {
 			t.Fatalf("page %s is not the repeated first page", n)
 		}
 	}

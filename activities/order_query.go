@@ -108,12 +108,31 @@ func searchPages(ctx context.Context, c *ekm.Client, filter string, from *orderC
 		if p.Last() {
 			return nil
 		}
-		if end != nil {
+		switch {
+		case end != nil && cursor != nil && !end.follows(*cursor):
+			// EKM served orders that are not after the cursor it was asked to
+			// pass: the same page again. Asking again would loop for ever.
+			return fmt.Errorf("EKM's order search did not advance: asked for orders after order %d (%s), it answered "+
+				"page %d of %d ending at order %d (%s); the sync stops here and is retried",
+				cursor.ID, cursor.Date.Format(time.RFC3339), n, p.Meta.PagesTotal, end.ID, end.Date.Format(time.RFC3339))
+		case end != nil:
 			cursor, n = end, 1
-		} else {
+		case n >= maxUnreadablePages:
+			return fmt.Errorf("EKM's order search answered %d pages in a row without one readable order (pages_total %d); "+
+				"the sync stops here and is retried", n, p.Meta.PagesTotal)
+		default:
 			n++
 		}
 	}
+}
+
+// maxUnreadablePages bounds the pages without one readable order that a walk
+// steps over by number: a search whose pages all read that way is broken.
+const maxUnreadablePages = 50
+
+// follows reports whether c comes after prev in (order_date, id) order.
+func (c orderCursor) follows(prev orderCursor) bool {
+	return c.Date.After(prev.Date) || (c.Date.Equal(prev.Date) && c.ID > prev.ID)
 }
 
 // ordersByID fetches up to ekm.MaxPageSize orders by id (orderRun.byID splits

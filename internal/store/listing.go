@@ -35,6 +35,10 @@ type ListingPage struct {
 	Listings []Listing
 	// BadProducts counts the page's products that could not be read.
 	BadProducts int
+	// Problems are the page's products that could not be stored, with the
+	// reason; the store adds those whose figures do not fit its columns (and
+	// counts them in BadProducts).
+	Problems []ProductProblem
 	// FetchedAt is when the page was requested. What it shows of stock and price
 	// becomes the confirmed value of the outbound ledger unless a push sent one
 	// since: an older observation must not undo a newer confirmation.
@@ -64,16 +68,22 @@ func (s *Store) WriteListingPages(ctx context.Context, channelID, gen int64, pag
 			return nil
 		}
 		var all []Listing
+		var problems []ProductProblem
 		bad, fetchedAt := 0, pages[0].FetchedAt
 		for i, p := range pages {
 			if p.Number != st.PagesDone+1+i {
 				return fmt.Errorf("page %d offered after page %d: pages are committed in order", p.Number, st.PagesDone+i)
 			}
-			all = append(all, p.Listings...)
-			bad += p.BadProducts
+			ls, unfit := storableListings(p.Listings)
+			all = append(all, ls...)
+			problems = append(append(problems, p.Problems...), unfit...)
+			bad += p.BadProducts + len(unfit)
 			if p.FetchedAt.Before(fetchedAt) {
 				fetchedAt = p.FetchedAt
 			}
+		}
+		if err := recordProductProblems(ctx, tx, channelID, gen, problems); err != nil {
+			return err
 		}
 		last := pages[len(pages)-1]
 		d, err := upsertListings(ctx, tx, channelID, gen, dedupeListings(all), fetchedAt, last.Last)

@@ -25,7 +25,7 @@ const (
 	// drains in seconds, so a longer Retry-After is a misbehaving answer, and
 	// obeying a day-long one would silence the channel for a day.
 	DefaultMaxRetryAfter = 5 * time.Minute
-	DefaultUserAgent    = "ekmsync"
+	DefaultUserAgent     = "ekmsync"
 )
 
 // Config configures a Client.

@@ -100,6 +100,13 @@ func searchPages(ctx context.Context, c *ekm.Client, filter string, from *orderC
 				end = &k
 			}
 		}
+		if end != nil && cursor != nil && !end.follows(*cursor) {
+			// EKM served orders that are not after the cursor it was asked to
+			// pass: the same page again. Asking again would loop for ever.
+			return fmt.Errorf("EKM's order search did not advance: asked for orders after order %d (%s), it answered "+
+				"page %d of %d ending at order %d (%s); the sync stops here and is retried",
+				cursor.ID, cursor.Date.Format(time.RFC3339), n, p.Meta.PagesTotal, end.ID, end.Date.Format(time.RFC3339))
+		}
 		if len(p.Items) > 0 {
 			if err := page(p.Items, end); err != nil {
 				return err
@@ -109,12 +116,6 @@ func searchPages(ctx context.Context, c *ekm.Client, filter string, from *orderC
 			return nil
 		}
 		switch {
-		case end != nil && cursor != nil && !end.follows(*cursor):
-			// EKM served orders that are not after the cursor it was asked to
-			// pass: the same page again. Asking again would loop for ever.
-			return fmt.Errorf("EKM's order search did not advance: asked for orders after order %d (%s), it answered "+
-				"page %d of %d ending at order %d (%s); the sync stops here and is retried",
-				cursor.ID, cursor.Date.Format(time.RFC3339), n, p.Meta.PagesTotal, end.ID, end.Date.Format(time.RFC3339))
 		case end != nil:
 			cursor, n = end, 1
 		case n >= maxUnreadablePages:

@@ -72,7 +72,7 @@ func productError(raw json.RawMessage, err error) *ProductError {
 func productProblems(bad []error) []store.ProductProblem {
 	out := make([]store.ProductProblem, 0, len(bad))
 	for _, err := range bad {
-		pr := store.ProductProblem{Key: "unknown", Reason: reason(err)}
+		pr := store.ProductProblem{Key: "unknown", Reason: clipReason(reason(err))}
 		if pe, ok := err.(*ProductError); ok {
 			pr.Key = pe.Key
 			if pe.ProductID > 0 {

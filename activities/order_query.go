@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -84,13 +85,27 @@ func keyOf(raw json.RawMessage) (orderCursor, bool) {
 func searchPages(ctx context.Context, c *ekm.Client, filter string, from *orderCursor,
 	page func(raws []json.RawMessage, end *orderCursor) error) error {
 	cursor := from
-	n := 1
+	n, limit := 1, ekm.MaxPageSize
 	for {
 		q := filter
 		if cursor != nil {
 			q = filter + " and " + cursor.after()
 		}
-		p, err := c.SearchOrdersRaw(ctx, ekm.SearchOptions{Query: q, OrderBy: "order_date", Page: n, Limit: ekm.MaxPageSize})
+		p, err := c.SearchOrdersRaw(ctx, ekm.SearchOptions{Query: q, OrderBy: "order_date", Page: n, Limit: limit})
+		if errors.Is(err, ekm.ErrBodyTooLarge) && n == 1 && limit > 1 {
+			// Large orders: ask for fewer from the same cursor (20, 5, 1), and
+			// grow back page by page once past them.
+			limit = max(1, limit/4)
+			continue
+		}
+		if errors.Is(err, ekm.ErrBodyTooLarge) && limit == 1 {
+			after := "the start of the window"
+			if cursor != nil {
+				after = fmt.Sprintf("order %d (%s)", cursor.ID, cursor.Date.Format(time.RFC3339))
+			}
+			return fmt.Errorf("the order after %s is larger than the client's body bound on its own, so the sync cannot "+
+				"read past it; ask EKM why: %w", after, err)
+		}
 		if err != nil {
 			return err
 		}
@@ -117,7 +132,7 @@ func searchPages(ctx context.Context, c *ekm.Client, filter string, from *orderC
 		}
 		switch {
 		case end != nil:
-			cursor, n = end, 1
+			cursor, n, limit = end, 1, min(ekm.MaxPageSize, limit*2)
 		case n >= maxUnreadablePages:
 			return fmt.Errorf("EKM's order search answered %d pages in a row without one readable order (pages_total %d); "+
 				"the sync stops here and is retried", n, p.Meta.PagesTotal)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -206,6 +207,7 @@ func (p *prepared) quarantine(raw json.RawMessage, err error) {
 	if e := ekm.AsError(err); e != nil && e.Err != nil {
 		reason = e.Err.Error()
 	}
+	reason = clipReason(reason)
 	pr := store.OrderProblem{Reason: reason, Raw: string(raw)}
 	if k, ok := keyOf(raw); ok {
 		id := k.ID
@@ -245,7 +247,7 @@ func (r *orderRun) commit(ctx context.Context, p *prepared, syncDate *time.Time)
 			// The hub could not store it: it is in order_problems, re-read on
 			// every sync, and a back-fill by id retries it after a fix.
 			id := k.id
-			p.problems = append(p.problems, Quarantined{Key: strconv.FormatInt(id, 10), OrderID: &id, Reason: o.Quarantined})
+			p.problems = append(p.problems, Quarantined{Key: strconv.FormatInt(id, 10), OrderID: &id, Reason: clipReason(o.Quarantined)})
 		case o.Inserted:
 			c.New++
 			if k.unpaid {
@@ -285,4 +287,16 @@ func itemsReason(err error) string {
 		return e.Kind.String()
 	}
 	return reason(err)
+}
+
+// maxReason bounds a quarantine reason: it may quote what EKM sent (a status of
+// any length), and reasons travel in Temporal results and the hub.
+const maxReason = 500
+
+// clipReason cuts a reason to maxReason bytes, on a rune boundary, marking the cut.
+func clipReason(s string) string {
+	if len(s) <= maxReason {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxReason], "") + "…"
 }

@@ -58,6 +58,9 @@ type OrderPatch struct {
 	PaymentStatus     *string `json:"payment_status,omitempty"`
 	TransactionID     *string `json:"transaction_id,omitempty"`
 	TransactionStatus *string `json:"transaction_status,omitempty"`
+	// CustomerFacingNotes replaces the order's notes (of any length: a test
+	// makes an order as large as it needs).
+	CustomerFacingNotes *string `json:"customer_facing_notes,omitempty"`
 }
 
 // CreateOrder adds an order with the next id, as if a shopper had checked
@@ -192,6 +195,9 @@ func (s *Sim) UpdateOrder(id int64, patch OrderPatch) (ekm.Order, error) {
 	}
 	if patch.TransactionStatus != nil {
 		o.TransactionStatus = *patch.TransactionStatus
+	}
+	if patch.CustomerFacingNotes != nil {
+		o.CustomerFacingNotes = *patch.CustomerFacingNotes
 	}
 	o.IsConfirmed = o.PaymentStatus == "SUCCESS"
 	o.LastUpdated = &ekm.Time{Time: s.now()}

@@ -40,7 +40,8 @@ type LineSpec struct {
 	// listing's id, name and price; otherwise the line is for an unlisted
 	// item with product id 0.
 	ProductCode string `json:"product_code"`
-	// Quantity defaults to 1.
+	// Quantity defaults to 1; any other value is kept as given, a negative
+	// one or one beyond 2^31 included (a hostile shop's).
 	Quantity int64 `json:"quantity,omitempty"`
 	// Price is the net unit price; default the listing's, or 9.99.
 	Price *float64 `json:"price,omitempty"`
@@ -141,7 +142,10 @@ func (st *store) specLines(specs []LineSpec) []line {
 		if p, which, ok := st.listingBySKU(ls.ProductCode); ok {
 			l = catalogueLine(p, which)
 		}
-		l.qty = max(1, ls.Quantity)
+		l.qty = ls.Quantity
+		if l.qty == 0 {
+			l.qty = 1
+		}
 		if ls.Price != nil {
 			l.price = *ls.Price
 		}

@@ -241,14 +241,14 @@ func (r *pageRun) commit(ctx context.Context, group []fetchedPage) error {
 			break
 		}
 		if len(f.problems) > 0 {
-			msg := fmt.Sprintf("listing download: page %d: %d products could not be read, e.g. %s (see 'starter listings problems')",
+			msg := fmt.Sprintf("listing download: page %d: %d products could not be stored, e.g. %s (see 'starter listings problems')",
 				f.page.Number, len(f.problems), f.problems[0].Reason)
 			if err := r.acts.Store.RecordError(ctx, r.channelID, "listings", msg); err != nil {
 				return err
 			}
 		}
 		batch = append(batch, store.ListingPage{Number: f.page.Number, PagesTotal: f.page.Meta.PagesTotal,
-			ProductsTotal: f.page.Meta.ItemsTotal, Last: f.last, Listings: f.listings, BadProducts: len(f.problems),
+			ProductsTotal: f.page.Meta.ItemsTotal, Last: f.last, Listings: f.listings, BadProducts: len(f.bad),
 			Problems: f.problems, FetchedAt: f.at})
 		fetchWork += f.work
 	}
@@ -305,7 +305,9 @@ func samePage(prev, items []json.RawMessage) bool {
 // it is too large for the client's body bound as a whole: 10, then 5, then one
 // product at a time where a piece is still too large. A product that does not
 // fit even alone becomes a problem named by its position in the list (its id
-// is in the body that could not be read), and the rest of the page is kept.
+// is in the body that could not be read), and the rest of the page is kept. It
+// does not make the download incomplete: if the hub has listings of it, they
+// go unseen, and VerifyUnseenListings finds the product by id and keeps them.
 // last says the list ends within the page.
 func (r *pageRun) inPieces(ctx context.Context, n int) (ekm.Page[json.RawMessage], []store.ProductProblem, bool, error) {
 	out := ekm.Page[json.RawMessage]{Number: n}

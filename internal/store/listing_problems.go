@@ -78,3 +78,27 @@ func (s *Store) ProductProblems(ctx context.Context, channelID int64) ([]Product
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[ProductProblem])
 }
+
+// KeepProductsSeen records problems of products that EKM still has but whose
+// answer cannot be read (too large for the client's body bound even alone) and
+// marks their listings seen by generation gen as they are, so that the finish
+// does not mark them removed. Problems without a product id are only recorded.
+func (s *Store) KeepProductsSeen(ctx context.Context, channelID, gen int64, problems []ProductProblem) error {
+	var ids []int64
+	for _, p := range problems {
+		if p.ProductID != nil {
+			ids = append(ids, *p.ProductID)
+		}
+	}
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := lockListingGeneration(ctx, tx, channelID, gen); err != nil {
+			return err
+		}
+		if err := recordProductProblems(ctx, tx, channelID, gen, problems); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE listings SET seen_generation = $3, updated_at = now()
+			WHERE channel_id = $1 AND product_id = ANY($2) AND seen_generation < $3 AND removed_at IS NULL`, channelID, ids, gen)
+		return err
+	})
+}

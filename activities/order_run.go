@@ -293,8 +293,11 @@ func itemsReason(err error) string {
 // any length), and reasons travel in Temporal results and the hub.
 const maxReason = 500
 
-// clipReason cuts a reason to maxReason bytes, on a rune boundary, marking the cut.
+// clipReason cuts a reason to maxReason bytes, on a rune boundary, marking the
+// cut, and makes it storable: it lands in text and jsonb columns (order_problems,
+// the sync's last result), where a NUL from EKM would fail the write.
 func clipReason(s string) string {
+	s = store.Storable(s)
 	if len(s) <= maxReason {
 		return s
 	}

@@ -117,3 +117,28 @@ func TestWriteOrderPageFallsBackToOrderByOrderOnADataError(t *testing.T) {
 		t.Fatalf("problems after the fix = %+v", problems)
 	}
 }
+
+// A sync result quoting EKM text with a NUL (a status in a reason) is recorded,
+// made storable: jsonb refuses \u0000, and a refused result would fail every sync.
+func TestFinishOrderSyncRunStoresAResultQuotingANul(t *testing.T) {
+	db := storetest.New(t)
+	ctx := context.Background()
+	c := newChannel(t, db.Store, "shop")
+	result := map[string]any{"problems": []map[string]string{{"reason": "status WEIRD\x00 is not one of the shop's"}}}
+	if err := db.Store.FinishOrderSyncRun(ctx, c.ID, nil, result); err != nil {
+		t.Fatal(err)
+	}
+	st, err := db.Store.OrderSync(ctx, c.ID)
+	if err != nil || !strings.Contains(mustJSON(t, st.LastResult), `WEIRD\ufffd`) && !strings.Contains(mustJSON(t, st.LastResult), "WEIRD\uFFFD") {
+		t.Fatalf("last result = %v, %v", st.LastResult, err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -52,7 +52,7 @@ func listRoute(pattern string) bool {
 }
 
 // wrap returns w, or (with a Retry-After set) a writer that puts it on 429s.
-func (hs *hostility) wrap(w http.ResponseWriter, _ *http.Request, _ string) http.ResponseWriter {
+func (hs *hostility) wrap(w http.ResponseWriter) http.ResponseWriter {
 	hs.mu.Lock()
 	ra := hs.h.RetryAfter
 	hs.mu.Unlock()

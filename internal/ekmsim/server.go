@@ -77,7 +77,7 @@ func (s *Sim) api(mux *http.ServeMux, pattern, scope string, h http.HandlerFunc)
 			return
 		}
 		s.stats.client(c.ClientID)
-		w = s.hostile.wrap(w, r, pattern)
+		w = s.hostile.wrap(w)
 		res := s.limiter.take(bucketKey{clientID: c.ClientID, shop: c.Subject}, s.opts.Now())
 		res.setHeaders(w.Header())
 		if !res.allowed {

@@ -71,14 +71,12 @@ func storableValue(v any) any {
 	return v
 }
 
-// Column ranges of the schema (migrations 001 and 004) that EKM's figures must
-// fit: numeric(p, s) holds values below 10^(p-s) once rounded to s places.
-const (
-	maxInt4 = math.MaxInt32
-)
+// maxInt4 is the most an integer column holds (order_lines.quantity).
+const maxInt4 = math.MaxInt32
 
 // fitsNumeric reports whether x can be stored in a numeric(precision, scale)
-// column: finite, and below 10^(precision-scale) in magnitude once rounded.
+// column (migration 001's money and rate columns): finite, and below
+// 10^(precision-scale) in magnitude once rounded to scale places.
 func fitsNumeric(x float64, precision, scale int) bool {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return false

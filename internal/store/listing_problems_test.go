@@ -52,3 +52,34 @@ func TestListingPageStoresWhatFitsAndRecordsProductProblems(t *testing.T) {
 		t.Fatalf("problems after a clean download = %+v, %v", problems, err)
 	}
 }
+
+// A constraint the hub added refuses a listing for a reason the checks do not
+// foresee: the listing is a product problem with PostgreSQL's message, counted
+// as bad, and the rest of the page is written.
+func TestListingRefusedByAHubConstraintIsAProblemAndTheRestLands(t *testing.T) {
+	db := storetest.New(t)
+	ctx := context.Background()
+	c := newChannel(t, db.Store, "shop")
+	if _, err := db.Pool.Exec(ctx, `ALTER TABLE listings ADD CONSTRAINT no_poison CHECK (sku <> 'POISON')`); err != nil {
+		t.Fatal(err)
+	}
+	begun, err := db.Store.BeginListingDownload(ctx, c.ID, "run-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := listing(4, 0, "D")
+	huge.Price = 1e12
+	st, err := db.Store.WriteListingPages(ctx, c.ID, begun.Generation, store.ListingPage{Number: 1, PagesTotal: 1,
+		Last: true, FetchedAt: time.Now(), Listings: []store.Listing{listing(1, 0, "A"), listing(2, 0, "POISON"), listing(3, 0, "C"), huge}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.PagesDone != 1 || st.ListingsSeen != 2 || st.BadProducts != 2 {
+		t.Fatalf("state = %+v; want the page done, 2 listings seen, 2 bad products", st)
+	}
+	problems, err := db.Store.ProductProblems(ctx, c.ID)
+	if err != nil || len(problems) != 2 || problems[0].Key != "product:2" || !strings.Contains(problems[0].Reason, "SQLSTATE 23514") ||
+		problems[1].Key != "product:4" {
+		t.Fatalf("problems = %+v, %v", problems, err)
+	}
+}

@@ -1,8 +1,10 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptrace"
 	"sync/atomic"
@@ -117,9 +119,11 @@ type pageRun struct {
 type fetchedPage struct {
 	page     ekm.Page[json.RawMessage]
 	listings []store.Listing
-	bad      []error       // products that could not be read
-	at       time.Time     // when it was requested
-	work     time.Duration // the exchange and the decoding, budget waits excluded
+	bad      []error                // products that could not be read
+	problems []store.ProductProblem // every product of the page that could not be stored
+	last     bool                   // no page follows
+	at       time.Time              // when it was requested
+	work     time.Duration          // the exchange and the decoding, budget waits excluded
 	err      error
 }
 
@@ -173,6 +177,7 @@ func (r *pageRun) take(f fetchedPage, pages <-chan fetchedPage) []fetchedPage {
 // the last page, an error, or a page that waited too long for budget.
 func (r *pageRun) fetch(ctx context.Context, first int, end time.Time, out chan<- fetchedPage) {
 	defer close(out)
+	var prev []json.RawMessage
 	for n := first; n == first || time.Now().Before(end); n++ {
 		waitCtx, stop := context.WithDeadline(ctx, end.Add(listingBudgetWait))
 		f := r.fetchPage(waitCtx, n)
@@ -181,12 +186,19 @@ func (r *pageRun) fetch(ctx context.Context, first int, end time.Time, out chan<
 			r.res.Starved = true // the slice ends here; the workflow asks again
 			return
 		}
+		if f.err == nil && samePage(prev, f.page.Items) {
+			// A stale or stuck answer: committing it would count its products
+			// twice, and asking on would walk pages_total (up to 2^31) of it.
+			f.err = fmt.Errorf("EKM answered page %d with the same products as page %d (pages_total %d): the product "+
+				"list did not advance; the download stops here and is retried", n, n-1, f.page.Meta.PagesTotal)
+		}
+		prev = f.page.Items
 		select {
 		case out <- f:
 		case <-ctx.Done():
 			return
 		}
-		if f.err != nil || f.page.Last() {
+		if f.err != nil || f.last {
 			return
 		}
 	}
@@ -202,9 +214,15 @@ func (r *pageRun) fetchPage(ctx context.Context, n int) fetchedPage {
 	r.requested.Store(int64(n))
 	at := time.Now()
 	p, err := r.client.ListProductsRaw(ctx, n, ekm.MaxPageSize)
-	f := fetchedPage{page: p, at: at, err: err}
+	var tooLarge []store.ProductProblem
+	last := err == nil && p.Last()
+	if errors.Is(err, ekm.ErrBodyTooLarge) {
+		p, tooLarge, last, err = r.inPieces(ctx, n)
+	}
+	f := fetchedPage{page: p, at: at, err: err, last: last}
 	if err == nil {
 		f.listings, f.bad = ListingsOf(p.Items)
+		f.problems = append(tooLarge, productProblems(f.bad)...)
 	}
 	if s := sent.Load(); s != 0 {
 		f.work = time.Since(time.Unix(0, s))
@@ -222,14 +240,16 @@ func (r *pageRun) commit(ctx context.Context, group []fetchedPage) error {
 		if f.err != nil {
 			break
 		}
-		if len(f.bad) > 0 {
-			msg := fmt.Sprintf("listing download: page %d: %d products could not be read, e.g. %s", f.page.Number, len(f.bad), reason(f.bad[0]))
+		if len(f.problems) > 0 {
+			msg := fmt.Sprintf("listing download: page %d: %d products could not be stored, e.g. %s (see 'starter listings problems')",
+				f.page.Number, len(f.problems), f.problems[0].Reason)
 			if err := r.acts.Store.RecordError(ctx, r.channelID, "listings", msg); err != nil {
 				return err
 			}
 		}
 		batch = append(batch, store.ListingPage{Number: f.page.Number, PagesTotal: f.page.Meta.PagesTotal,
-			ProductsTotal: f.page.Meta.ItemsTotal, Last: f.page.Last(), Listings: f.listings, BadProducts: len(f.bad), FetchedAt: f.at})
+			ProductsTotal: f.page.Meta.ItemsTotal, Last: f.last, Listings: f.listings, BadProducts: len(f.bad),
+			Problems: f.problems, FetchedAt: f.at})
 		fetchWork += f.work
 	}
 	if len(batch) == 0 {
@@ -270,4 +290,73 @@ func (r *pageRun) estimate(pagesTotal int) *time.Time {
 		TotalKnown: true,
 	}).UTC()
 	return &eta
+}
+
+// samePage reports whether a page repeats the one before it: the same products,
+// as EKM sent them, in the same places.
+func samePage(prev, items []json.RawMessage) bool {
+	if len(items) == 0 || len(prev) != len(items) {
+		return false
+	}
+	return bytes.Equal(prev[0], items[0]) && bytes.Equal(prev[len(prev)-1], items[len(items)-1])
+}
+
+// inPieces fetches page n (of ekm.MaxPageSize products) in smaller pages, when
+// it is too large for the client's body bound as a whole: 10, then 5, then one
+// product at a time where a piece is still too large. A product that does not
+// fit even alone becomes a problem named by its position in the list (its id
+// is in the body that could not be read), and the rest of the page is kept. It
+// does not make the download incomplete: if the hub has listings of it, they
+// go unseen, and VerifyUnseenListings finds the product by id and keeps them.
+// last says the list ends within the page.
+func (r *pageRun) inPieces(ctx context.Context, n int) (ekm.Page[json.RawMessage], []store.ProductProblem, bool, error) {
+	out := ekm.Page[json.RawMessage]{Number: n}
+	var problems []store.ProductProblem
+	last, err := r.piece(ctx, (n-1)*ekm.MaxPageSize, ekm.MaxPageSize, &out, &problems)
+	if err != nil {
+		return ekm.Page[json.RawMessage]{}, nil, false, err
+	}
+	out.Meta.ItemsPerPage = ekm.MaxPageSize
+	if total := out.Meta.ItemsTotal; total > 0 {
+		out.Meta.PagesTotal = (total + ekm.MaxPageSize - 1) / ekm.MaxPageSize
+		last = last || n >= out.Meta.PagesTotal
+	}
+	return out, problems, last, nil
+}
+
+// smallerPage is the page size a too-large piece of each size is split into:
+// each divides the one before, so the pieces tile the page exactly.
+var smallerPage = map[int]int{ekm.MaxPageSize: 10, 10: 5, 5: 1}
+
+// piece fetches the size products from offset (a multiple of size) as pages of
+// the next smaller size into out, splitting further those still too large. It
+// reports whether the list ended within them (a short piece).
+func (r *pageRun) piece(ctx context.Context, offset, size int, out *ekm.Page[json.RawMessage], problems *[]store.ProductProblem) (bool, error) {
+	limit := smallerPage[size]
+	for o := offset; o < offset+size; o += limit {
+		p, err := r.client.ListProductsRaw(ctx, o/limit+1, limit)
+		switch {
+		case errors.Is(err, ekm.ErrBodyTooLarge) && limit == 1:
+			*problems = append(*problems, store.ProductProblem{Key: fmt.Sprintf("position:%d", o+1),
+				Reason: fmt.Sprintf("the product at position %d of the product list does not fit the client's body bound "+
+					"even alone: %s", o+1, reason(err))})
+			continue
+		case errors.Is(err, ekm.ErrBodyTooLarge):
+			last, err := r.piece(ctx, o, limit, out, problems)
+			if err != nil || last {
+				return last, err
+			}
+			continue
+		case err != nil:
+			return false, err
+		}
+		out.Items = append(out.Items, p.Items...)
+		if p.Meta.ItemsTotal > 0 {
+			out.Meta.ItemsTotal = p.Meta.ItemsTotal
+		}
+		if len(p.Items) < limit {
+			return true, nil
+		}
+	}
+	return false, nil
 }

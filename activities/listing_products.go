@@ -1,6 +1,8 @@
 package activities
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -19,7 +21,7 @@ func ListingsOf(raw []json.RawMessage) ([]store.Listing, []error) {
 	for _, item := range raw {
 		p, err := ekm.DecodeProduct(item)
 		if err != nil {
-			bad = append(bad, err)
+			bad = append(bad, productError(item, err))
 			continue
 		}
 		if len(p.Variants) == 0 {
@@ -29,7 +31,8 @@ func ListingsOf(raw []json.RawMessage) ([]store.Listing, []error) {
 		}
 		for _, v := range p.Variants {
 			if v.ID < 1 {
-				bad = append(bad, fmt.Errorf("product %d has a variant with id %d", p.ID, v.ID))
+				bad = append(bad, &ProductError{Key: store.ProductKey(p.ID), ProductID: p.ID,
+					Err: fmt.Errorf("product %d has a variant with id %d", p.ID, v.ID)})
 				continue
 			}
 			out = append(out, store.Listing{ProductID: p.ID, VariantID: v.ID, SKU: trimSKU(v.ProductCode), Name: p.Name,
@@ -37,6 +40,49 @@ func ListingsOf(raw []json.RawMessage) ([]store.Listing, []error) {
 		}
 	}
 	return out, bad
+}
+
+// ProductError is a product of a page that could not be read: its problem key
+// (store.ProductKey, or a hash of its JSON when it has no readable id) and why.
+type ProductError struct {
+	Key       string
+	ProductID int64 // 0 when unknown
+	Err       error
+}
+
+// Error says why the product could not be read.
+func (e *ProductError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *ProductError) Unwrap() error { return e.Err }
+
+// productError names the product of raw that failed to decode with err.
+func productError(raw json.RawMessage, err error) *ProductError {
+	var partial struct {
+		ID int64 `json:"id"`
+	}
+	if json.Unmarshal(raw, &partial) == nil && partial.ID > 0 {
+		return &ProductError{Key: store.ProductKey(partial.ID), ProductID: partial.ID, Err: err}
+	}
+	sum := sha256.Sum256(raw)
+	return &ProductError{Key: "sha256:" + hex.EncodeToString(sum[:8]), Err: err}
+}
+
+// productProblems are the problem records of a page's unreadable products.
+func productProblems(bad []error) []store.ProductProblem {
+	out := make([]store.ProductProblem, 0, len(bad))
+	for _, err := range bad {
+		pr := store.ProductProblem{Key: "unknown", Reason: clipReason(reason(err))}
+		if pe, ok := err.(*ProductError); ok {
+			pr.Key = pe.Key
+			if pe.ProductID > 0 {
+				id := pe.ProductID
+				pr.ProductID = &id
+			}
+		}
+		out = append(out, pr)
+	}
+	return out
 }
 
 // variantName names a variant by its combination, e.g. "Size: Large, Colour: Red".

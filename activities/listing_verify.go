@@ -2,6 +2,9 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -52,7 +55,7 @@ func (a *Activities) VerifyUnseenListings(ctx context.Context, in ListingGenerat
 	ctx = ekm.WithPriority(ctx, ekm.PriorityListings)
 	for batch := range slices.Chunk(ids, ekm.MaxPageSize) {
 		at := time.Now()
-		p, err := client.SearchProductsRaw(ctx, ekm.SearchOptions{Query: idFilter(batch), OrderBy: "id", Limit: ekm.MaxPageSize})
+		items, tooLarge, err := productsByID(ctx, client, batch)
 		if ekm.KindOf(err) == ekm.KindBadRequest {
 			// ASSUMED (ekm-api.md §7): EKM's search takes "id eq 1 or id eq 2". If it
 			// does not, the finish marks the unseen listings removed unchecked.
@@ -62,11 +65,18 @@ func (a *Activities) VerifyUnseenListings(ctx context.Context, in ListingGenerat
 		if err != nil {
 			return res, classify(err)
 		}
+		if len(tooLarge) > 0 {
+			// EKM has them, the hub cannot read them: their listings stay.
+			if err := a.Store.KeepProductsSeen(ctx, s.ID, in.Generation, tooLarge); err != nil {
+				return res, listingSuperseded(err)
+			}
+			res.Found += len(tooLarge)
+		}
 		asked := map[int64]bool{}
 		for _, id := range batch {
 			asked[id] = true
 		}
-		listings, bad := ListingsOf(p.Items)
+		listings, bad := ListingsOf(items)
 		listings = slices.DeleteFunc(listings, func(l store.Listing) bool { return !asked[l.ProductID] })
 		if len(listings) > 0 || len(bad) > 0 {
 			if res.State, err = a.Store.MarkListingsSeen(ctx, s.ID, in.Generation, listings, len(bad), at); err != nil {
@@ -89,4 +99,29 @@ func listingProductCount(ls []store.Listing) int {
 		seen[l.ProductID] = true
 	}
 	return len(seen)
+}
+
+// productsByID searches up to ekm.MaxPageSize products by id. A batch whose
+// answer is over the client's body bound is asked for in halves, down to one
+// id; a product too large on its own is returned as a problem instead.
+func productsByID(ctx context.Context, client *ekm.Client, ids []int64) ([]json.RawMessage, []store.ProductProblem, error) {
+	p, err := client.SearchProductsRaw(ctx, ekm.SearchOptions{Query: idFilter(ids), OrderBy: "id", Limit: ekm.MaxPageSize})
+	if !errors.Is(err, ekm.ErrBodyTooLarge) {
+		return p.Items, nil, err
+	}
+	if len(ids) == 1 {
+		id := ids[0]
+		return nil, []store.ProductProblem{{Key: store.ProductKey(id), ProductID: &id, Reason: clipReason(fmt.Sprintf(
+			"product %d does not fit the client's body bound even alone, so its listings are kept as they were: %s", id, reason(err)))}}, nil
+	}
+	half := len(ids) / 2
+	first, firstProblems, err := productsByID(ctx, client, ids[:half])
+	if err != nil {
+		return nil, nil, err
+	}
+	rest, restProblems, err := productsByID(ctx, client, ids[half:])
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(first, rest...), append(firstProblems, restProblems...), nil
 }

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -84,13 +85,27 @@ func keyOf(raw json.RawMessage) (orderCursor, bool) {
 func searchPages(ctx context.Context, c *ekm.Client, filter string, from *orderCursor,
 	page func(raws []json.RawMessage, end *orderCursor) error) error {
 	cursor := from
-	n := 1
+	n, limit := 1, ekm.MaxPageSize
 	for {
 		q := filter
 		if cursor != nil {
 			q = filter + " and " + cursor.after()
 		}
-		p, err := c.SearchOrdersRaw(ctx, ekm.SearchOptions{Query: q, OrderBy: "order_date", Page: n, Limit: ekm.MaxPageSize})
+		p, err := c.SearchOrdersRaw(ctx, ekm.SearchOptions{Query: q, OrderBy: "order_date", Page: n, Limit: limit})
+		if errors.Is(err, ekm.ErrBodyTooLarge) && n == 1 && limit > 1 {
+			// Large orders: ask for fewer from the same cursor (20, 5, 1), and
+			// grow back page by page once past them.
+			limit = max(1, limit/4)
+			continue
+		}
+		if errors.Is(err, ekm.ErrBodyTooLarge) && limit == 1 {
+			after := "the start of the window"
+			if cursor != nil {
+				after = fmt.Sprintf("order %d (%s)", cursor.ID, cursor.Date.Format(time.RFC3339))
+			}
+			return fmt.Errorf("the order after %s is larger than the client's body bound on its own, so the sync cannot "+
+				"read past it; ask EKM why: %w", after, err)
+		}
 		if err != nil {
 			return err
 		}
@@ -100,6 +115,13 @@ func searchPages(ctx context.Context, c *ekm.Client, filter string, from *orderC
 				end = &k
 			}
 		}
+		if end != nil && cursor != nil && !end.follows(*cursor) {
+			// EKM served orders that are not after the cursor it was asked to
+			// pass: the same page again. Asking again would loop for ever.
+			return fmt.Errorf("EKM's order search did not advance: asked for orders after order %d (%s), it answered "+
+				"page %d of %d ending at order %d (%s); the sync stops here and is retried",
+				cursor.ID, cursor.Date.Format(time.RFC3339), n, p.Meta.PagesTotal, end.ID, end.Date.Format(time.RFC3339))
+		}
 		if len(p.Items) > 0 {
 			if err := page(p.Items, end); err != nil {
 				return err
@@ -108,12 +130,25 @@ func searchPages(ctx context.Context, c *ekm.Client, filter string, from *orderC
 		if p.Last() {
 			return nil
 		}
-		if end != nil {
-			cursor, n = end, 1
-		} else {
+		switch {
+		case end != nil:
+			cursor, n, limit = end, 1, min(ekm.MaxPageSize, limit*2)
+		case n >= maxUnreadablePages:
+			return fmt.Errorf("EKM's order search answered %d pages in a row without one readable order (pages_total %d); "+
+				"the sync stops here and is retried", n, p.Meta.PagesTotal)
+		default:
 			n++
 		}
 	}
+}
+
+// maxUnreadablePages bounds the pages without one readable order that a walk
+// steps over by number: a search whose pages all read that way is broken.
+const maxUnreadablePages = 50
+
+// follows reports whether c comes after prev in (order_date, id) order.
+func (c orderCursor) follows(prev orderCursor) bool {
+	return c.Date.After(prev.Date) || (c.Date.Equal(prev.Date) && c.ID > prev.ID)
 }
 
 // ordersByID fetches up to ekm.MaxPageSize orders by id (orderRun.byID splits

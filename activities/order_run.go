@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,6 +101,7 @@ func (r *orderRun) prepare(ctx context.Context, raws []json.RawMessage) (*prepar
 	type fetch struct {
 		index int
 		items []ekm.OrderItem
+		err   error // why the items could not be read
 	}
 	var news []*fetch
 	decisions := make([]channel.OrderDecision, len(orders))
@@ -138,7 +140,7 @@ func (r *orderRun) prepare(ctx context.Context, raws []json.RawMessage) (*prepar
 				r.onRequest()
 			}
 			if ekm.KindOf(err) == ekm.KindNotFound || ekm.KindOf(err) == ekm.KindInvalidData {
-				f.items = nil // quarantined below
+				f.items, f.err = nil, err // quarantined below
 				return nil
 			}
 			if err != nil {
@@ -175,7 +177,7 @@ func (r *orderRun) prepare(ctx context.Context, raws []json.RawMessage) (*prepar
 		var lines []ekm.OrderItem
 		if f, ok := items[i]; ok {
 			if f.items == nil {
-				p.quarantine(g.raw, fmt.Errorf("order %d: its items could not be read from EKM", g.order.ID))
+				p.quarantine(g.raw, fmt.Errorf("order %d: its items could not be read from EKM: %s", g.order.ID, itemsReason(f.err)))
 				p.page.Resolved = slices.DeleteFunc(p.page.Resolved, func(id int64) bool { return id == g.order.ID })
 				continue
 			}
@@ -205,6 +207,7 @@ func (p *prepared) quarantine(raw json.RawMessage, err error) {
 	if e := ekm.AsError(err); e != nil && e.Err != nil {
 		reason = e.Err.Error()
 	}
+	reason = clipReason(reason)
 	pr := store.OrderProblem{Reason: reason, Raw: string(raw)}
 	if k, ok := keyOf(raw); ok {
 		id := k.ID
@@ -240,6 +243,11 @@ func (r *orderRun) commit(ctx context.Context, p *prepared, syncDate *time.Time)
 	for i, o := range outcomes {
 		k := p.kinds[i]
 		switch {
+		case o.Quarantined != "":
+			// The hub could not store it: it is in order_problems, re-read on
+			// every sync, and a back-fill by id retries it after a fix.
+			id := k.id
+			p.problems = append(p.problems, Quarantined{Key: strconv.FormatInt(id, 10), OrderID: &id, Reason: clipReason(o.Quarantined)})
 		case o.Inserted:
 			c.New++
 			if k.unpaid {
@@ -267,4 +275,31 @@ func (r *orderRun) commit(ctx context.Context, p *prepared, syncDate *time.Time)
 		c.Problems = append(c.Problems, p.problems[:min(len(p.problems), maxListed-len(c.Problems))]...)
 	}
 	return nil
+}
+
+// itemsReason says why EKM's answer for an order's items could not be used,
+// without the request (the quarantine names the order).
+func itemsReason(err error) string {
+	if e := ekm.AsError(err); e != nil {
+		if e.Err != nil {
+			return e.Kind.String() + ": " + e.Err.Error()
+		}
+		return e.Kind.String()
+	}
+	return reason(err)
+}
+
+// maxReason bounds a quarantine reason: it may quote what EKM sent (a status of
+// any length), and reasons travel in Temporal results and the hub.
+const maxReason = 500
+
+// clipReason cuts a reason to maxReason bytes, on a rune boundary, marking the
+// cut, and makes it storable: it lands in text and jsonb columns (order_problems,
+// the sync's last result), where a NUL from EKM would fail the write.
+func clipReason(s string) string {
+	s = store.Storable(s)
+	if len(s) <= maxReason {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxReason], "") + "…"
 }

@@ -287,15 +287,33 @@ func statusName(s enums.WorkflowExecutionStatus) string {
 	return name
 }
 
-// listingProblemsResult is the listings whose SKU keeps them from linking to a stock item.
+// listingProblemsResult is the listings whose SKU keeps them from linking to a
+// stock item, and the products the latest downloads could not store.
 type listingProblemsResult struct {
 	Channel       string                 `json:"channel"`
 	EmptySKUs     int                    `json:"empty_skus"`
 	DuplicateSKUs int                    `json:"duplicate_skus"`
 	Problems      []store.ListingProblem `json:"problems"`
+	// Products are the products that could not be stored, with the reason.
+	Products []store.ProductProblem `json:"product_problems"`
 }
 
 func (r listingProblemsResult) text(w io.Writer) {
+	if len(r.Products) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PRODUCT\tLAST SEEN\tREASON")
+		for _, p := range r.Products {
+			product := p.Key
+			if p.ProductID != nil {
+				product = fmt.Sprint(*p.ProductID)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", product, p.LastSeenAt.UTC().Format(time.RFC3339), p.Reason)
+		}
+		_ = tw.Flush()
+		fmt.Fprintf(w, "%d products could not be stored: they have no listing, and a download that meets one removes nothing.\n"+
+			"Fix them in EKM (or ask EKM why they cannot be read), then run 'starter listings download %s'.\n\n",
+			len(r.Products), r.Channel)
+	}
 	if len(r.Problems) == 0 {
 		fmt.Fprintf(w, "no SKU problems on %s's live listings\n", r.Channel)
 		return
@@ -317,7 +335,7 @@ func (r listingProblemsResult) text(w io.Writer) {
 func listingsProblemsCommand() *command {
 	return &command{
 		name: "problems", args: "<channel>",
-		summary: "list the live listings with an empty or duplicate SKU (not linked to stock items), as the last download counted them",
+		summary: "list the products the latest downloads could not store (with the reason) and the live listings with an empty or duplicate SKU (not linked to stock items)",
 		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
 			st, c, err := e.channelArg(ctx, args)
 			if err != nil {
@@ -327,9 +345,16 @@ func listingsProblemsCommand() *command {
 			if err != nil {
 				return nil, err
 			}
-			res := listingProblemsResult{Channel: c.Name, Problems: problems}
+			products, err := st.ProductProblems(ctx, c.ID)
+			if err != nil {
+				return nil, err
+			}
+			res := listingProblemsResult{Channel: c.Name, Problems: problems, Products: products}
 			if res.Problems == nil {
 				res.Problems = []store.ListingProblem{}
+			}
+			if res.Products == nil {
+				res.Products = []store.ProductProblem{}
 			}
 			for _, p := range problems {
 				if p.Problem == "empty" {

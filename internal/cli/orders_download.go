@@ -298,6 +298,7 @@ func (r orderProblemsResult) text(w io.Writer) {
 		for _, p := range r.Quarantined {
 			fmt.Fprintf(w, "  %s  seen %d× (last %s): %s\n", p.Key, p.Occurrences, p.LastSeenAt.UTC().Format(time.DateTime), p.Reason)
 		}
+		fmt.Fprintf(w, "after a fix in EKM, 'starter orders backfill %s --ids <id>' brings one in at once\n", r.Channel)
 	}
 	if len(r.UnlinkedLines) == 0 {
 		fmt.Fprintln(w, "no unlinked order lines")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -20,7 +21,11 @@ const (
 	DefaultMaxBodyBytes = 8 << 20
 	DefaultMaxAttempts  = 3
 	DefaultMaxThrottled = 10
-	DefaultUserAgent    = "ekmsync"
+	// DefaultMaxRetryAfter bounds the wait one 429 imposes: EKM's bucket
+	// drains in seconds, so a longer Retry-After is a misbehaving answer, and
+	// obeying a day-long one would silence the channel for a day.
+	DefaultMaxRetryAfter = 5 * time.Minute
+	DefaultUserAgent     = "ekmsync"
 )
 
 // Config configures a Client.
@@ -49,6 +54,10 @@ type Config struct {
 	// attempts: EKM asked to wait, and a burst of them would otherwise fail a
 	// long activity that must then start over.
 	MaxThrottled int
+	// MaxRetryAfter caps the wait of a 429 (default DefaultMaxRetryAfter). A
+	// longer Retry-After is not waited out by the call: it returns the 429 at
+	// once, with RetryAfter set to the cap and an error naming EKM's answer.
+	MaxRetryAfter time.Duration
 	// BeforeRequest, if set, runs before every attempt; when it returns an error
 	// the request is not sent and that error is returned unchanged. The product
 	// uses it to stop every call of a disabled channel at once.
@@ -90,6 +99,9 @@ func New(cfg Config) *Client {
 	}
 	if cfg.MaxThrottled <= 0 {
 		cfg.MaxThrottled = DefaultMaxThrottled
+	}
+	if cfg.MaxRetryAfter <= 0 {
+		cfg.MaxRetryAfter = DefaultMaxRetryAfter
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -159,7 +171,7 @@ func (c *Client) call(ctx context.Context, r request) (*Envelope, error) {
 				return nil, err
 			}
 			continue
-		case e.Kind == KindRateLimited && throttled < c.cfg.MaxThrottled:
+		case e.Kind == KindRateLimited && throttled < c.cfg.MaxThrottled && !errors.Is(e, ErrRetryAfterTooLong):
 			// send has penalised the budget, so the next Acquire waits RetryAfter;
 			// don't start a wait that the context cannot outlive.
 			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < e.RetryAfter {
@@ -169,7 +181,9 @@ func (c *Client) call(ctx context.Context, r request) (*Envelope, error) {
 			c.log.InfoContext(ctx, "ekm: waiting out a 429", "method", r.method, "path", r.path,
 				"retry_after", e.RetryAfter, "throttled", throttled)
 			continue
-		case e.Kind == KindRetryable && attempt < c.cfg.MaxAttempts && !r.once:
+		case e.Kind == KindRetryable && attempt < c.cfg.MaxAttempts && !r.once && !errors.Is(e, ErrBodyTooLarge):
+			// A body over the bound comes back as large: the caller asks for
+			// less (a smaller page) rather than the same again.
 			if err := sleep(ctx, backoff(attempt)); err != nil {
 				return nil, err
 			}
@@ -244,6 +258,11 @@ func (c *Client) send(ctx context.Context, r request, token string, body []byte)
 		}
 		if e.Kind == KindRateLimited {
 			e.RetryAfter = retryAfter(resp.Header, time.Now())
+			if e.RetryAfter > c.cfg.MaxRetryAfter {
+				e.Err = fmt.Errorf("%w: EKM answered Retry-After %q; waiting %s instead", ErrRetryAfterTooLong,
+					clip(resp.Header.Get("Retry-After"), 64), c.cfg.MaxRetryAfter)
+				e.RetryAfter = c.cfg.MaxRetryAfter
+			}
 			c.budget.Penalize(e.RetryAfter)
 		}
 		return nil, e
@@ -290,8 +309,9 @@ func newRequest(ctx context.Context, method, target string, body *bytes.Reader) 
 // default 1 s / 2 = 0.5 s).
 func retryAfter(h http.Header, now time.Time) time.Duration {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 && secs < 1e6 {
-			return time.Duration(secs * float64(time.Second))
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 && !math.IsInf(secs, 0) {
+			// Far beyond any cap, yet without overflowing a Duration.
+			return time.Duration(min(secs, 1e9) * float64(time.Second))
 		}
 		if t, err := http.ParseTime(v); err == nil {
 			return max(0, t.Sub(now))
@@ -306,6 +326,15 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 		amount = DefaultLeakPerSecond
 	}
 	return time.Duration(interval / amount * float64(time.Second))
+}
+
+// clip shortens s to at most n bytes (on a rune boundary), marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = strings.ToValidUTF8(s[:n], "")
+	return s + "…"
 }
 
 // backoff is the wait before retry number attempt (1-based) of a transient

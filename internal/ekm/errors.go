@@ -71,6 +71,16 @@ func (k Kind) String() string {
 // Config.MaxBodyBytes: the body is refused rather than silently cut.
 var ErrBodyTooLarge = errors.New("response body exceeds the size bound")
 
+// ErrRetryAfterTooLong is wrapped by the 429 whose Retry-After exceeded
+// Config.MaxRetryAfter: its RetryAfter is the cap, and its message names what
+// EKM answered.
+var ErrRetryAfterTooLong = errors.New("Retry-After beyond the client's cap")
+
+// ErrPageTooLong is wrapped by the error of a list page with more items than
+// the limit asked for, or of an item list (an order's items, a product's
+// variants) beyond MaxCollectItems or MaxCollectPages.
+var ErrPageTooLong = errors.New("more items than the client accepts")
+
 // Error is every failure this package returns for an EKM call, except the error of
 // Config.BeforeRequest and a cancelled context, which are returned unchanged.
 //

@@ -3,6 +3,7 @@ package ekm
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"iter"
 	"net/url"
 	"strconv"
@@ -11,6 +12,16 @@ import (
 // MaxPageSize is the most items EKM returns per page on every list and search
 // endpoint (ekm-api.md §7); a larger limit is clamped to it.
 const MaxPageSize = 20
+
+// Bounds of the item lists that take no limit (an order's items, a product's
+// variants, the webhooks): EKM documents none, and an answer beyond them is a
+// misbehaving or hostile shop, never a real order or product.
+const (
+	// MaxCollectItems is the most items such a list may hold in all.
+	MaxCollectItems = 1000
+	// MaxCollectPages is the most pages such a list may span.
+	MaxCollectPages = 50
+)
 
 // SearchOptions are the parameters of EKM's search endpoints.
 type SearchOptions struct {
@@ -126,6 +137,12 @@ func (c *Client) rawPage(ctx context.Context, path string, q url.Values) (Page[j
 	if err != nil {
 		return Page[json.RawMessage]{}, located(err, "GET", path)
 	}
+	if limit, _ := strconv.Atoi(q.Get("limit")); limit > 0 && len(p.Items) > limit {
+		// A page longer than asked for is not a page of this list: cutting it
+		// would hide items, and using it would misplace every page after it.
+		return Page[json.RawMessage]{}, &Error{Kind: KindRetryable, Method: "GET", Path: path,
+			Err: fmt.Errorf("%w: page %d has %d items, %d asked for", ErrPageTooLong, p.Number, len(p.Items), limit)}
+	}
 	return p, nil
 }
 
@@ -146,6 +163,12 @@ func collect[T any](ctx context.Context, c *Client, path string, decode func(jso
 	for p, err := range Pages(ctx, 1, fetch) {
 		if err != nil {
 			return nil, err
+		}
+		if p.Number > MaxCollectPages || len(all)+len(p.Items) > MaxCollectItems {
+			// KindInvalidData: fetching it again brings the same list, so the
+			// caller quarantines what it belongs to.
+			return nil, &Error{Kind: KindInvalidData, Method: "GET", Path: path,
+				Err: fmt.Errorf("%w: over %d items or %d pages", ErrPageTooLong, MaxCollectItems, MaxCollectPages)}
 		}
 		typed, err := decodePage(p, decode)
 		if err != nil {

@@ -40,12 +40,16 @@ type LineSpec struct {
 	// listing's id, name and price; otherwise the line is for an unlisted
 	// item with product id 0.
 	ProductCode string `json:"product_code"`
-	// Quantity defaults to 1.
+	// Quantity defaults to 1; any other value is kept as given, a negative
+	// one or one beyond 2^31 included (a hostile shop's).
 	Quantity int64 `json:"quantity,omitempty"`
 	// Price is the net unit price; default the listing's, or 9.99.
 	Price *float64 `json:"price,omitempty"`
 	// Name defaults to the listing's name.
 	Name string `json:"name,omitempty"`
+	// TaxRate is the line's tax rate in percent; default the listing's, or
+	// the standard rate.
+	TaxRate *float64 `json:"tax_rate,omitempty"`
 }
 
 // OrderPatch changes an order as the merchant or the payment provider would;
@@ -55,6 +59,9 @@ type OrderPatch struct {
 	PaymentStatus     *string `json:"payment_status,omitempty"`
 	TransactionID     *string `json:"transaction_id,omitempty"`
 	TransactionStatus *string `json:"transaction_status,omitempty"`
+	// CustomerFacingNotes replaces the order's notes (of any length: a test
+	// makes an order as large as it needs).
+	CustomerFacingNotes *string `json:"customer_facing_notes,omitempty"`
 }
 
 // CreateOrder adds an order with the next id, as if a shopper had checked
@@ -135,12 +142,18 @@ func (st *store) specLines(specs []LineSpec) []line {
 		if p, which, ok := st.listingBySKU(ls.ProductCode); ok {
 			l = catalogueLine(p, which)
 		}
-		l.qty = max(1, ls.Quantity)
+		l.qty = ls.Quantity
+		if l.qty == 0 {
+			l.qty = 1
+		}
 		if ls.Price != nil {
 			l.price = *ls.Price
 		}
 		if ls.Name != "" {
 			l.name = ls.Name
+		}
+		if ls.TaxRate != nil {
+			l.taxRate = *ls.TaxRate
 		}
 		lines = append(lines, l)
 	}
@@ -187,12 +200,49 @@ func (s *Sim) UpdateOrder(id int64, patch OrderPatch) (ekm.Order, error) {
 	if patch.TransactionStatus != nil {
 		o.TransactionStatus = *patch.TransactionStatus
 	}
+	if patch.CustomerFacingNotes != nil {
+		o.CustomerFacingNotes = *patch.CustomerFacingNotes
+	}
 	o.IsConfirmed = o.PaymentStatus == "SUCCESS"
 	o.LastUpdated = &ekm.Time{Time: s.now()}
 	s.st.setOrder(rec, o)
 	s.mu.Unlock()
 	s.notifyOrder(ekm.TopicOrderUpdated, id)
 	return cloneOrder(o), nil
+}
+
+// SetOrderLines replaces an order's lines (PUT /admin/orders/{id}/lines), as a
+// merchant editing the order would, and recomputes its totals; the delivery
+// and discount are kept. It stamps last_updated and fires order.updated.
+func (s *Sim) SetOrderLines(id int64, specs []LineSpec) (ekm.Order, error) {
+	s.mu.Lock()
+	rec := s.st.orderByID[id]
+	if rec == nil {
+		s.mu.Unlock()
+		return ekm.Order{}, fmt.Errorf("ekmsim: order %d: %w", id, ErrNotFound)
+	}
+	o := rec.order
+	o.LastUpdated = &ekm.Time{Time: s.now()}
+	fresh := s.st.finishOrder(o, s.st.specLines(specs), o.TotalDelivery, o.DiscountsTotal)
+	rec.items = fresh.items
+	s.st.setOrder(rec, fresh.order)
+	o = cloneOrder(fresh.order)
+	s.mu.Unlock()
+	s.notifyOrder(ekm.TopicOrderUpdated, id)
+	return o, nil
+}
+
+// DeleteOrder removes an order (DELETE /admin/orders/{id}): EKM answers 404
+// for it from then on. No webhook fires, as EKM has no order.deleted topic.
+func (s *Sim) DeleteOrder(id int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.st.orderByID[id]
+	if rec == nil {
+		return fmt.Errorf("ekmsim: order %d: %w", id, ErrNotFound)
+	}
+	s.st.removeOrder(rec)
+	return nil
 }
 
 // Order returns an order as the shop holds it.

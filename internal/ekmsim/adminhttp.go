@@ -50,6 +50,18 @@ func (s *Sim) adminRoutes(mux *http.ServeMux) {
 			adminResult(w, o, err)
 		}
 	})
+	mux.HandleFunc("DELETE /admin/orders/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := adminID(w, r); ok {
+			adminResult(w, nil, s.DeleteOrder(id))
+		}
+	})
+	mux.HandleFunc("PUT /admin/orders/{id}/lines", func(w http.ResponseWriter, r *http.Request) {
+		var lines []LineSpec
+		if id, ok := adminID(w, r); ok && decodeAdmin(w, r, &lines) {
+			o, err := s.SetOrderLines(id, lines)
+			adminResult(w, o, err)
+		}
+	})
 	mux.HandleFunc("POST /admin/products", func(w http.ResponseWriter, r *http.Request) {
 		var spec ProductSpec
 		if decodeAdmin(w, r, &spec) {
@@ -100,6 +112,7 @@ func (s *Sim) adminRoutes(mux *http.ServeMux) {
 	adminSetting(mux, "statuses", func() ekm.OrderStatuses { return ekm.OrderStatuses{Statuses: s.Statuses()} },
 		func(v ekm.OrderStatuses) { s.SetStatuses(v.Statuses) })
 	adminSetting(mux, "currency", s.Currency, s.SetCurrency)
+	adminSetting(mux, "hostile", s.Hostile, s.SetHostile)
 }
 
 // adminSetting registers GET and PUT /admin/{name} for a setting.

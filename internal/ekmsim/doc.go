@@ -8,7 +8,10 @@
 // refresh tokens, the per-(client, shop) leaky-bucket rate limit, webhook
 // delivery with EKM's retry schedule, and seeded faults. An unauthenticated
 // admin API under /admin (mirrored by Go methods on Sim) lets tests create and
-// change data and read back every write the shop received.
+// change data (and withdraw it: edit an order's lines, delete an order), read
+// back every write the shop received and the requests per route, status and
+// client, and make the shop hostile (PUT /admin/hostile: a page repeated for
+// ever, a stale page, any Retry-After) to test the client's bounds.
 //
 // Behaviour that EKM does not document is taken from ekm-api.md's ASSUMED
 // choices and kept in assumed.go, so it can be found and changed in one place.

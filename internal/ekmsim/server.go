@@ -76,6 +76,8 @@ func (s *Sim) api(mux *http.ServeMux, pattern, scope string, h http.HandlerFunc)
 			writeUnauthorized(w, err)
 			return
 		}
+		s.stats.client(c.ClientID)
+		w = s.hostile.wrap(w)
 		res := s.limiter.take(bucketKey{clientID: c.ClientID, shop: c.Subject}, s.opts.Now())
 		res.setHeaders(w.Header())
 		if !res.allowed {
@@ -87,7 +89,9 @@ func (s *Sim) api(mux *http.ServeMux, pattern, scope string, h http.HandlerFunc)
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), claimsKey{}, c))
-		s.faults.serveFaulty(s.faults.decide(), res, w, r, h)
+		s.faults.serveFaulty(s.faults.decide(), res, w, r, func(w http.ResponseWriter, r *http.Request) {
+			s.hostile.serve(pattern, h, w, r)
+		})
 	})
 }
 

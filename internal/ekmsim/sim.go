@@ -24,6 +24,7 @@ type Sim struct {
 	limiter *limiter
 	faults  *injector
 	stats   *requestStats
+	hostile *hostility
 	writes  *writeLog
 	hookRNG *lockedRand // webhook duplicates and subscription ids
 	handler http.Handler
@@ -49,6 +50,7 @@ func New(opts Options) *Sim {
 		auth:    newAuthority(o),
 		limiter: newLimiter(o.BucketSize, o.LeakPerSecond),
 		faults:  newInjector(o.Seed, o.Faults),
+		hostile: &hostility{},
 		stats:   newRequestStats(),
 		writes:  &writeLog{},
 		hookRNG: newLockedRand(o.Seed),

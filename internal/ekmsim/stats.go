@@ -14,6 +14,7 @@ type requestStats struct {
 	mu          sync.Mutex
 	byRoute     map[string]int
 	byStatus    map[string]int
+	byClient    map[string]int
 	rateLimited int
 }
 
@@ -25,6 +26,9 @@ type RequestStats struct {
 	// ByStatus counts answers per HTTP status ("200", "429", ...); a
 	// connection reset without an answer counts as "reset".
 	ByStatus map[string]int `json:"by_status"`
+	// ByClient counts the API requests each OAuth client made with a valid
+	// token (whatever the answer), so that a test can attribute cost.
+	ByClient map[string]int `json:"by_client"`
 	// RateLimited counts 429 answers, from the bucket or injected.
 	RateLimited int `json:"rate_limited"`
 	// Faults counts the injected faults by kind.
@@ -32,7 +36,7 @@ type RequestStats struct {
 }
 
 func newRequestStats() *requestStats {
-	return &requestStats{byRoute: map[string]int{}, byStatus: map[string]int{}}
+	return &requestStats{byRoute: map[string]int{}, byStatus: map[string]int{}, byClient: map[string]int{}}
 }
 
 // request counts one request to a route, as it arrives, so the count is
@@ -41,6 +45,13 @@ func (rs *requestStats) request(route string) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	rs.byRoute[route]++
+}
+
+// client counts one API request of an authenticated client.
+func (rs *requestStats) client(id string) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.byClient[id]++
 }
 
 // answered counts one answer by status (0 for a connection cut without one),
@@ -61,7 +72,8 @@ func (rs *requestStats) answered(status int) {
 func (rs *requestStats) snapshot() RequestStats {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	return RequestStats{ByRoute: maps.Clone(rs.byRoute), ByStatus: maps.Clone(rs.byStatus), RateLimited: rs.rateLimited}
+	return RequestStats{ByRoute: maps.Clone(rs.byRoute), ByStatus: maps.Clone(rs.byStatus), ByClient: maps.Clone(rs.byClient),
+		RateLimited: rs.rateLimited}
 }
 
 func (rs *requestStats) reset() {
@@ -69,6 +81,7 @@ func (rs *requestStats) reset() {
 	defer rs.mu.Unlock()
 	clear(rs.byRoute)
 	clear(rs.byStatus)
+	clear(rs.byClient)
 	rs.rateLimited = 0
 }
 

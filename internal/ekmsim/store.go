@@ -75,6 +75,13 @@ func (st *store) addOrder(rec *orderRec) {
 	st.orderViews.reshaped()
 }
 
+// removeOrder deletes an order and its lines.
+func (st *store) removeOrder(rec *orderRec) {
+	st.orders = slices.DeleteFunc(st.orders, func(o *orderRec) bool { return o == rec })
+	delete(st.orderByID, rec.order.ID)
+	st.orderViews.reshaped()
+}
+
 // addProduct appends a product (and indexes its variants) whose id is above
 // every existing one.
 func (st *store) addProduct(rec *productRec) {

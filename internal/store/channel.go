@@ -316,7 +316,7 @@ func (s *Store) RemoveChannel(ctx context.Context, name string, purge bool, acto
 func (s *Store) RecordError(ctx context.Context, channelID int64, flow, message string) error {
 	_, err := s.Pool.Exec(ctx, `WITH ins AS (INSERT INTO channel_errors (channel_id, flow, message) VALUES ($1, $2, $3))
 		DELETE FROM channel_errors WHERE channel_id = $1 AND id IN (
-			SELECT id FROM channel_errors WHERE channel_id = $1 ORDER BY at DESC OFFSET 49)`, channelID, flow, truncate(message, 2000))
+			SELECT id FROM channel_errors WHERE channel_id = $1 ORDER BY at DESC OFFSET 49)`, channelID, flow, truncate(Storable(message), 2000))
 	return err
 }
 

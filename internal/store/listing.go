@@ -35,6 +35,10 @@ type ListingPage struct {
 	Listings []Listing
 	// BadProducts counts the page's products that could not be read.
 	BadProducts int
+	// Problems are the page's products that could not be stored, with the
+	// reason; the store adds those whose figures do not fit its columns (and
+	// counts them in BadProducts).
+	Problems []ProductProblem
 	// FetchedAt is when the page was requested. What it shows of stock and price
 	// becomes the confirmed value of the outbound ledger unless a push sent one
 	// since: an older observation must not undo a newer confirmation.
@@ -48,8 +52,65 @@ type ListingPage struct {
 // outbound ledger seeded with what EKM showed, and the progress counters. Pages
 // already committed are not written twice, so a retried activity may offer them
 // again. A writer that falls behind its fetcher commits the pages waiting for it
-// together, which spreads one commit's cost over them.
+// together, which spreads one commit's cost over them. Strings are made
+// storable and a listing whose price does not fit is a product problem; if the
+// write still fails with a data error (a constraint the hub added, say), each
+// listing is tried alone and those refused become product problems with
+// PostgreSQL's message, and the rest is written.
 func (s *Store) WriteListingPages(ctx context.Context, channelID, gen int64, pages ...ListingPage) (ListingDownloadState, error) {
+	out, err := s.writeListingPages(ctx, channelID, gen, pages)
+	if dataError(err) != nil {
+		if pages, err = s.refusedListings(ctx, channelID, gen, pages); err == nil {
+			out, err = s.writeListingPages(ctx, channelID, gen, pages)
+		}
+	}
+	return out, err
+}
+
+// refusedListings tries each listing of pages alone, in a transaction it rolls
+// back, and returns the pages without those PostgreSQL refuses for their data,
+// each as a product problem counted as a bad product.
+func (s *Store) refusedListings(ctx context.Context, channelID, gen int64, pages []ListingPage) ([]ListingPage, error) {
+	out := make([]ListingPage, len(pages))
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	for i, p := range pages {
+		kept := make([]Listing, 0, len(p.Listings))
+		for _, l := range p.Listings {
+			probe, unfit := storableListings([]Listing{l})
+			if len(unfit) > 0 {
+				kept = append(kept, l) // the write reports it
+				continue
+			}
+			sp, err := tx.Begin(ctx)
+			if err != nil {
+				return nil, err
+			}
+			_, err = upsertListings(ctx, sp, channelID, gen, probe, p.FetchedAt, false)
+			if pg := dataError(err); pg != nil {
+				id := l.ProductID
+				p.Problems = append(p.Problems, ProductProblem{Key: ProductKey(id), ProductID: &id,
+					Reason: fmt.Sprintf("product %d, variant %d: %s", id, l.VariantID, dataReason(pg))})
+				p.BadProducts++
+			} else if err != nil {
+				return nil, err
+			} else {
+				kept = append(kept, l)
+			}
+			if err := sp.Rollback(ctx); err != nil {
+				return nil, err
+			}
+		}
+		p.Listings = kept
+		out[i] = p
+	}
+	return out, nil
+}
+
+func (s *Store) writeListingPages(ctx context.Context, channelID, gen int64, pages []ListingPage) (ListingDownloadState, error) {
 	var out ListingDownloadState
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		st, err := lockListingGeneration(ctx, tx, channelID, gen)
@@ -64,16 +125,22 @@ func (s *Store) WriteListingPages(ctx context.Context, channelID, gen int64, pag
 			return nil
 		}
 		var all []Listing
+		var problems []ProductProblem
 		bad, fetchedAt := 0, pages[0].FetchedAt
 		for i, p := range pages {
 			if p.Number != st.PagesDone+1+i {
 				return fmt.Errorf("page %d offered after page %d: pages are committed in order", p.Number, st.PagesDone+i)
 			}
-			all = append(all, p.Listings...)
-			bad += p.BadProducts
+			ls, unfit := storableListings(p.Listings)
+			all = append(all, ls...)
+			problems = append(append(problems, p.Problems...), unfit...)
+			bad += p.BadProducts + len(unfit)
 			if p.FetchedAt.Before(fetchedAt) {
 				fetchedAt = p.FetchedAt
 			}
+		}
+		if err := recordProductProblems(ctx, tx, channelID, gen, problems); err != nil {
+			return err
 		}
 		last := pages[len(pages)-1]
 		d, err := upsertListings(ctx, tx, channelID, gen, dedupeListings(all), fetchedAt, last.Last)

@@ -28,6 +28,11 @@ func (s *Store) MarkListingsSeen(ctx context.Context, channelID, gen int64, ls [
 		if _, err := lockListingGeneration(ctx, tx, channelID, gen); err != nil {
 			return err
 		}
+		ls, unfit := storableListings(ls)
+		badProducts += len(unfit)
+		if err := recordProductProblems(ctx, tx, channelID, gen, unfit); err != nil {
+			return err
+		}
 		d, err := upsertListings(ctx, tx, channelID, gen, dedupeListings(ls), fetchedAt, true)
 		if err != nil {
 			return err

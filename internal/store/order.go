@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -112,6 +114,9 @@ type OrderPage struct {
 type WriteOutcome struct {
 	Inserted bool // a new hub order
 	Changed  bool // an existing one that changed
+	// Quarantined is why the order could not be stored ("" if it was): it is
+	// in order_problems instead, and a later read of it may still store it.
+	Quarantined string
 }
 
 // upsertOrderSQL inserts an order or refreshes the hub's copy. A refresh never
@@ -171,48 +176,78 @@ FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[], $8::flo
 ON CONFLICT (order_id, ekm_item_id) DO NOTHING`
 
 // WriteOrderPage commits one page of an order sync in one transaction, and says
-// what happened to each order (in p.Orders' order).
+// what happened to each order (in p.Orders' order). Strings are made storable;
+// an order whose figures do not fit the schema's columns is quarantined in
+// order_problems instead of stored, with the reason, and the rest of the page
+// (with its Order Sync Date) is committed. If the page still fails with a data
+// error (SQLSTATE class 22 or 23), it is written again order by order, and only
+// the orders that fail are quarantined, with PostgreSQL's message.
 func (s *Store) WriteOrderPage(ctx context.Context, p OrderPage) ([]WriteOutcome, error) {
 	out := make([]WriteOutcome, len(p.Orders))
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	writes := make([]OrderWrite, len(p.Orders))
+	for i, w := range p.Orders {
+		writes[i] = prepareOrder(w)
+		if err := checkOrder(writes[i]); err != nil {
+			out[i].Quarantined = err.Error()
+		}
+	}
+	err := s.writeOrderPage(ctx, p, writes, out, false)
+	if dataError(err) != nil {
+		for i := range out {
+			out[i] = WriteOutcome{Quarantined: out[i].Quarantined}
+		}
+		err = s.writeOrderPage(ctx, p, writes, out, true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// writeOrderPage is one try of WriteOrderPage: the orders not quarantined in
+// out in one batch, or (oneByOne) each under a savepoint that a data error
+// rolls back, quarantining that order.
+func (s *Store) writeOrderPage(ctx context.Context, p OrderPage, writes []OrderWrite, out []WriteOutcome, oneByOne bool) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
-		for i, w := range p.Orders {
-			o := w.Order
-			b.Queue(upsertOrderSQL, p.ChannelID, o.EKMOrderID, o.OrderNumber, o.OrderDate, o.EKMLastUpdated, o.EKMStatus,
-				o.PaymentStatus, o.TransactionID, o.Paid, o.Parked, orDefault(o.Status, "open"), o.Currency, o.CustomerName,
-				o.CustomerEmail, nullJSON(o.ShippingAddress), o.TaxSource, o.EKM.SubTotal, o.EKM.TotalDelivery, o.EKM.TotalTax,
-				o.EKM.TotalCost, o.EKM.DiscountsTotal, o.Hub.SubTotal, o.Hub.TotalTax, o.Hub.TotalCost, string(o.Raw),
-				w.Action).QueryRow(func(row pgx.Row) error {
-				err := row.Scan(&out[i].Inserted)
-				if errors.Is(err, pgx.ErrNoRows) {
-					return nil // unchanged
-				}
-				if err != nil {
-					return fmt.Errorf("store order %d: %w", o.EKMOrderID, err)
-				}
-				out[i].Changed = !out[i].Inserted
-				return nil
-			})
-			if w.Lines != nil {
-				queueLines(b, p.ChannelID, o.EKMOrderID, w.Lines)
+		for i, w := range writes {
+			if out[i].Quarantined != "" {
+				continue
+			}
+			if !oneByOne {
+				queueOrder(b, p.ChannelID, w, &out[i])
+				continue
+			}
+			if err := writeOneOrder(ctx, tx, p.ChannelID, w, &out[i]); err != nil {
+				return err
 			}
 		}
-		for _, pr := range p.Problems {
+		problems, resolved := p.Problems, p.Resolved
+		for i, w := range writes {
+			if out[i].Quarantined == "" {
+				continue
+			}
+			id := w.Order.EKMOrderID
+			problems = append(problems, OrderProblem{Key: strconv.FormatInt(id, 10), EKMOrderID: &id,
+				Reason: out[i].Quarantined, Raw: string(w.Order.Raw)})
+			resolved = slices.DeleteFunc(slices.Clone(resolved), func(r int64) bool { return r == id })
+		}
+		for _, pr := range problems {
 			b.Queue(`INSERT INTO order_problems (channel_id, problem_key, ekm_order_id, reason, raw) VALUES ($1, $2, $3, $4, $5)
 				ON CONFLICT (channel_id, problem_key) DO UPDATE SET reason = EXCLUDED.reason, raw = EXCLUDED.raw,
 					ekm_order_id = EXCLUDED.ekm_order_id, occurrences = order_problems.occurrences + 1,
 					last_seen_at = now(), resolved_at = NULL`,
-				p.ChannelID, pr.Key, pr.EKMOrderID, pr.Reason, pr.Raw)
+				p.ChannelID, Storable(pr.Key), pr.EKMOrderID, Storable(pr.Reason), Storable(pr.Raw))
 		}
-		if len(p.Resolved) > 0 {
+		if len(resolved) > 0 {
 			b.Queue(`UPDATE order_problems SET resolved_at = now()
-				WHERE channel_id = $1 AND ekm_order_id = ANY($2) AND resolved_at IS NULL`, p.ChannelID, p.Resolved)
+				WHERE channel_id = $1 AND ekm_order_id = ANY($2) AND resolved_at IS NULL`, p.ChannelID, resolved)
 		}
 		for _, w := range p.Watch {
 			b.Queue(`INSERT INTO order_watch (channel_id, ekm_order_id, order_date, reason) VALUES ($1, $2, $3, $4)
 				ON CONFLICT (channel_id, ekm_order_id) DO UPDATE SET reason = EXCLUDED.reason,
 					order_date = EXCLUDED.order_date, last_checked_at = now()`,
-				p.ChannelID, w.EKMOrderID, w.OrderDate, w.Reason)
+				p.ChannelID, w.EKMOrderID, w.OrderDate, Storable(w.Reason))
 		}
 		if len(p.Unwatch) > 0 {
 			b.Queue(`DELETE FROM order_watch WHERE channel_id = $1 AND ekm_order_id = ANY($2)`, p.ChannelID, p.Unwatch)
@@ -225,10 +260,53 @@ func (s *Store) WriteOrderPage(ctx context.Context, p OrderPage) ([]WriteOutcome
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})
+}
+
+// writeOneOrder writes one order under a savepoint; a data error rolls it back
+// and quarantines the order in out.
+func writeOneOrder(ctx context.Context, tx pgx.Tx, channelID int64, w OrderWrite, out *WriteOutcome) error {
+	sp, err := tx.Begin(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return out, nil
+	b := &pgx.Batch{}
+	queueOrder(b, channelID, w, out)
+	err = sp.SendBatch(ctx, b).Close()
+	if pg := dataError(err); pg != nil {
+		if err := sp.Rollback(ctx); err != nil {
+			return err
+		}
+		*out = WriteOutcome{Quarantined: dataReason(pg)}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return sp.Commit(ctx)
+}
+
+// queueOrder queues an order's upsert (its outcome into out) and, for a new
+// order, its lines.
+func queueOrder(b *pgx.Batch, channelID int64, w OrderWrite, out *WriteOutcome) {
+	o := w.Order
+	b.Queue(upsertOrderSQL, channelID, o.EKMOrderID, o.OrderNumber, o.OrderDate, o.EKMLastUpdated, o.EKMStatus,
+		o.PaymentStatus, o.TransactionID, o.Paid, o.Parked, orDefault(o.Status, "open"), o.Currency, o.CustomerName,
+		o.CustomerEmail, nullJSON(o.ShippingAddress), o.TaxSource, o.EKM.SubTotal, o.EKM.TotalDelivery, o.EKM.TotalTax,
+		o.EKM.TotalCost, o.EKM.DiscountsTotal, o.Hub.SubTotal, o.Hub.TotalTax, o.Hub.TotalCost, string(o.Raw),
+		w.Action).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&out.Inserted)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // unchanged
+		}
+		if err != nil {
+			return fmt.Errorf("store order %d: %w", o.EKMOrderID, err)
+		}
+		out.Changed = !out.Inserted
+		return nil
+	})
+	if w.Lines != nil {
+		queueLines(b, channelID, o.EKMOrderID, w.Lines)
+	}
 }
 
 func queueLines(b *pgx.Batch, channelID, ekmOrderID int64, lines []OrderLineRow) {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -31,10 +33,15 @@ func (s *Store) StartOrderSyncRun(ctx context.Context, channelID int64) error {
 // FinishOrderSyncRun records a completed sync run: its result, and the newest EKM
 // last_updated it processed (never moved back; nil leaves it).
 func (s *Store) FinishOrderSyncRun(ctx context.Context, channelID int64, updatedCursor *time.Time, result any) error {
-	_, err := s.Pool.Exec(ctx, `INSERT INTO order_sync_state (channel_id, updated_cursor, last_run_at, last_result)
+	b, err := json.Marshal(result)
+	if err != nil {
+		return fmt.Errorf("order sync result: %w", err)
+	}
+	// The result quotes EKM (statuses in reasons): made storable for jsonb.
+	_, err = s.Pool.Exec(ctx, `INSERT INTO order_sync_state (channel_id, updated_cursor, last_run_at, last_result)
 		VALUES ($1, $2, now(), $3)
 		ON CONFLICT (channel_id) DO UPDATE SET
 			updated_cursor = COALESCE(GREATEST(order_sync_state.updated_cursor, EXCLUDED.updated_cursor), order_sync_state.updated_cursor),
-			last_run_at = now(), last_result = EXCLUDED.last_result, updated_at = now()`, channelID, updatedCursor, result)
+			last_run_at = now(), last_result = EXCLUDED.last_result, updated_at = now()`, channelID, updatedCursor, StorableJSON(b))
 	return err
 }

@@ -87,12 +87,16 @@ func TestOrderSyncDateMovesOnlyForwardWithItsPage(t *testing.T) {
 	if err != nil || st.SyncDate == nil || !st.SyncDate.Equal(later) {
 		t.Fatalf("sync date = %v, %v", st.SyncDate, err)
 	}
-	// A page that fails to commit leaves the date where it was.
+	// A page that fails to commit (here its connection is gone) leaves the
+	// date where it was. (An order the schema refuses does not fail its page:
+	// see TestWriteOrderPageFallsBackToOrderByOrderOnADataError.)
 	bad := later.Add(time.Hour)
-	_, err = db.Store.WriteOrderPage(ctx, store.OrderPage{ChannelID: c.ID, SyncDate: &bad,
-		Orders: []store.OrderWrite{{Action: store.OrderStore, Order: store.OrderRow{EKMOrderID: 9, Currency: "bad"}}}})
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = db.Store.WriteOrderPage(gone, store.OrderPage{ChannelID: c.ID, SyncDate: &bad,
+		Orders: []store.OrderWrite{{Action: store.OrderStore, Order: orderRow(9, true, false, "open")}}})
 	if err == nil {
-		t.Fatal("a page with an invalid order committed")
+		t.Fatal("a page committed without its connection")
 	}
 	if st, _ = db.Store.OrderSync(ctx, c.ID); !st.SyncDate.Equal(later) {
 		t.Fatalf("sync date after a failed page = %v", st.SyncDate)

@@ -30,6 +30,7 @@ var all = []bench.Benchmark{
 	bench.ListingAtScale,
 	bench.OrderSyncThroughput,
 	bench.OrderWebhookLatency,
+	bench.OrderPoisonThroughput,
 	bench.PushDespatchLatency,
 }
 

@@ -38,7 +38,7 @@ func newMetrics() metrics {
 		Prefix:          "ekmsync",
 	}, time.Second)
 	return metrics{
-		handler: sdktally.NewMetricsHandler(scope),
+		handler:  sdktally.NewMetricsHandler(scope),
 		http:     promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		webhooks: webhooks,
 	}

@@ -125,8 +125,10 @@ func (s *Store) MarkHintsNotFound(ctx context.Context, channelID int64, ids []in
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.Pool.Exec(ctx, `INSERT INTO webhook_hints (channel_id, ekm_order_id, not_found_until)
-		SELECT $1, id, now() + make_interval(secs => $3) FROM unnest($2::bigint[]) AS id
+	// An id not handed over by the receiver (a sync-now's) gets signalled_at
+	// -infinity: it does not count against the channel's hints a minute.
+	_, err := s.Pool.Exec(ctx, `INSERT INTO webhook_hints (channel_id, ekm_order_id, signalled_at, not_found_until)
+		SELECT $1, id, '-infinity', now() + make_interval(secs => $3) FROM unnest($2::bigint[]) AS id
 		ON CONFLICT (channel_id, ekm_order_id) DO UPDATE SET not_found_until = EXCLUDED.not_found_until`,
 		channelID, ids, d.Seconds())
 	return err

@@ -131,4 +131,3 @@ func TestHealthOnThePublicListenerHidesTheError(t *testing.T) {
 		}
 	}
 }
-

@@ -30,6 +30,8 @@ var all = []bench.Benchmark{
 	bench.ListingAtScale,
 	bench.OrderSyncThroughput,
 	bench.OrderWebhookLatency,
+	bench.WebhookForgedFlood,
+	bench.WebhookDuplicates,
 	bench.PushDespatchLatency,
 }
 

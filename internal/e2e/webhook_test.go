@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/harness"
+	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/webhook"
 )
 
@@ -158,4 +160,79 @@ func httpGet(t *testing.T, url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// A channel subscribed before webhook tokens existed (no token in the hub, EKM
+// posting to /webhooks/ekm/<channel>) gets a token at the next worker start, and
+// its subscriptions move to the URL that carries it, under the base URL they had;
+// its webhooks then bring orders in again. A second start changes nothing.
+func TestWorkerStartGivesAnOldChannelATokenAndResubscribes(t *testing.T) {
+	h := harness.New(t, harness.Options{Sim: ekmsim.Options{Seed: 8, Products: 10}})
+	syncNow(t, h)
+	ctx := context.Background()
+	// Make the channel look as it did before tokens: tokenless subscriptions, no token.
+	conn := &shop.Connector{Store: h.Store(), Key: h.Key, HTTP: http.DefaultClient}
+	client, err := conn.Client(ctx, h.Settings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := subscribedURL(t, h)
+	legacy := "http://" + string(h.WorkerConfig.HTTPAddr) + webhook.PathPrefix + h.Channel
+	for _, topic := range webhook.Topics {
+		if _, err := client.CreateWebhook(ctx, ekm.AddWebhook{Topic: topic, Endpoint: legacy, IsEnabled: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range h.Sim.Subscriptions() {
+		if s.Endpoint == old {
+			if err := client.DeleteWebhook(ctx, s.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := h.DB.Pool.Exec(ctx, `DELETE FROM webhook_tokens`); err != nil {
+		t.Fatal(err)
+	}
+	h.StopWorker()
+	h.StartWorker(false)
+	h.Eventually(20*time.Second, "the channel re-subscribed with a token", func() bool {
+		st, err := h.Store().WebhookState(ctx, h.Settings().ID)
+		return err == nil && st.URL != ""
+	})
+	url := subscribedURL(t, h)
+	var ours []string
+	for _, s := range h.Sim.Subscriptions() {
+		if strings.Contains(s.Endpoint, webhook.PathPrefix+h.Channel) {
+			ours = append(ours, s.Topic+" "+s.Endpoint)
+		}
+	}
+	if len(ours) != 2 || url == old || !strings.HasPrefix(url, legacy+"/") {
+		t.Fatalf("subscriptions after the start: %v (old %s)", ours, old)
+	}
+	o := h.Sim.CreateOrder(ekmsim.OrderSpec{Status: "Processing"})
+	h.Eventually(20*time.Second, "the webhook's order in the hub", func() bool { _, ok := hubOrders(t, h)[o.ID]; return ok })
+
+	h.StopWorker()
+	h.StartWorker(false)
+	syncNow(t, h) // the start's own work, if any, is done by now
+	if again := subscribedURL(t, h); again != url {
+		t.Fatalf("a second start re-subscribed: %s, was %s", again, url)
+	}
+}
+
+// 'channel reauthorise' gives the channel a new token: EKM's subscriptions move
+// to the new URL, and the old URL is refused like an unknown channel.
+func TestReauthoriseReplacesTheWebhookToken(t *testing.T) {
+	h := harness.New(t, harness.Options{Sim: ekmsim.Options{Seed: 9, Products: 10}})
+	old := subscribedURL(t, h)
+	h.MustCLI("channel", "reauthorise", h.Channel, "--headless", "--timeout", "30s")
+	url := subscribedURL(t, h) // fails on two URLs: the old subscriptions are gone
+	if url == old {
+		t.Fatal("reauthorise kept the old token")
+	}
+	body := `{"username":"demo-shop","topic":"order.created","entity_id":1}`
+	h.Eventually(10*time.Second, "the new token accepted", func() bool { st, _ := post(t, url, body); return st == http.StatusAccepted })
+	if st, _ := post(t, old, body); st != http.StatusNotFound {
+		t.Fatalf("the old URL answered %d, want 404", st)
+	}
 }

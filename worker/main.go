@@ -1,5 +1,5 @@
 // Command worker runs ekmsync's Temporal worker: every workflow and activity on task
-// queue "ekmsync", plus /healthz, /metrics and the EKM webhook receiver. It is
+// queue "ekmsync", plus the EKM webhook receiver (public) and /healthz, /metrics (admin). It is
 // configured by environment variables; run it with --help to list them.
 package main
 

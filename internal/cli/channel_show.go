@@ -167,7 +167,7 @@ func printMapping(w io.Writer, s channel.Settings) {
 
 func channelShowCommand() *command {
 	return &command{
-		name: "show", args: "<name>", summary: "show the whole channel screen: settings, mapping, sync date, listing download, auth, last errors",
+		name: "show", args: "<name>", summary: "show the whole channel screen: settings, mapping, sync date, listing download, auth, webhook URL, last errors",
 		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
 			if err := needArgs(args, "<name>"); err != nil {
 				return nil, err

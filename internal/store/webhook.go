@@ -143,10 +143,12 @@ func (s *Store) PruneWebhookHints(ctx context.Context, age time.Duration) error 
 }
 
 // DefaultHintLimits are the bounds the worker applies: an id is handed over at
-// most every 30 s, a channel gets at most 60 hints a minute (half of EKM's leak
-// rate, if each hint cost one request; the window sync catches what is
-// dropped), and an id EKM did not have is not asked again for 10 minutes.
-var DefaultHintLimits = HintLimits{RepeatAfter: 30 * time.Second, PerMinute: 60}
+// most every 10 s (EKM's duplicates and retries come within seconds; an update
+// within 10 s of the last hand-over waits for the window sync), a channel gets at
+// most 60 hints a minute (half of EKM's leak rate, if each hint cost one request;
+// the window sync catches what is dropped), and an id EKM did not have is not
+// asked again for 10 minutes.
+var DefaultHintLimits = HintLimits{RepeatAfter: 10 * time.Second, PerMinute: 60}
 
 // HintNotFoundFor is how long an order id EKM answered "not found" for is not
 // handed to the loop again.

@@ -173,7 +173,7 @@ func (r *receivers) find(ctx context.Context, name, token string) (store.Webhook
 }
 
 func (r *receivers) reload(ctx context.Context) error {
-	r.at = r.now() // also on failure: a flood must not retry a failing query at once
+	r.at = r.now()                                         // also on failure: a flood must not retry a failing query at once
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second) // others wait on the lock meanwhile
 	defer cancel()
 	list, err := r.load(ctx)

@@ -145,6 +145,15 @@ func TestWebhooksOnlyFromEKMAndCheap(t *testing.T) {
 	if err := h.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM webhook_hints WHERE ekm_order_id = $1`, victim.ID).Scan(&hints); err != nil || hints != 1 {
 		t.Fatalf("webhook_hints rows for the order: %d (%v)", hints, err)
 	}
+	// An id EKM does not have is fetched once, and remembered as not found.
+	if st, _ := post(t, url, good(987654321)); st != http.StatusAccepted {
+		t.Fatalf("authenticated webhook for an unknown order: %d", st)
+	}
+	h.Eventually(20*time.Second, "the unknown order remembered as not found", func() bool {
+		var n int
+		_ = h.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM webhook_hints WHERE ekm_order_id = 987654321 AND not_found_until > now()`).Scan(&n)
+		return n == 1
+	})
 	metrics := httpGet(t, "http://"+string(h.WorkerConfig.AdminAddr)+"/metrics")
 	if !strings.Contains(metrics, `ekmsync_webhooks_total{outcome="refused"}`) {
 		t.Fatalf("/metrics does not count the refused webhooks:\n%s", metrics)

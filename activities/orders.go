@@ -15,6 +15,7 @@ import (
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/shop"
+	"github.com/ekmsync/ekmsync/internal/store"
 )
 
 // InitialLookback is how far back a channel's first order sync reads (it has no
@@ -179,6 +180,11 @@ func (a *Activities) SyncOrders(ctx context.Context, in SyncOrdersInput) (res Sy
 		if in.HintsOnly && !slices.Contains(found, id) && !slices.Contains(res.HintsMissing, id) {
 			res.HintsMissing = append(res.HintsMissing, id)
 		}
+	}
+	// The webhook receiver hands these ids over again only after a while: a forged
+	// or stale id costs EKM one request, not one per webhook.
+	if err := a.Store.MarkHintsNotFound(ctx, s.ID, res.HintsMissing, store.HintNotFoundFor); err != nil {
+		return res, err
 	}
 	if st, err := a.Store.OrderSync(ctx, s.ID); err == nil {
 		res.SyncDate = st.SyncDate

@@ -1,8 +1,8 @@
 // Command worker runs ekmsync's Temporal worker: every workflow and activity on task
-// queue "ekmsync", plus /healthz, /metrics and the EKM webhook receiver. It is
-// configured by environment variables; run it with --help to list them, and with
-// --version to print the build's version. 'worker --probe URL' is a healthcheck for
-// images without curl.
+// queue "ekmsync", plus the EKM webhook receiver (public listener) and /healthz,
+// /livez, /readyz, /metrics and the codec server (admin listener). It is configured by
+// environment variables; run it with --help to list them, and with --version to print
+// the build's version. 'worker --probe URL' is a healthcheck for images without curl.
 package main
 
 import (

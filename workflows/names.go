@@ -94,8 +94,9 @@ const (
 	UpdatePushNow = "push-now"
 )
 
-// OrderHint is the payload of SignalOrderHint: an EKM order id from a webhook.
+// OrderHint is the payload of SignalOrderHint: an EKM order id from a webhook,
+// alone, so that nothing a caller sends can grow the loop's history (older
+// histories that carried the topic still decode: unknown fields are ignored).
 type OrderHint struct {
-	OrderID int64  `json:"order_id"`
-	Topic   string `json:"topic,omitempty"`
+	OrderID int64 `json:"order_id"`
 }

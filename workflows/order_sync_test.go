@@ -157,9 +157,9 @@ func TestOrderSyncFetchesHintsByIDOncePending(t *testing.T) {
 			return okResult(in, len(in.Hints)), nil
 		})
 	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 7, Topic: "order.created"})
-		env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 7, Topic: "order.created"}) // duplicate webhook
-		env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 8, Topic: "order.updated"})
+		env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 7})
+		env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 7}) // duplicate webhook
+		env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 8})
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() {
 		st := queryStatus(t, env)

@@ -160,10 +160,6 @@ func env(t *testing.T, m manifests, c corev1.Container) (values map[string]strin
 	return values, fromSecret
 }
 
-// pendingMerge are worker variables introduced by the admin-listener change being
-// merged at the same time; once merged, config.Worker knows them and this is moot.
-var pendingMerge = map[string]bool{"EKMSYNC_ADMIN_ADDR": true}
-
 // The secrets never sit in a manifest: each comes from the Secret, and everything the
 // containers get is a variable their binary reads.
 func TestSecretsComeFromASecretAndVariablesAreKnown(t *testing.T) {
@@ -181,7 +177,7 @@ func TestSecretsComeFromASecretAndVariablesAreKnown(t *testing.T) {
 	w := m.deployment.Spec.Template.Spec.Containers[0]
 	values, fromSecret := env(t, m, w)
 	for k := range values {
-		if !workerVars[k] && !pendingMerge[k] {
+		if !workerVars[k] {
 			t.Errorf("the worker gets %s, which its config does not read", k)
 		}
 		if secrets[k] && !fromSecret[k] {

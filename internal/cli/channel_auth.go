@@ -116,6 +116,7 @@ func channelReauthoriseCommand() *command {
 	return &command{
 		name: "reauthorise", args: "<name>",
 		summary: "run EKM's OAuth flow again (authorize URL, local callback, code exchange) and store the new tokens;\n" +
+			"with EKMSYNC_WEBHOOK_BASE_URL set, re-subscribe the order webhooks under a new webhook token (the old URL is refused);\n" +
 			"--client-secret-file first replaces the app's client secret (after a change on partners.ekm.net)",
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&headless, "headless", false, "open the authorize URL without a browser (simulator auto-approve)")

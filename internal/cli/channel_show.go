@@ -85,6 +85,8 @@ type channelScreen struct {
 	OrderSyncDate   *time.Time                 `json:"order_sync_date"`
 	ListingDownload store.ListingDownloadState `json:"listing_download"`
 	LastErrors      []store.ChannelError       `json:"last_errors"`
+	// Webhook is the URL the channel subscribed with, its token redacted.
+	Webhook store.WebhookState `json:"webhook"`
 }
 
 type settingValue struct {
@@ -121,6 +123,7 @@ func (r channelScreen) text(w io.Writer) {
 		eta = utc(ld.EstimatedCompletion)
 	}
 	fmt.Fprintf(tw, "Listing Download Estimated Completion\t%s\n", eta)
+	fmt.Fprintf(tw, "Webhook URL\t%s\n", webhookLine(r.Webhook))
 	_ = tw.Flush()
 	printMapping(w, r.Channel)
 	if len(r.LastErrors) > 0 {
@@ -129,6 +132,17 @@ func (r channelScreen) text(w io.Writer) {
 			fmt.Fprintf(w, "  %s  [%s] %s\n", e.At.UTC().Format(time.DateTime), e.Flow, e.Message)
 		}
 	}
+}
+
+// webhookLine says where EKM posts the channel's order webhooks, token redacted.
+func webhookLine(w store.WebhookState) string {
+	switch {
+	case w.URL != "":
+		return w.URL + " (subscribed " + utc(w.SubscribedAt) + ")"
+	case w.HasToken:
+		return "not subscribed (set EKMSYNC_WEBHOOK_BASE_URL, then 'starter channel reauthorise')"
+	}
+	return "no token yet (the worker makes one at its next start, or 'starter channel reauthorise')"
 }
 
 func printMapping(w io.Writer, s channel.Settings) {
@@ -153,7 +167,7 @@ func printMapping(w io.Writer, s channel.Settings) {
 
 func channelShowCommand() *command {
 	return &command{
-		name: "show", args: "<name>", summary: "show the whole channel screen: settings, mapping, sync date, listing download, auth, last errors",
+		name: "show", args: "<name>", summary: "show the whole channel screen: settings, mapping, sync date, listing download, auth, webhook URL, last errors",
 		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
 			if err := needArgs(args, "<name>"); err != nil {
 				return nil, err
@@ -182,6 +196,9 @@ func loadScreen(ctx context.Context, st *store.Store, name string) (channelScree
 	}
 	scr.OrderSyncDate = sync.SyncDate
 	if scr.ListingDownload, err = st.ListingDownload(ctx, c.ID); err != nil {
+		return scr, err
+	}
+	if scr.Webhook, err = st.WebhookState(ctx, c.ID); err != nil {
 		return scr, err
 	}
 	if scr.LastErrors, err = st.RecentErrors(ctx, c.ID, 5); err != nil {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
-	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/shop"
+	"github.com/ekmsync/ekmsync/internal/webhook"
 	"github.com/ekmsync/ekmsync/workflows"
 )
 
@@ -89,42 +89,39 @@ func (e *env) stopFlows(ctx context.Context, name string) error {
 	return w.StopChannel(ctx, name)
 }
 
-// subscribeWebhooks subscribes the worker's receiver to the shop's order webhooks,
-// when EKMSYNC_WEBHOOK_BASE_URL says where the worker is reachable. It returns a
-// warning, or "".
+// subscribeWebhooks gives the channel a new webhook token and subscribes the
+// worker's receiver to the shop's order webhooks at the URL that carries it, when
+// EKMSYNC_WEBHOOK_BASE_URL says where the worker is reachable; the channel's older
+// subscriptions are deleted. Without a base URL the channel only gets a token if it
+// has none (one in use stays). It returns a warning, or "".
 func (e *env) subscribeWebhooks(ctx context.Context, conn *shop.Connector, s channel.Settings) string {
-	cfg, err := e.config()
-	if err != nil || cfg.WebhookBaseURL == "" {
+	st := conn.Store
+	base := ""
+	if cfg, err := e.config(); err == nil {
+		base = cfg.WebhookBaseURL
+	}
+	if base == "" {
+		state, err := st.WebhookState(ctx, s.ID)
+		if err == nil && !state.HasToken {
+			_, hash := webhook.NewToken()
+			err = st.SetWebhookToken(ctx, s.ID, hash, "")
+		}
+		if err != nil {
+			return "webhook token not stored: " + err.Error()
+		}
 		return ""
 	}
-	endpoint := WebhookEndpoint(cfg.WebhookBaseURL, s.Name)
 	client, err := conn.Client(ctx, s)
 	if err != nil {
 		return "webhooks not subscribed: " + err.Error()
 	}
-	existing, err := client.Webhooks(ctx)
+	token, hash := webhook.NewToken()
+	url, err := webhook.Subscribe(ctx, client, base, s.Name, token)
 	if err != nil {
-		return "webhooks not subscribed: " + explain(err)
+		return "webhooks not subscribed: " + explain(err) + "; try again with 'starter channel reauthorise " + s.Name + "'"
 	}
-	for _, topic := range []string{ekm.TopicOrderCreated, ekm.TopicOrderUpdated} {
-		found := false
-		for _, w := range existing {
-			found = found || (w.Topic == topic && w.Endpoint == endpoint && w.IsEnabled)
-		}
-		if found {
-			continue
-		}
-		if _, err := client.CreateWebhook(ctx, ekm.AddWebhook{Topic: topic, Endpoint: endpoint, IsEnabled: true}); err != nil {
-			return "webhook " + topic + " not subscribed: " + explain(err)
-		}
+	if err := st.SetWebhookToken(ctx, s.ID, hash, url); err != nil {
+		return "webhooks subscribed, but their token was not stored (" + err.Error() + "): EKM's webhooks are refused until 'starter channel reauthorise " + s.Name + "'"
 	}
 	return ""
-}
-
-// WebhookEndpoint is where EKM posts a channel's webhooks: the worker's receiver.
-func WebhookEndpoint(base, channel string) string {
-	for len(base) > 0 && base[len(base)-1] == '/' {
-		base = base[:len(base)-1]
-	}
-	return base + "/webhooks/ekm/" + channel
 }

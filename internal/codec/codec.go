@@ -6,6 +6,7 @@
 package codec
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"slices"
@@ -78,10 +79,18 @@ func DataConverter(key *secret.Key) converter.DataConverter {
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), New(key))
 }
 
+// MaxBody bounds a codec request's body: the Web UI sends the payloads of one
+// history page, far below it.
+const MaxBody = 8 << 20
+
 // Handler serves the codec server's /encode and /decode for the Web UI, answering
 // CORS preflights for the allowed origins (the UI calls it from the browser).
-func Handler(key *secret.Key, allowedOrigins []string) http.Handler {
+// With a token, every request but a preflight must carry "Authorization: Bearer
+// <token>" (the Web UI's codec setting can pass the user's); a body over MaxBody
+// is refused with 413.
+func Handler(key *secret.Key, allowedOrigins []string, token string) http.Handler {
 	inner := converter.NewPayloadCodecHTTPHandler(New(key))
+	want := []byte("Bearer " + token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if origin := r.Header.Get("Origin"); origin != "" && slices.Contains(allowedOrigins, origin) {
 			w.Header().Set("Access-Control-Allow-Origin", origin)
@@ -92,6 +101,16 @@ func Handler(key *secret.Key, allowedOrigins []string) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
+		if token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			http.Error(w, "a bearer token is required (EKMSYNC_CODEC_TOKEN)", http.StatusUnauthorized)
+			return
+		}
+		if r.ContentLength > MaxBody {
+			http.Error(w, fmt.Sprintf("body over the codec server's limit of %d bytes", MaxBody), http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 		inner.ServeHTTP(w, r)
 	})
 }

@@ -65,7 +65,7 @@ func TestHandlerDecodesForAllowedOrigin(t *testing.T) {
 	jsonBody := `{"payloads":[{"metadata":{"encoding":"` + base64.StdEncoding.EncodeToString([]byte(encodingEncrypted)) +
 		`","encryption-key-id":"` + base64.StdEncoding.EncodeToString([]byte(k.ID())) + `"},"data":"` +
 		base64.StdEncoding.EncodeToString(sealed[0].Data) + `"}]}`
-	h := Handler(k, []string{"http://localhost:8233"})
+	h := Handler(k, []string{"http://localhost:8233"}, "")
 	req := httptest.NewRequest(http.MethodPost, "/codec/decode", strings.NewReader(jsonBody))
 	req.Header.Set("Origin", "http://localhost:8233")
 	req.Header.Set("Content-Type", "application/json")
@@ -83,5 +83,46 @@ func TestHandlerDecodesForAllowedOrigin(t *testing.T) {
 	h.ServeHTTP(rec, pre)
 	if rec.Header().Get("Access-Control-Allow-Origin") != "" {
 		t.Fatal("CORS allowed an unknown origin")
+	}
+}
+
+// With a token the codec server decodes nothing for a request without it (or
+// with another), still answers the browser's preflight, and refuses a body over
+// its limit with 413 naming it.
+func TestHandlerRequiresItsBearerTokenAndBoundsTheBody(t *testing.T) {
+	k := testKey(t)
+	h := Handler(k, []string{"http://localhost:8233"}, "s3cret")
+	for _, auth := range []string{"", "Bearer wrong", "s3cret", "Bearer s3cret "} {
+		req := httptest.NewRequest(http.MethodPost, "/codec/decode", strings.NewReader(`{"payloads":[]}`))
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized {
+			t.Fatalf("Authorization %q: %d, want 401", auth, rec.Code)
+		}
+	}
+	pre := httptest.NewRequest(http.MethodOptions, "/codec/decode", nil)
+	pre.Header.Set("Origin", "http://localhost:8233")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, pre)
+	if rec.Code != http.StatusNoContent || rec.Header().Get("Access-Control-Allow-Origin") == "" {
+		t.Fatalf("preflight: %d", rec.Code)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/codec/decode", strings.NewReader(`{"payloads":[]}`))
+	req.Header.Set("Authorization", "Bearer s3cret")
+	req.Header.Set("Content-Type", "application/json")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("with the token: %d %s", rec.Code, rec.Body)
+	}
+	big := httptest.NewRequest(http.MethodPost, "/codec/decode", bytes.NewReader(make([]byte, MaxBody+1)))
+	big.Header.Set("Authorization", "Bearer s3cret")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, big)
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "8388608 bytes") {
+		t.Fatalf("oversized body: %d %s", rec.Code, rec.Body)
 	}
 }

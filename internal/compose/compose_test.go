@@ -327,7 +327,7 @@ func TestCodecEndpointOnlyWithPayloadEncryption(t *testing.T) {
 	}
 	// The browser calls the endpoint: the worker's codec port is published there.
 	codecPort := sealed[strings.LastIndex(sealed, ":")+1 : strings.LastIndex(sealed, "/")]
-	target := env(w, "EKMSYNC_CODEC_ADDR")[strings.LastIndex(env(w, "EKMSYNC_CODEC_ADDR"), ":")+1:]
+	target := env(w, "EKMSYNC_ADMIN_ADDR")[strings.LastIndex(env(w, "EKMSYNC_ADMIN_ADDR"), ":")+1:]
 	ok := false
 	for _, port := range w.Ports {
 		ok = ok || port.Published == codecPort && target == strconv.FormatUint(uint64(port.Target), 10)

@@ -53,8 +53,9 @@ type Common struct {
 // Worker is the configuration of the worker binary.
 type Worker struct {
 	Common
-	HTTPAddr         Addr     `envconfig:"EKMSYNC_HTTP_ADDR" default:"127.0.0.1:8080" desc:"listen address of /healthz, /metrics and the EKM webhook receiver"`
-	CodecAddr        Addr     `envconfig:"EKMSYNC_CODEC_ADDR" default:"127.0.0.1:8081" desc:"listen address of the codec server (/codec), served only with EKMSYNC_PAYLOAD_KEY; keep it private: it decrypts payloads"`
+	HTTPAddr         Addr     `envconfig:"EKMSYNC_HTTP_ADDR" default:"127.0.0.1:8080" desc:"public listen address of the EKM webhook receiver (/webhooks/ekm/<channel>/<token>) and a bare /healthz"`
+	AdminAddr        Addr     `envconfig:"EKMSYNC_ADMIN_ADDR" default:"127.0.0.1:8081" desc:"private listen address of /metrics, /healthz with reasons, and the codec server (/codec, only with EKMSYNC_PAYLOAD_KEY); keep it private"`
+	CodecToken       Secret   `envconfig:"EKMSYNC_CODEC_TOKEN" desc:"optional bearer token the codec server requires (Authorization: Bearer <token>); empty: none"`
 	StopTimeout      Duration `envconfig:"EKMSYNC_WORKER_STOP_TIMEOUT" default:"30s" desc:"time in-flight activities get to finish on SIGINT/SIGTERM"`
 	ConnectRetryMax  Duration `envconfig:"EKMSYNC_CONNECT_RETRY_MAX" default:"30s" desc:"longest pause between attempts to reach Temporal or PostgreSQL at start"`
 	NotifyDebounce   Duration `envconfig:"EKMSYNC_NOTIFY_DEBOUNCE" default:"200ms" desc:"how long hub-change notifications are gathered before the loops are woken"`

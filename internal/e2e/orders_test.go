@@ -120,7 +120,7 @@ func TestOrderWebhooksAndOverlapMakeNoDuplicates(t *testing.T) {
 	if n := h.Sim.RequestCounts()["GET /api/v2/orders/{id}"]; n <= before {
 		t.Fatalf("the order came in without a fetch by id (%d before, %d after)", before, n)
 	}
-	url := "http://" + string(h.WorkerConfig.HTTPAddr) + "/webhooks/ekm/" + h.Channel
+	url := subscribedURL(t, h)
 	for _, id := range []int64{o.ID, o.ID, o.ID, 999999} {
 		body := fmt.Sprintf(`{"username":"demo-shop","topic":"order.created","entity_id":%d}`, id)
 		resp, err := http.Post(url, "application/json", strings.NewReader(body))

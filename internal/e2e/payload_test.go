@@ -149,7 +149,7 @@ func firstPayload(t *testing.T, history []byte) json.RawMessage {
 func codecDecode(t *testing.T, h *harness.Env, payload json.RawMessage) string {
 	t.Helper()
 	body := `{"payloads":[` + string(payload) + `]}`
-	resp, err := http.Post("http://"+string(h.WorkerConfig.CodecAddr)+"/codec/decode", "application/json", strings.NewReader(body))
+	resp, err := http.Post("http://"+string(h.WorkerConfig.AdminAddr)+"/codec/decode", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

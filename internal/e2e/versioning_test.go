@@ -117,7 +117,7 @@ func startVersionedWorker(t *testing.T, h *harness.Env, bin, deployment string, 
 	addr := ln.Addr().String()
 	_ = ln.Close()
 	env := []string{"TEMPORAL_ADDRESS=" + w.Address, "TEMPORAL_NAMESPACE=" + w.Namespace, "EKMSYNC_DATABASE_URL=" + string(w.DatabaseURL),
-		"EKMSYNC_SECRET_KEY=" + base64.StdEncoding.EncodeToString(w.SecretKey), "EKMSYNC_HTTP_ADDR=" + addr, "EKMSYNC_CODEC_ADDR=127.0.0.1:0",
+		"EKMSYNC_SECRET_KEY=" + base64.StdEncoding.EncodeToString(w.SecretKey), "EKMSYNC_HTTP_ADDR=" + addr, "EKMSYNC_ADMIN_ADDR=127.0.0.1:0",
 		"EKMSYNC_TASK_QUEUE=" + w.TaskQueue, "EKMSYNC_WORKER_STOP_TIMEOUT=5s", "EKMSYNC_DEPLOYMENT_NAME=" + deployment}
 	p, err := process.Start(bin, nil, env, log)
 	if err != nil {

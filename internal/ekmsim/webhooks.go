@@ -206,3 +206,11 @@ func (s *Sim) post(ctx context.Context, endpoint string, body []byte) (int, erro
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	return resp.StatusCode, nil
 }
+
+// Subscriptions returns every app's webhook subscriptions, as EKM holds them
+// (tests read the URL a channel subscribed with, token included).
+func (s *Sim) Subscriptions() []ekm.WebhookSubscription {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.st.subs)
+}

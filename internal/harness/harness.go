@@ -141,7 +141,7 @@ func New(t storetest.TB, opts Options) *Env {
 		Config: config.Starter{Common: common, CallbackAddr: config.Addr(fmt.Sprintf("127.0.0.1:%d", cbPort)),
 			WebhookBaseURL: fmt.Sprintf("http://127.0.0.1:%d", httpPort)},
 		WorkerConfig: config.Worker{Common: common, HTTPAddr: config.Addr(fmt.Sprintf("127.0.0.1:%d", httpPort)),
-			CodecAddr:   config.Addr(fmt.Sprintf("127.0.0.1:%d", codecPort)),
+			AdminAddr:   config.Addr(fmt.Sprintf("127.0.0.1:%d", codecPort)),
 			StopTimeout: config.Duration(5 * time.Second), ConnectRetryMax: config.Duration(2 * time.Second),
 			NotifyDebounce: config.Duration(50 * time.Millisecond)},
 	}
@@ -277,7 +277,7 @@ func (e *Env) TryStartWorker(asProcess bool) error {
 func (e *Env) workerEnv() []string {
 	w := e.WorkerConfig
 	return []string{"TEMPORAL_ADDRESS=" + w.Address, "EKMSYNC_DATABASE_URL=" + string(w.DatabaseURL),
-		"EKMSYNC_SECRET_KEY=" + secretText(w.SecretKey), "EKMSYNC_HTTP_ADDR=" + string(w.HTTPAddr), "EKMSYNC_CODEC_ADDR=" + string(w.CodecAddr),
+		"EKMSYNC_SECRET_KEY=" + secretText(w.SecretKey), "EKMSYNC_HTTP_ADDR=" + string(w.HTTPAddr), "EKMSYNC_ADMIN_ADDR=" + string(w.AdminAddr),
 		"EKMSYNC_TASK_QUEUE=" + w.TaskQueue, "EKMSYNC_WORKER_STOP_TIMEOUT=5s", "EKMSYNC_CONNECT_RETRY_MAX=2s",
 		"EKMSYNC_NOTIFY_DEBOUNCE=50ms", "EKMSYNC_PAYLOAD_KEY=" + secretText(w.PayloadKey)}
 }

@@ -20,7 +20,7 @@ func mountProbes(ctx context.Context, mux *http.ServeMux, pool *pgxpool.Pool, tc
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	deps := healthz(pool, tc)
+	deps := healthz(pool, tc, true)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if ctx.Err() != nil {
 			http.Error(w, "stopping", http.StatusServiceUnavailable)

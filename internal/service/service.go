@@ -1,8 +1,8 @@
 // Package service is the worker process: it connects to PostgreSQL and Temporal
 // (waiting for them with backoff), applies the migrations, registers every workflow
-// and activity on the ekmsync task queue, serves /healthz, /metrics and the EKM
-// webhook receiver (and, with a payload key, the codec server on an address of its
-// own), and stops gracefully.
+// and activity on the ekmsync task queue, serves the EKM webhook receiver on a
+// public listener and /metrics, /healthz (and, with a payload key, the codec
+// server) on a private admin listener, and stops gracefully.
 package service
 
 import (
@@ -25,6 +25,7 @@ import (
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/tclient"
+	"github.com/ekmsync/ekmsync/internal/webhook"
 	"github.com/ekmsync/ekmsync/workflows"
 )
 
@@ -80,27 +81,35 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	wf := workflows.Starter{Client: tc, TaskQueue: cfg.TaskQueue}
 	go listenChanges(ctx, pool, st, wf, cfg.NotifyDebounce.D(), logger)
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", healthz(pool, tc))
-	mountProbes(ctx, mux, pool, tc)
-	mux.HandleFunc("POST /webhooks/ekm/{channel}", webhookHandler(st, wf, logger))
-	mux.Handle("GET /metrics", metrics.http)
-	srv, addr, err := serve(cfg.HTTPAddr, "EKMSYNC_HTTP_ADDR", "http", mux, logger)
+	go pruneHints(ctx, st, logger)
+	go ensureWebhookTokens(ctx, st, acts.Shop, logger)
+
+	// The public listener, which EKM must reach, serves only the webhook receiver
+	// and a bare /healthz; everything else is on the private admin listener.
+	public := http.NewServeMux()
+	recv := newReceiver(st, wf, logger, metrics.webhook)
+	public.Handle("POST "+webhook.PathPrefix+"{channel}/{token}", recv)
+	public.HandleFunc(webhook.PathPrefix, recv.refuse) // any other shape: like an unknown channel
+	public.HandleFunc("GET /healthz", healthz(pool, tc, false))
+	srv, addr, err := serve(cfg.HTTPAddr, "EKMSYNC_HTTP_ADDR", "http", public, publicLimits, logger)
 	if err != nil {
 		return err
 	}
+	admin := http.NewServeMux()
+	admin.HandleFunc("GET /healthz", healthz(pool, tc, true))
+	admin.Handle("GET /metrics", metrics.http)
+	mountProbes(ctx, admin, pool, tc)
 	if payloadKey != nil {
-		// The codec server decrypts payloads for the Web UI: it listens on its own
-		// (private) address, apart from the webhook receiver that EKM must reach.
-		codecMux := http.NewServeMux()
-		codecMux.Handle("/codec/", codec.Handler(payloadKey, codec.Origins(cfg.CodecCORSOrigins)))
-		codecSrv, codecAddr, err := serve(cfg.CodecAddr, "EKMSYNC_CODEC_ADDR", "codec", codecMux, logger)
-		if err != nil {
-			return err
-		}
-		defer codecSrv.Close()
-		logger.Info("codec server started", "addr", codecAddr.String())
+		// The codec server decrypts payloads for the Web UI: private, like the metrics.
+		admin.Handle("/codec/", codec.Handler(payloadKey, codec.Origins(cfg.CodecCORSOrigins), cfg.CodecToken.Reveal()))
 	}
+	adminSrv, adminAddr, err := serve(cfg.AdminAddr, "EKMSYNC_ADMIN_ADDR", "admin", admin, adminLimits, logger)
+	if err != nil {
+		_ = srv.Close()
+		return err
+	}
+	defer adminSrv.Close()
+	logger.Info("admin listener started", "addr", adminAddr.String(), "codec", payloadKey != nil)
 
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start the Temporal worker: %w", err)
@@ -136,32 +145,55 @@ func retry[T any](ctx context.Context, logger *slog.Logger, maxWait time.Duratio
 	}
 }
 
-// healthz answers 200 when PostgreSQL and Temporal both answer.
-func healthz(pool *pgxpool.Pool, tc client.Client) http.HandlerFunc {
+// healthz answers 200 when PostgreSQL and Temporal both answer. Only the private
+// (admin) answer says which failed and why: an error's text may name hosts and
+// users, which the public listener must not tell.
+func healthz(pool *pgxpool.Pool, tc client.Client, private bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
-		if err := pool.Ping(ctx); err != nil {
-			http.Error(w, "postgres: "+err.Error(), http.StatusServiceUnavailable)
-			return
+		what, err := "postgres", pool.Ping(ctx)
+		if err == nil {
+			what = "temporal"
+			_, err = tc.CheckHealth(ctx, &client.CheckHealthRequest{})
 		}
-		if _, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-			http.Error(w, "temporal: "+err.Error(), http.StatusServiceUnavailable)
-			return
+		switch {
+		case err != nil && private:
+			http.Error(w, what+": "+err.Error(), http.StatusServiceUnavailable)
+		case err != nil:
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		default:
+			_, _ = w.Write([]byte("ok\n"))
 		}
-		_, _ = w.Write([]byte("ok\n"))
 	}
 }
+
+// limits bound what a listener lets a client hold: slow clients trickling bytes
+// are cut off by the read timeouts, idle keep-alive connections by the idle one.
+type limits struct {
+	readHeader, read, write, idle time.Duration
+	maxHeaderBytes                int
+}
+
+var (
+	// publicLimits fit EKM's webhooks: a small request answered within its 5 s wait.
+	publicLimits = limits{readHeader: 5 * time.Second, read: 10 * time.Second, write: 10 * time.Second,
+		idle: 30 * time.Second, maxHeaderBytes: 8 << 10}
+	// adminLimits leave room for the Web UI's codec calls (a history page of payloads).
+	adminLimits = limits{readHeader: 5 * time.Second, read: 30 * time.Second, write: 60 * time.Second,
+		idle: 120 * time.Second, maxHeaderBytes: 64 << 10}
+)
 
 // serve listens at addr (the setting env) and serves h there in the background,
 // logging as the name server if it stops on its own. It returns the server, to
 // close, and the address it listens at.
-func serve(addr config.Addr, env, name string, h http.Handler, logger *slog.Logger) (*http.Server, net.Addr, error) {
+func serve(addr config.Addr, env, name string, h http.Handler, lim limits, logger *slog.Logger) (*http.Server, net.Addr, error) {
 	ln, err := net.Listen("tcp", string(addr))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: %w", env, addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: lim.readHeader, ReadTimeout: lim.read, WriteTimeout: lim.write,
+		IdleTimeout: lim.idle, MaxHeaderBytes: lim.maxHeaderBytes}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error(name+" server stopped", "err", err)

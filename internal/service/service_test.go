@@ -55,14 +55,18 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func workerEnv(t *testing.T, dbURL, temporal string) ([]string, string) {
-	port, err := devserver.FreePort()
-	if err != nil {
-		t.Fatal(err)
+// workerEnv returns a worker's environment and its public and admin addresses.
+func workerEnv(t *testing.T, dbURL, temporal string) ([]string, string, string) {
+	var addrs [2]string
+	for i := range addrs {
+		port, err := devserver.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs[i] = fmt.Sprintf("127.0.0.1:%d", port)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	return []string{"EKMSYNC_DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=" + temporal,
-		"EKMSYNC_SECRET_KEY=" + secret.Generate(), "EKMSYNC_HTTP_ADDR=" + addr, "EKMSYNC_WORKER_STOP_TIMEOUT=2s"}, addr
+	return []string{"EKMSYNC_DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=" + temporal, "EKMSYNC_SECRET_KEY=" + secret.Generate(),
+		"EKMSYNC_HTTP_ADDR=" + addrs[0], "EKMSYNC_ADMIN_ADDR=" + addrs[1], "EKMSYNC_WORKER_STOP_TIMEOUT=2s"}, addrs[0], addrs[1]
 }
 
 func waitHealthy(t *testing.T, addr string, p *process.Proc, out *syncBuffer) {
@@ -99,26 +103,26 @@ func TestWorkerRejectsMalformedConfigNamingTheVariable(t *testing.T) {
 }
 
 // Two workers started at the same moment against an empty database both come up,
-// with one schema; both serve /healthz and /metrics (with the SDK's metrics), and
-// both stop cleanly on SIGTERM.
+// with one schema; both serve /healthz, and /metrics (with the SDK's metrics) on
+// the admin listener only, and both stop cleanly on SIGTERM.
 func TestTwoWorkersStartTogetherOnAnEmptyDatabase(t *testing.T) {
 	db := storetest.NewEmpty(t)
 	srv := temporaltest.Server(t)
 	type w struct {
-		p    *process.Proc
-		addr string
-		out  *syncBuffer
+		p           *process.Proc
+		addr, admin string
+		out         *syncBuffer
 	}
 	var workers []w
 	for range 2 {
-		env, addr := workerEnv(t, db.URL, srv.Address())
+		env, addr, admin := workerEnv(t, db.URL, srv.Address())
 		out := &syncBuffer{}
 		p, err := process.Start(workerBinary(t), nil, env, out)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(p.Kill)
-		workers = append(workers, w{p, addr, out})
+		workers = append(workers, w{p, addr, admin, out})
 	}
 	for _, w := range workers {
 		waitHealthy(t, w.addr, w.p, w.out)
@@ -130,7 +134,10 @@ func TestTwoWorkersStartTogetherOnAnEmptyDatabase(t *testing.T) {
 	if tables != 1 || versions == 0 {
 		t.Fatalf("channels tables %d, migrations recorded %d", tables, versions)
 	}
-	resp, err := http.Get("http://" + workers[0].addr + "/metrics")
+	if resp, err := http.Get("http://" + workers[0].addr + "/metrics"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("the public listener serves /metrics: %v %v", resp, err)
+	}
+	resp, err := http.Get("http://" + workers[0].admin + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +156,7 @@ func TestTwoWorkersStartTogetherOnAnEmptyDatabase(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 		body.Reset()
-		if resp, err := http.Get("http://" + workers[0].addr + "/metrics"); err == nil {
+		if resp, err := http.Get("http://" + workers[0].admin + "/metrics"); err == nil {
 			_, _ = body.ReadFrom(resp.Body)
 			resp.Body.Close()
 		}
@@ -178,7 +185,7 @@ func TestWorkerWaitsForItsDependenciesWithAClearLogLine(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			env, _ := workerEnv(t, c.dbURL, c.temporal)
+			env, _, _ := workerEnv(t, c.dbURL, c.temporal)
 			env = append(env, "EKMSYNC_CONNECT_RETRY_MAX=1s")
 			var out syncBuffer
 			p, err := process.Start(workerBinary(t), nil, env, &out)

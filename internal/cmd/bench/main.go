@@ -31,6 +31,8 @@ var all = []bench.Benchmark{
 	bench.OrderSyncThroughput,
 	bench.OrderWebhookLatency,
 	bench.OrderPoisonThroughput,
+	bench.WebhookForgedFlood,
+	bench.WebhookDuplicates,
 	bench.PushDespatchLatency,
 }
 

@@ -43,7 +43,7 @@ func TestDevStackStartsEverythingAndCtrlCLeavesNothing(t *testing.T) {
 	}
 	addr := func(i int) string { return "127.0.0.1:" + strconv.Itoa(ports[i]) }
 	cmd := exec.Command(filepath.Join(bin, "devstack"), "-temporal-port", strconv.Itoa(ports[0]), "-ui-port", strconv.Itoa(ports[1]),
-		"-worker-addr", addr(2), "-sim-addr", addr(3), "-callback-addr", addr(4), "-state-dir", t.TempDir(), "-bin-dir", bin)
+		"-worker-addr", addr(2), "-admin-addr", addr(5), "-sim-addr", addr(3), "-callback-addr", addr(4), "-state-dir", t.TempDir(), "-bin-dir", bin)
 	cmd.Env = append(os.Environ(), "EKMSYNC_DATABASE_URL="+dbURL)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, _ := cmd.StdoutPipe()
@@ -77,7 +77,7 @@ func TestDevStackStartsEverythingAndCtrlCLeavesNothing(t *testing.T) {
 	if !strings.Contains(out, "ekmsync is running") {
 		t.Fatalf("make dev stopped before it was up:\n%s\nstderr:\n%s", out, stderr.String())
 	}
-	for _, url := range []string{"http://" + addr(2) + "/healthz", "http://" + addr(3) + "/admin/requests", fmt.Sprintf("http://localhost:%d/", ports[1])} {
+	for _, url := range []string{"http://" + addr(2) + "/healthz", "http://" + addr(5) + "/metrics", "http://" + addr(3) + "/admin/requests", fmt.Sprintf("http://localhost:%d/", ports[1])} {
 		resp, err := http.Get(url)
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("%s does not answer: %v %v", url, err, resp)

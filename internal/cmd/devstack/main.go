@@ -32,6 +32,7 @@ var (
 	temporalPort = flag.Int("temporal-port", 7233, "Temporal frontend port")
 	uiPort       = flag.Int("ui-port", 8233, "Temporal Web UI port")
 	workerAddr   = "127.0.0.1:8080"
+	adminAddr    = "127.0.0.1:8081"
 	simAddr      = "127.0.0.1:8090"
 	callbackAddr = "127.0.0.1:8765"
 	stateDir     = flag.String("state-dir", "", "where Temporal's state, the secret key and the logs go (default: .dev at the repository root)")
@@ -44,7 +45,8 @@ const (
 )
 
 func main() {
-	flag.StringVar(&workerAddr, "worker-addr", workerAddr, "the worker's HTTP address")
+	flag.StringVar(&workerAddr, "worker-addr", workerAddr, "the worker's public (webhook) address")
+	flag.StringVar(&adminAddr, "admin-addr", adminAddr, "the worker's admin address (metrics, health, codec)")
 	flag.StringVar(&simAddr, "sim-addr", simAddr, "the simulator's address")
 	flag.StringVar(&callbackAddr, "callback-addr", callbackAddr, "the OAuth callback address of the demo channel's authorisation")
 	flag.Parse()
@@ -81,7 +83,7 @@ func run(ctx context.Context) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", *temporalPort), fmt.Sprintf("127.0.0.1:%d", *uiPort), workerAddr, simAddr} {
+	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", *temporalPort), fmt.Sprintf("127.0.0.1:%d", *uiPort), workerAddr, adminAddr, simAddr} {
 		if inUse(addr) {
 			return fmt.Errorf("%s is already in use: is another 'make dev' running? Stop it (Ctrl-C) and try again", addr)
 		}
@@ -136,18 +138,18 @@ func run(ctx context.Context) error {
 	}
 
 	env := []string{"TEMPORAL_ADDRESS=" + srv.Address(), "EKMSYNC_DATABASE_URL=" + dbURL, "EKMSYNC_SECRET_KEY=" + key,
-		"EKMSYNC_HTTP_ADDR=" + workerAddr, "EKMSYNC_CALLBACK_ADDR=" + callbackAddr,
+		"EKMSYNC_HTTP_ADDR=" + workerAddr, "EKMSYNC_ADMIN_ADDR=" + adminAddr, "EKMSYNC_CALLBACK_ADDR=" + callbackAddr,
 		"EKMSYNC_WEBHOOK_BASE_URL=http://" + workerAddr}
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		_ = os.Setenv(k, v) // for the in-process starter commands below
 	}
-	step("starting the worker (health and metrics on http://" + workerAddr + ")")
+	step("starting the worker (webhooks on http://" + workerAddr + ", health and metrics on http://" + adminAddr + ")")
 	worker, err := startChild(ctx, &st, filepath.Join(bin, "worker"), nil, env, filepath.Join(dir, "worker.log"), "worker")
 	if err != nil {
 		return err
 	}
-	if err := waitHTTP(ctx, "http://"+workerAddr+"/healthz", worker); err != nil {
+	if err := waitHTTP(ctx, "http://"+adminAddr+"/healthz", worker); err != nil {
 		return fmt.Errorf("the worker did not become healthy: %w (see %s)", err, filepath.Join(dir, "worker.log"))
 	}
 
@@ -250,7 +252,8 @@ ekmsync is running. Ctrl-C stops everything.
   Temporal Web UI   %[1]s
   Temporal          %[2]s
   EKM simulator     http://%[3]s   (demo shop; admin API under /admin)
-  Worker            http://%[4]s   (/healthz, /metrics, /webhooks/ekm/<channel>)
+  Worker            http://%[4]s   (public: /webhooks/ekm/<channel>/<token>, /healthz)
+  Worker admin      http://%[8]s   (private: /metrics, /healthz, /codec)
   Database          %[5]s
   Logs              %[7]s/worker.log, %[7]s/ekmsim.log, %[7]s/temporal.log
 
@@ -261,7 +264,7 @@ In another terminal, use the operator CLI against this stack:
   go run ./starter orders list %[6]s
   go run ./starter stock set <sku> <level>     (then: go run ./starter push status %[6]s)
 
-`, srv.UIURL(), srv.Address(), simAddr, workerAddr, store.Redact(dbURL), demoChannel, rel)
+`, srv.UIURL(), srv.Address(), simAddr, workerAddr, store.Redact(dbURL), demoChannel, rel, adminAddr)
 }
 
 // startChild starts a binary with its output in a log file, and stops it gracefully

@@ -12,7 +12,7 @@ LDFLAGS  := -X github.com/ekmsync/ekmsync/internal/version.Version=$(VERSION)
 # the time budget on two cores.
 RACE_PKGS := ./internal/ekm/... ./internal/ekmsim/... ./internal/channel/... ./internal/secret/... ./internal/config/...
 
-.PHONY: all tools build dev test lint fmt workflowcheck bench chaos clean
+.PHONY: all tools build dev test lint fmt workflowcheck bench chaos chaos-hostile clean
 
 all: build
 
@@ -56,6 +56,10 @@ bench: tools build
 # The whole system under faults; exits non-zero on any mismatch between hub and shop.
 chaos: tools build
 	$(GO) run ./internal/cmd/chaos
+
+# The same with an attacker and a misbehaving shop on top of the faults.
+chaos-hostile: tools build
+	$(GO) run ./internal/cmd/chaos -hostile
 
 clean:
 	rm -rf $(BIN) .test

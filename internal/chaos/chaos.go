@@ -42,6 +42,8 @@ type Config struct {
 	Window, Settle time.Duration
 	// Faults are the simulator's faults, on for the whole run.
 	Faults ekmsim.Faults
+	// Hostile adds an attacker's and a misbehaving shop's input (zero: none).
+	Hostile Hostile
 	// BucketSize and LeakPerSecond are the shop's rate limit.
 	BucketSize    int
 	LeakPerSecond float64
@@ -72,6 +74,29 @@ func Full() Config {
 	return Config{Seed: 1, Products: 10000, VariantShare: 0.2, SKUProblems: 20, Orders: 5000, Despatches: 500,
 		StockChanges: 2000, StockSKUs: 800, PriceChanges: 300, PriceSKUs: 200, Kills: 6, RestartPostgres: true,
 		Window: 3 * time.Minute, Settle: 6 * time.Minute, Faults: faults, BucketSize: 200, LeakPerSecond: 200}
+}
+
+// hostile is the hostile mode at a run's scale: forged and duplicate webhooks
+// in proportion to its orders, 1% poison orders, a few oversized products and
+// one stale page.
+func hostile(orders, oversized int) Hostile {
+	return Hostile{ForgedWebhooks: 2 * orders, DuplicateHints: 2 * orders, PoisonShare: 0.01,
+		OversizedProducts: oversized, StalePages: 1}
+}
+
+// FullHostile is 'make chaos-hostile': the full run with the hostile mode on
+// top of its faults.
+func FullHostile() Config {
+	c := Full()
+	c.Hostile = hostile(c.Orders, 3)
+	return c
+}
+
+// ReducedHostile is the reduced run with the hostile mode, as 'make test' runs it.
+func ReducedHostile() Config {
+	c := Reduced()
+	c.Hostile = hostile(c.Orders, 2)
+	return c
 }
 
 // Reduced is the run of 'make test': the same faults, kills and restart on a tenth

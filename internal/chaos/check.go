@@ -44,7 +44,7 @@ func agree(found []Finding) bool {
 // the hub's tables by the channel's rules, independently of the push's own plan.
 func (r *runner) check(ctx context.Context) ([]Finding, error) {
 	channelID := r.env.Settings().ID
-	shop := listingsOf(r.env.Sim.Products())
+	shop := listingsOf(r.shopProducts())
 	listings, err := r.checkListings(ctx, channelID, shop)
 	if err != nil {
 		return nil, err
@@ -58,7 +58,15 @@ func (r *runner) check(ctx context.Context) ([]Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []Finding{listings, orders, despatches, stock, prices}, nil
+	found := []Finding{listings, orders, despatches, stock, prices}
+	if r.cfg.Hostile.on() {
+		hostile, err := r.checkHostile(ctx, channelID)
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, hostile...)
+	}
+	return found, nil
 }
 
 // checkListings: every listing of the shop is in the hub once, with its SKU and

@@ -26,7 +26,7 @@ func (r *runner) pool(rng *rand.Rand, n int) []string {
 // arriveOrders makes the orders arrive on the shop, paid and processing, with one
 // to three lines, half of them of SKUs whose stock the hub manages.
 func (r *runner) arriveOrders(ctx context.Context) error {
-	rng := r.rng(1)
+	rng, poisonRng := r.rng(1), r.rng(9)
 	stock := r.stockSKUs
 	for i := range r.cfg.Orders {
 		if err := r.at(ctx, r.spread(i, r.cfg.Orders)); err != nil {
@@ -40,9 +40,17 @@ func (r *runner) arriveOrders(ctx context.Context) error {
 			}
 			lines[j] = ekmsim.LineSpec{ProductCode: sku, Quantity: int64(1 + rng.IntN(3))}
 		}
+		poison, isPoison, storable := r.poisonLine(poisonRng, lines[0].ProductCode)
+		if isPoison {
+			lines[0] = poison
+		}
 		o := r.env.Sim.CreateOrder(ekmsim.OrderSpec{Status: "PROCESSING", PaymentStatus: "SUCCESS", Lines: lines})
 		r.mu.Lock()
-		r.orders = append(r.orders, o.ID)
+		if isPoison && !storable {
+			r.poison = append(r.poison, o.ID) // the hub quarantines it: not an order that arrived
+		} else {
+			r.orders = append(r.orders, o.ID)
+		}
 		r.mu.Unlock()
 	}
 	return nil

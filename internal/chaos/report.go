@@ -40,6 +40,15 @@ type Did struct {
 	PGRestarts   int64 `json:"postgres_restarts"`
 	HubRetries   int64 `json:"hub_write_retries"`
 	APIRequests  int   `json:"api_requests"`
+	// The hostile mode's: the worker's answers to the forged and the duplicate
+	// webhooks by status, the poison orders the hub must quarantine, the
+	// oversized products, and the hints the receiver handed to the order sync.
+	ForgedWebhooks map[string]int `json:"forged_webhooks,omitempty"`
+	DuplicateHints map[string]int `json:"duplicate_hints,omitempty"`
+	PoisonOrders   int            `json:"poison_orders,omitempty"`
+	Oversized      int            `json:"oversized_products,omitempty"`
+	HintsHanded    int            `json:"hints_handed,omitempty"`
+	StalePages     int            `json:"stale_pages,omitempty"`
 }
 
 // OK reports whether the run did all it should and hub and shop agree.
@@ -54,6 +63,14 @@ func (r *runner) fill(rep *Report) {
 	r.mu.Unlock()
 	rep.Did.StockChanges, rep.Did.PriceChanges = r.stockChanges.Load(), r.priceChanges.Load()
 	rep.Did.Kills, rep.Did.PGRestarts, rep.Did.HubRetries = r.kills.Load(), r.pgRestarts.Load(), r.hubRetries.Load()
+	if r.cfg.Hostile.on() {
+		r.mu.Lock()
+		rep.Did.PoisonOrders = len(r.poison)
+		r.mu.Unlock()
+		rep.Did.ForgedWebhooks, rep.Did.DuplicateHints = r.forged.snapshot(), r.duplicates.snapshot()
+		rep.Did.Oversized, rep.Did.HintsHanded = len(r.oversized), r.hintsHanded
+		rep.Did.StalePages = r.cfg.Hostile.StalePages - r.env.Sim.Hostile().StalePages
+	}
 	rep.Requests = r.env.Sim.RequestStats()
 	rep.Did.APIRequests = apiRequests(rep.Requests)
 }
@@ -90,6 +107,15 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(tw, "  429s from the rate limit\t%d\t\n", r.Requests.RateLimited-f.RateLimited)
 	fmt.Fprintf(tw, "  slow answers (+%s)\t%d\t%.1f%%\n", c.Faults.LatencyDuration, f.Slow, 100*c.Faults.Latency)
 	fmt.Fprintf(tw, "  malformed bodies\t%d\t%.1f%%\n", f.Malformed, 100*c.Faults.Malformed)
+	if h := c.Hostile; h.on() {
+		fmt.Fprintf(tw, "forged webhooks posted (worker's answers)\t%d %v\t%d\n", total(d.ForgedWebhooks), d.ForgedWebhooks, h.ForgedWebhooks)
+		fmt.Fprintf(tw, "duplicate authenticated hints posted\t%d %v\t%d\n", total(d.DuplicateHints), d.DuplicateHints, h.DuplicateHints)
+		fmt.Fprintf(tw, "hints handed to the order sync (share of API requests)\t%d (%.1f%%)\t\n", d.HintsHanded,
+			100*float64(d.HintsHanded)/float64(max(d.APIRequests, 1)))
+		fmt.Fprintf(tw, "poison orders (NUL names stored, figures quarantined)\t%d quarantined\t%.1f%% of orders\n", d.PoisonOrders, 100*h.PoisonShare)
+		fmt.Fprintf(tw, "oversized products (9 MB names)\t%d\t%d\n", d.Oversized, h.OversizedProducts)
+		fmt.Fprintf(tw, "stale pages served\t%d\t%d\n", d.StalePages, h.StalePages)
+	}
 	fmt.Fprintln(tw, "\t\t")
 	fmt.Fprintln(tw, "FOUND\tCHECKED\tMISMATCHES")
 	for _, fd := range r.Found {
@@ -115,6 +141,14 @@ func (r *Report) Print(w io.Writer) {
 	default:
 		fmt.Fprintln(w, "\nresult: MISMATCH")
 	}
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 func boolCount(b bool) int {

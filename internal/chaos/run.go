@@ -39,6 +39,14 @@ type runner struct {
 	priceSet map[string]bool
 
 	stockChanges, priceChanges, kills, pgRestarts, hubRetries atomic.Int64
+
+	// The hostile mode's: the oversized products' ids, the EKM ids of the poison
+	// orders the hub must quarantine, the worker's answers to the forged and the
+	// duplicate webhooks, and the hints the receiver handed over.
+	oversized          map[int64]bool
+	poison             []int64
+	forged, duplicates answers
+	hintsHanded        int
 }
 
 // Run runs the system under cfg on tb and returns what it did and found. Setup
@@ -60,11 +68,20 @@ func Run(tb harness.TB, cfg Config, log io.Writer) *Report {
 		Channel: "chaos-" + hex.EncodeToString(suffix), Settings: settings, WorkerProcess: true,
 		DatabaseURL: pg.URL("ekmsync"),
 	})
-	r := &runner{cfg: cfg, env: env, pg: pg, log: log, catalog: newCatalog(env.Sim.Products()),
+	r := &runner{cfg: cfg, env: env, pg: pg, log: log,
 		shipped: map[int64][]store.Parcel{}, stockSet: map[string]bool{}, priceSet: map[string]bool{}}
+	if n := cfg.Hostile.OversizedProducts; n > 0 {
+		if r.oversized, err = makeOversized(env.Sim, n); err != nil {
+			tb.Fatalf("%v", err)
+		}
+	}
+	r.catalog = newCatalog(r.shopProducts())
 	r.stockSKUs = r.pool(r.rng(3), cfg.StockSKUs)
 	env.MustCLI("listings", "download", env.Channel)
 	env.Sim.SetFaults(cfg.Faults)
+	if cfg.Hostile.StalePages > 0 {
+		env.Sim.SetHostile(ekmsim.Hostile{StalePages: cfg.Hostile.StalePages})
+	}
 	r.start = time.Now()
 	fmt.Fprintf(log, "chaos: traffic for %s, faults on, %d worker kills, PostgreSQL restart %v\n", cfg.Window, cfg.Kills, cfg.RestartPostgres)
 
@@ -100,6 +117,12 @@ func (r *runner) traffic(ctx context.Context) error {
 	g.Go(func() error { return r.changeStock(gctx) })
 	g.Go(func() error { return r.changePrices(gctx) })
 	g.Go(func() error { return r.monkey(gctx) })
+	if r.cfg.Hostile.ForgedWebhooks > 0 {
+		g.Go(func() error { return r.forgeWebhooks(gctx) })
+	}
+	if r.cfg.Hostile.DuplicateHints > 0 {
+		g.Go(func() error { return r.duplicateHints(gctx) })
+	}
 	progressCtx, stopProgress := context.WithCancel(ctx)
 	defer stopProgress()
 	go r.progress(progressCtx)

@@ -7,11 +7,14 @@ import (
 	"github.com/ekmsync/ekmsync/internal/chaos"
 )
 
-// The reduced chaos run: the whole system under the simulator's faults, worker
-// kills and a PostgreSQL restart ends with hub and shop agreeing on every listing,
-// order, despatch, stock level and price. 'make chaos' runs the full workload.
+// The reduced chaos run, hostile: the whole system under the simulator's faults,
+// worker kills, a PostgreSQL restart, forged and duplicate webhooks, poison
+// orders, oversized products and a stale page ends with hub and shop agreeing on
+// every listing, order, despatch, stock level and price, every poison order
+// quarantined, no forged webhook reaching the order sync and no workflow run
+// closed by a fault. 'make chaos' and 'make chaos-hostile' run the full workload.
 func TestChaosReduced(t *testing.T) {
-	cfg := chaos.Reduced()
+	cfg := chaos.ReducedHostile()
 	report := chaos.Run(t, cfg, testLog{t})
 	var out strings.Builder
 	report.Print(&out)
@@ -27,10 +30,25 @@ func TestChaosReduced(t *testing.T) {
 	if f.ServerErrors == 0 || f.RateLimited == 0 || f.Malformed+f.Slow == 0 {
 		t.Errorf("faults injected %+v: some kind never fired", f)
 	}
-	if report.Did.Orders != cfg.Orders || report.Did.Despatches != cfg.Despatches ||
+	d, h := report.Did, cfg.Hostile
+	if d.ForgedWebhooks["202"] != 0 || sumAnswers(d.ForgedWebhooks) != h.ForgedWebhooks || d.DuplicateHints["202"] == 0 {
+		t.Errorf("webhook answers: forged %v, duplicates %v: a forged one was accepted, or none of the real ones", d.ForgedWebhooks, d.DuplicateHints)
+	}
+	if d.PoisonOrders == 0 || d.Oversized != h.OversizedProducts || d.StalePages != h.StalePages {
+		t.Errorf("the hostile input did not all happen: %d poison orders, %d oversized products, %d stale pages", d.PoisonOrders, d.Oversized, d.StalePages)
+	}
+	if report.Did.Orders+report.Did.PoisonOrders != cfg.Orders || report.Did.Despatches != cfg.Despatches ||
 		report.Did.StockChanges != int64(cfg.StockChanges) || report.Did.PriceChanges != int64(cfg.PriceChanges) {
 		t.Errorf("the run did %+v, short of %+v", report.Did, cfg)
 	}
+}
+
+func sumAnswers(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 // testLog writes the run's progress lines to the test's log.

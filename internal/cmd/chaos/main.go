@@ -5,7 +5,10 @@
 // found, writes it as JSON to .test/chaos.json and the worker's log to
 // .test/chaos-worker.log, and exits 1 on any mismatch.
 //
-// Usage: go run ./internal/cmd/chaos [-reduced] [-seed N]
+// With -hostile ('make chaos-hostile') an attacker and a misbehaving shop join in:
+// forged and duplicate webhooks, poison orders, oversized products, a stale page.
+//
+// Usage: go run ./internal/cmd/chaos [-reduced] [-hostile] [-seed N]
 package main
 
 import (
@@ -25,11 +28,19 @@ import (
 
 func main() {
 	reduced := flag.Bool("reduced", false, "run the reduced workload of 'make test' instead of the full one")
+	hostile := flag.Bool("hostile", false, "add forged and duplicate webhooks, poison orders, oversized products and a stale page")
 	seed := flag.Int64("seed", 0, "the run's seed (default: the workload's own)")
 	flag.Parse()
-	cfg := chaos.Full()
-	if *reduced {
+	var cfg chaos.Config
+	switch {
+	case *reduced && *hostile:
+		cfg = chaos.ReducedHostile()
+	case *reduced:
 		cfg = chaos.Reduced()
+	case *hostile:
+		cfg = chaos.FullHostile()
+	default:
+		cfg = chaos.Full()
 	}
 	if *seed != 0 {
 		cfg.Seed = *seed

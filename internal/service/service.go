@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/ekmsync/ekmsync/activities"
@@ -74,7 +75,8 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 		Shop:  &shop.Connector{Store: st, Key: key, HTTP: httpClient, Logger: logger},
 		Now:   time.Now,
 	}
-	w := worker.New(tc, cfg.TaskQueue, worker.Options{WorkerStopTimeout: cfg.StopTimeout.D()})
+	w := worker.New(tc, cfg.TaskQueue, worker.Options{WorkerStopTimeout: cfg.StopTimeout.D(),
+		Interceptors: []interceptor.WorkerInterceptor{&activities.StopInterceptor{}}})
 	Register(w, acts)
 
 	wf := workflows.Starter{Client: tc, TaskQueue: cfg.TaskQueue}

@@ -54,7 +54,7 @@ func (a *Activities) VerifyUnseenListings(ctx context.Context, in ListingGenerat
 		at := time.Now()
 		p, err := client.SearchProductsRaw(ctx, ekm.SearchOptions{Query: idFilter(batch), OrderBy: "id", Limit: ekm.MaxPageSize})
 		if ekm.KindOf(err) == ekm.KindBadRequest {
-			// ASSUMED (ekm-api.md §7): EKM's search takes "id eq 1 or id eq 2". If it
+			// ASSUMED (docs/ekm-api.md §7): EKM's search takes "id eq 1 or id eq 2". If it
 			// does not, the finish marks the unseen listings removed unchecked.
 			res.Skipped = "EKM refused the search by id: " + reason(err)
 			return res, a.Store.RecordError(ctx, s.ID, "listings", "listing download: unseen products not checked: "+res.Skipped)

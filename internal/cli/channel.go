@@ -53,7 +53,7 @@ func (r enableResult) text(w io.Writer) {
 }
 
 // enableChannel enables the channel and, if it has never completed a listing
-// download, starts one (channel-semantics.md §4).
+// download, starts one (docs/channel-semantics.md §5).
 func enableChannel(ctx context.Context, e *env, name string) (result, error) {
 	r, err := setSettings(ctx, e, name, []channel.Change{{Key: "enabled", Value: "on"}})
 	if err != nil {

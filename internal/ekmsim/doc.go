@@ -10,7 +10,7 @@
 // admin API under /admin (mirrored by Go methods on Sim) lets tests create and
 // change data and read back every write the shop received.
 //
-// Behaviour that EKM does not document is taken from ekm-api.md's ASSUMED
+// Behaviour that EKM does not document is taken from docs/ekm-api.md's ASSUMED
 // choices and kept in assumed.go, so it can be found and changed in one place.
 //
 // In a test, build a shop with New, serve Handler (httptest, or in memory

@@ -22,7 +22,7 @@ type OrderHint = workflows.OrderHint
 // webhookHandler receives EKM's order webhooks for a channel at
 // POST /webhooks/ekm/{channel}. A webhook is only a hint: nothing in its body is
 // trusted beyond the order id, which the order-sync loop then fetches through the
-// API. So a forged call can at worst cause one extra read (channel-semantics.md §2).
+// API. So a forged call can at worst cause one extra read (docs/channel-semantics.md §2).
 func webhookHandler(st *store.Store, wf workflows.Starter, logger *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("channel")

@@ -40,12 +40,12 @@ type enableResult struct {
 func (r enableResult) text(w io.Writer) {
 	r.setResult.text(w)
 	if d := r.ListingDownload; d != nil {
-		verb := "started"
+		what := "started its first listing download"
 		if d.AlreadyRunning {
-			verb = "is already running"
+			what = "has its first listing download running"
 		}
-		fmt.Fprintf(w, "%s has never completed a listing download: the first %s (workflow %s); stock and prices are pushed "+
-			"for the listings it links once it completes. Follow it with 'starter listings status %s'\n", r.Channel, verb, d.WorkflowID, r.Channel)
+		fmt.Fprintf(w, "%s %s (workflow %s): stock and prices are pushed to the listings it links once it completes.\n"+
+			"Follow it with 'starter listings status %s'\n", r.Channel, what, d.WorkflowID, r.Channel)
 		if d.Note != "" {
 			fmt.Fprintf(w, "note: %s\n", d.Note)
 		}

@@ -45,7 +45,7 @@ func TestFirstEnableStartsTheListingDownloadAndSaysSo(t *testing.T) {
 	}
 
 	h.AddChannel("second", nil, false)
-	if out := h.MustCLI("channel", "enable", "second"); !strings.Contains(out, "never completed a listing download") ||
+	if out := h.MustCLI("channel", "enable", "second"); !strings.Contains(out, "started its first listing download") ||
 		!strings.Contains(out, workflows.ListingDownloadID("second")) {
 		t.Fatalf("first enable, in text, does not say it started the listing download:\n%s", out)
 	}

@@ -31,6 +31,9 @@ var (
 	upPath = regexp.MustCompile(`(?:^|[\s(\x60"'\[])((?:\.\./)+[\w.\-/]+)`)
 	// docsPath is a mention of a file under docs/, as code comments cite them.
 	docsPath = regexp.MustCompile(`(?:^|[^\w./-])(docs/[\w.\-]+\.(?:md|json))\b`)
+	// bareName is a file name without a directory, such as a comment's
+	// "channel-semantics.md §2".
+	bareName = regexp.MustCompile(`(?:^|[^\w./-])([\w-]+\.md)\b`)
 	// outside are locations that only exist on the machine the project was built
 	// on, never in a clone. Built from parts so that this file does not match.
 	outside = regexp.MustCompile(`(?:^|[^\w.])(/` + `work/|shared/` + `(?:docs|reference)/)`)
@@ -112,6 +115,15 @@ func checkFile(root, rel, text string) []Problem {
 		for _, m := range docsPath.FindAllStringSubmatch(line, -1) {
 			if !exists(filepath.Join(root, m[1])) && !exists(filepath.Join(dir, m[1])) {
 				add(m[1], "no such file in the repository")
+			}
+		}
+		if !strings.HasPrefix(rel, "docs/") {
+			// A document of docs/ cited by its name alone, outside docs/, does not
+			// say where it is: cite it as docs/<name>.
+			for _, m := range bareName.FindAllStringSubmatch(line, -1) {
+				if exists(filepath.Join(root, "docs", m[1])) && !exists(filepath.Join(dir, m[1])) {
+					add(m[1], "cite it as docs/"+m[1])
+				}
 			}
 		}
 		if len(reported) == 0 {

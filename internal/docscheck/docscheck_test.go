@@ -26,8 +26,9 @@ func TestRepositoryReferencesStayInside(t *testing.T) {
 }
 
 // The check reports a link to a missing file, a link or a path that leaves the
-// repository, a build machine's path, and a docs/ file that a comment cites but
-// that does not exist; links to the web, anchors and existing files pass.
+// repository, a build machine's path, a docs/ file that a comment cites but that
+// does not exist, and a document of docs/ cited by its name alone; links to the
+// web, anchors, existing files and other names (out.md) pass.
 func TestCheckFindsBrokenAndOutsideReferences(t *testing.T) {
 	root := t.TempDir()
 	write := func(rel, text string) {
@@ -47,7 +48,7 @@ func TestCheckFindsBrokenAndOutsideReferences(t *testing.T) {
 		"copied from /" + "work/shared/docs/spec.md", // a build machine's path
 		"```", "[in a fence](not/checked.md)", "```", // code, not a link
 	}, "\n"))
-	write("pkg/a.go", "package pkg\n\n// Rules: docs/spec.md §2; docs/missing.md; ../../../etc/x.md\n")
+	write("pkg/a.go", "package pkg\n\n// Rules: docs/spec.md §2; docs/missing.md; ../../../etc/x.md; spec.md §3; out.md\n")
 	problems, err := Check(root)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +58,7 @@ func TestCheckFindsBrokenAndOutsideReferences(t *testing.T) {
 		got = append(got, p.File+":"+p.Ref)
 	}
 	want := []string{"README.md:docs/gone.md", "README.md:../elsewhere/spec.md", "README.md:/" + "work/",
-		"pkg/a.go:docs/missing.md", "pkg/a.go:../../../etc/x.md"}
+		"pkg/a.go:docs/missing.md", "pkg/a.go:../../../etc/x.md", "pkg/a.go:spec.md"}
 	for _, w := range want {
 		found := false
 		for _, g := range got {

@@ -43,6 +43,8 @@ const keepAliveEvery = 2 * time.Second
 // lost worker: a lost worker stops heartbeating, and Temporal retries the call
 // elsewhere after the heartbeat timeout. With progress, each heartbeat carries its
 // current value (the listing download's last committed page), else no details.
+// Heartbeats end with ctx: when the worker stops, StopInterceptor cancels it, so a
+// stopping worker is not held by them, nor logs their failures over and over.
 func keepAlive(ctx context.Context, progress *atomic.Int64) (stop func()) {
 	if !activity.IsActivity(ctx) {
 		return func() {}

@@ -11,7 +11,7 @@ import (
 )
 
 // Application error types the workflows act on. They are non-retryable: retrying
-// them would only repeat the same refusal (architecture.md: no retry storm).
+// them would only repeat the same refusal (docs/architecture.md: no retry storm).
 const (
 	ErrTypeNeedsReauth = "NeedsReauth"     // EKM rejected the refresh token
 	ErrTypeDisabled    = "ChannelDisabled" // the channel was disabled

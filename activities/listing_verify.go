@@ -57,7 +57,7 @@ func (a *Activities) VerifyUnseenListings(ctx context.Context, in ListingGenerat
 		at := time.Now()
 		items, tooLarge, err := productsByID(ctx, client, batch)
 		if ekm.KindOf(err) == ekm.KindBadRequest {
-			// ASSUMED (ekm-api.md §7): EKM's search takes "id eq 1 or id eq 2". If it
+			// ASSUMED (docs/ekm-api.md §7): EKM's search takes "id eq 1 or id eq 2". If it
 			// does not, the finish marks the unseen listings removed unchecked.
 			res.Skipped = "EKM refused the search by id: " + reason(err)
 			return res, a.Store.RecordError(ctx, s.ID, "listings", "listing download: unseen products not checked: "+res.Skipped)

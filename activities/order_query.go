@@ -13,7 +13,7 @@ import (
 )
 
 // The order search. EKM documents the OData operators but not the exact date
-// literal, nor how ties of the orderby field are broken (ekm-api.md §7): we send
+// literal, nor how ties of the orderby field are broken (docs/ekm-api.md §7): we send
 // datetime'<RFC 3339 UTC with EKM's seven fractional digits>' and assume ties on
 // order_date come in ascending id order (ASSUMED, as the simulator does).
 

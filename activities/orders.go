@@ -106,7 +106,7 @@ type syncProgress struct {
 	Updated *time.Time   `json:"updated,omitempty"`
 }
 
-// SyncOrders runs one order sync of a channel (channel-semantics.md §2): the
+// SyncOrders runs one order sync of a channel (docs/channel-semantics.md §2): the
 // orders placed since the Order Sync Date less the overlap (or changed on EKM
 // since the last run), oldest first, committed page by page with the Order Sync
 // Date; then the parked, watched and quarantined orders and the webhook hints,

@@ -11,7 +11,7 @@ import (
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
-// The outbound push (channel-semantics.md §1, §3, §4): four activities, run by the
+// The outbound push (docs/channel-semantics.md §1, §3, §4): four activities, run by the
 // ChannelPush workflow in priority order, each computing "what the hub wants EKM to
 // show" minus "what EKM last confirmed" from PostgreSQL, so that a crash or a retry
 // never sends a stale value nor sends one twice. Each does a bounded amount of work

@@ -72,7 +72,7 @@ const maxPassesPerRun = 300
 // read its sweep interval.
 const fallbackWait = time.Minute
 
-// ChannelPush is a channel's outbound loop (channel-semantics.md §4). Each pass
+// ChannelPush is a channel's outbound loop (docs/channel-semantics.md §4). Each pass
 // makes EKM show what the hub says, in priority order: despatches, cancellations,
 // stock, prices; each step is an activity that computes "desired minus confirmed"
 // from PostgreSQL. A pass runs when the hub changes (the wake signal, sent by the

@@ -28,7 +28,7 @@ const (
 )
 
 // ListingDownload downloads every product and variant of a channel's shop into the
-// hub's listings (channel-semantics.md §5): one generation, page by page in slices
+// hub's listings (docs/channel-semantics.md §5): one generation, page by page in slices
 // of a few seconds, so that the progress query, the search attributes and the
 // current details follow it, and the history stays bounded (continue-as-new). A
 // disabled channel ends the run at once with the reason; one that needs

@@ -33,7 +33,7 @@ func ChannelPushID(channel string) string { return "channel-push:" + channel }
 // request for the same range find the running one.
 func OrderBackfillID(channel, what string) string { return "order-backfill:" + channel + ":" + what }
 
-// Custom search attributes (architecture.md): operators filter on them in the Web UI.
+// Custom search attributes (docs/architecture.md): operators filter on them in the Web UI.
 // Every name carries the Ekm prefix, so that they cannot clash with another
 // application's in a shared cluster.
 var (

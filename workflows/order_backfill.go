@@ -15,7 +15,7 @@ import (
 type OrderBackfillInput = activities.BackfillOrdersInput
 
 // OrderBackfill re-reads a channel's orders of a date range, or by id, with the
-// order sync's rules (channel-semantics.md §2). It is idempotent (orders are
+// order sync's rules (docs/channel-semantics.md §2). It is idempotent (orders are
 // upserted on their EKM id), runs beside the loop, and never moves the Order
 // Sync Date. A channel that is not ok makes it end at once with a result that
 // says why, not fail.

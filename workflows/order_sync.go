@@ -93,7 +93,7 @@ const (
 	PhaseIdle    = "idle"
 )
 
-// OrderSync is a channel's order-sync loop (channel-semantics.md §2): it syncs
+// OrderSync is a channel's order-sync loop (docs/channel-semantics.md §2): it syncs
 // every order-sync interval, at once on the sync-now Update (which answers with
 // what the sync did), and fetches an order by id on each order-hint signal from
 // the webhook receiver. While the channel is disabled, unauthorised or

@@ -43,7 +43,7 @@ func runOrderSyncThroughput(tb harness.TB) ([]Row, error) {
 	h.AddChannel(h.Channel, []string{"download-unpaid=on"}, false)
 	time.Sleep(time.Duration(float64(size)/leak*float64(time.Second)) + time.Second) // let the bucket drain
 	before := h.Sim.RequestCounts()
-	h.MustCLI("channel", "enable", h.Channel)
+	h.MustCLI("channel", "set", h.Channel, "enabled=on") // not 'channel enable': its first listing download would count
 	var res *activities.SyncOrdersResult
 	deadline := time.Now().Add(5 * time.Minute)
 	for res == nil {

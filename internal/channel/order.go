@@ -39,7 +39,7 @@ type OrderDecision struct {
 	Reason string // why, in words (always set for skips)
 }
 
-// DecideOrder applies the mapping rules of channel-semantics.md §2 to one order.
+// DecideOrder applies the mapping rules of docs/channel-semantics.md §2 to one order.
 func (s Settings) DecideOrder(f OrderFacts) OrderDecision {
 	target := s.Mapping.Target(f.Status)
 	d := OrderDecision{Target: target}

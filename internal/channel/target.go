@@ -1,5 +1,5 @@
 // Package channel holds a channel's settings, their validation, and the pure rules of
-// channel-semantics.md: the order status mapping, the quantity sent to EKM, tax, and
+// docs/channel-semantics.md: the order status mapping, the quantity sent to EKM, tax, and
 // the listing download's estimated completion. Nothing here does I/O, so every rule
 // has table tests.
 package channel
@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// Target is what an EKM order status maps to (channel-semantics.md §2).
+// Target is what an EKM order status maps to (docs/channel-semantics.md §2).
 type Target string
 
 // The mapping targets.
@@ -59,7 +59,7 @@ func (m Mapping) Target(status string) Target {
 
 // StatusFor returns the EKM status mapped to t, for sending (the first in name order
 // when several map to it), and whether there is one. EKM's PUT /status takes the
-// uppercase form of the status name (ekm-api.md §6, ASSUMED).
+// uppercase form of the status name (docs/ekm-api.md §6, ASSUMED).
 func (m Mapping) StatusFor(t Target) (string, bool) {
 	best := ""
 	for name, target := range m {

@@ -5,7 +5,7 @@ import "math"
 // Line is one order line's EKM figures, as tax input.
 type Line struct {
 	Quantity  int64
-	UnitPrice float64 // EKM item_price: a unit price, tax-exclusive unless the channel says otherwise (ASSUMED, ekm-api.md §5.2)
+	UnitPrice float64 // EKM item_price: a unit price, tax-exclusive unless the channel says otherwise (ASSUMED, docs/ekm-api.md §5.2)
 	Tax       float64 // EKM item_tax: the line's tax
 	TaxRate   float64 // EKM item_tax_rate, percent
 	Discount  float64 // EKM item_discount, for the line

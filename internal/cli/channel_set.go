@@ -123,13 +123,16 @@ func setAPISettings(ctx context.Context, e *env, name string, changes []channel.
 func channelToggleCommand(on bool) *command {
 	name, summary := "disable", "stop every EKM call of the channel (pending outbound work is kept)"
 	if on {
-		name, summary = "enable", "let the channel fetch from and send to EKM"
+		name, summary = "enable", "let the channel fetch from and send to EKM; its first enable also starts a listing download"
 	}
 	return &command{
 		name: name, args: "<name>", summary: summary,
 		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
 			if err := needArgs(args, "<name>"); err != nil {
 				return nil, err
+			}
+			if on {
+				return enableChannel(ctx, e, args[0])
 			}
 			return setSettings(ctx, e, args[0], []channel.Change{{Key: "enabled", Value: onOff(on)}})
 		},

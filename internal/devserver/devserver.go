@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -117,8 +116,8 @@ func Args(port, uiPort int, dbFile, logLevel, codecEndpoint string) []string {
 	return args
 }
 
-// Start runs a dev server and waits until it answers. The server is killed if this
-// process dies (Pdeathsig), so a crashed test leaves nothing behind.
+// Start runs a dev server and waits until it answers. It runs in its own process
+// group (see ChildProcAttr): a Ctrl-C reaches it only through Stop.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	path := opts.Path
 	if path == "" {
@@ -142,7 +141,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	cmd := exec.Command(path, Args(port, opts.UIPort, opts.DBFile, logLevel, opts.CodecEndpoint)...)
 	cmd.Stdout, cmd.Stderr = opts.Stdout, opts.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = ChildProcAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the Temporal dev server (%s): %w", path, err)
 	}

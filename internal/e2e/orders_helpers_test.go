@@ -13,7 +13,7 @@ import (
 	"github.com/ekmsync/ekmsync/internal/harness"
 )
 
-// The expectations below are written from channel-semantics.md §2 and the
+// The expectations below are written from docs/channel-semantics.md §2 and the
 // simulator's default statuses, independently of the code under test.
 
 // simTargets maps the simulator's shop statuses as 'channel add --yes' proposes

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// EKM's documented leaky bucket (ekm-api.md §8): 40 requests, leaking 2 per second.
+// EKM's documented leaky bucket (docs/ekm-api.md §8): 40 requests, leaking 2 per second.
 // The real figures are learnt from the X-EKM-RateLimit-* headers of every response.
 const (
 	DefaultBucketSize    = 40
@@ -229,7 +229,7 @@ func (b *Budget) observe(seq uint64, h http.Header) {
 	if size, ok := headerFloat(h, headerBucketSize); ok && size > 0 {
 		b.size = size
 	}
-	// ASSUMED (ekm-api.md §8): LeakRate is the leak interval in seconds and
+	// ASSUMED (docs/ekm-api.md §8): LeakRate is the leak interval in seconds and
 	// LeakAmount the requests leaked per interval.
 	amount, okAmount := headerFloat(h, headerLeakAmount)
 	interval, okInterval := headerFloat(h, headerLeakRate)

@@ -281,7 +281,7 @@ func (c *Client) send(ctx context.Context, r request, token string, body []byte)
 		return nil, fail
 	}
 	if id, ok := env.Errors[planRestriction]; ok {
-		// ASSUMED (ekm-api.md §9): a plan restriction may come with a 2xx; the
+		// ASSUMED (docs/ekm-api.md §9): a plan restriction may come with a 2xx; the
 		// call did not do what was asked, and only the merchant's plan can change
 		// that.
 		fail.Kind, fail.Errors, fail.Err = KindForbidden, env.Errors, fmt.Errorf("plan restriction %s", id)
@@ -305,7 +305,7 @@ func newRequest(ctx context.Context, method, target string, body *bytes.Reader) 
 
 // retryAfter computes the wait after a 429: the Retry-After header if EKM sends
 // one (seconds or an HTTP date), else the time the bucket needs to leak one
-// request by the rate headers (ekm-api.md §8 says neither is documented; by
+// request by the rate headers (docs/ekm-api.md §8 says neither is documented; by
 // default 1 s / 2 = 0.5 s).
 func retryAfter(h http.Header, now time.Time) time.Duration {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {

@@ -37,7 +37,7 @@ func decodeListPage(env *Envelope, number int) (Page[json.RawMessage], error) {
 }
 
 // listMeta reads the paging meta. EKM's schema types meta values as objects while
-// its responses carry numbers (ekm-api.md §3), so any JSON value is accepted and
+// its responses carry numbers (docs/ekm-api.md §3), so any JSON value is accepted and
 // anything not a whole number reads as 0.
 func listMeta(m map[string]any) ListMeta {
 	return ListMeta{PagesTotal: metaInt(m["pages_total"]), ItemsTotal: metaInt(m["items_total"]), ItemsPerPage: metaInt(m["items_per_page"])}

@@ -28,5 +28,5 @@
 //     malformed record and keep its page.
 //
 // Where EKM's documentation is silent the package follows the ASSUMED
-// behaviours of shared/docs/ekm-api.md, and says so where it does.
+// behaviours of docs/ekm-api.md, and says so where it does.
 package ekm

@@ -9,7 +9,7 @@ import (
 )
 
 // TestEndpointsSendTheDocumentedRequests checks each method's HTTP method, path
-// and body against ekm-api.md §4, and that it decodes the answer.
+// and body against docs/ekm-api.md §4, and that it decodes the answer.
 func TestEndpointsSendTheDocumentedRequests(t *testing.T) {
 	product := map[string]any{"id": 3, "name": "Mug", "product_code": "MUG", "price": 9.5}
 	variant := map[string]any{"id": 31, "parent_product_id": 3, "price": 10.5}

@@ -8,7 +8,7 @@ import (
 )
 
 // The types in this file mirror the component schemas of EKM's OpenAPI document
-// (../shared/reference/ekm-openapi.json). Field names are EKM's snake_case JSON
+// (internal/ekmsim/testdata/ekm-openapi.json). Field names are EKM's snake_case JSON
 // names. Nullable strings are plain strings (null decodes to ""); nullable numbers
 // and dates are pointers, because zero is a meaningful value for them.
 
@@ -43,7 +43,7 @@ type ListMeta struct {
 
 // Time is an EKM date-time. EKM sends ISO-8601 in UTC with up to seven fractional
 // digits ("2020-01-09T03:23:27.0444704Z"); some exports omit the zone, which is then
-// taken as UTC (ASSUMED, see ekm-api.md §3).
+// taken as UTC (ASSUMED, see docs/ekm-api.md §3).
 type Time struct{ time.Time }
 
 // timeLayouts are the forms accepted by Time, tried in order.
@@ -121,7 +121,7 @@ type Order struct {
 }
 
 // Paid reports whether EKM has marked the order paid: payment_status SUCCESS and a
-// non-empty transaction id (channel-semantics.md §2).
+// non-empty transaction id (docs/channel-semantics.md §2).
 func (o Order) Paid() bool {
 	return strings.EqualFold(o.PaymentStatus, "SUCCESS") && strings.TrimSpace(o.TransactionID) != ""
 }
@@ -295,7 +295,7 @@ type UpdateProduct struct {
 
 // ToUpdate returns the product as an update body, carrying every current value so
 // that a PUT changes only what the caller then edits (EKM does not document whether
-// omitted fields are cleared, see ekm-api.md "Unknown").
+// omitted fields are cleared, see docs/ekm-api.md "Unknown").
 func (p Product) ToUpdate() UpdateProduct {
 	return UpdateProduct{
 		ID: p.ID, CategoryID: p.CategoryID, Name: p.Name, Description: p.Description,

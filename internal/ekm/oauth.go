@@ -32,7 +32,7 @@ var DefaultScopes = []string{
 }
 
 // defaultTokenLifetime is used when the token endpoint omits expires_in: EKM's
-// access tokens last one hour (ekm-api.md §2).
+// access tokens last one hour (docs/ekm-api.md §2).
 const defaultTokenLifetime = time.Hour
 
 // maxTokenBody bounds a token endpoint response; a real one is about 2 KiB.
@@ -154,7 +154,7 @@ func postToken(ctx context.Context, hc *http.Client, tokenURL string, form url.V
 	return Tokens{}, fail
 }
 
-// tokenErrorKind classifies a token endpoint failure. ASSUMED (ekm-api.md §2):
+// tokenErrorKind classifies a token endpoint failure. ASSUMED (docs/ekm-api.md §2):
 // EKM answers like IdentityServer, 400 {"error":"invalid_grant"} for a used,
 // expired or revoked refresh token or code, and invalid_client for a bad secret.
 func tokenErrorKind(status int, code string) Kind {

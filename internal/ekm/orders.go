@@ -10,7 +10,7 @@ import (
 	"strconv"
 )
 
-// Order endpoints are at v2 (ekm-api.md §4).
+// Order endpoints are at v2 (docs/ekm-api.md §4).
 const ordersPath = "/api/v2/orders"
 
 // orderPath returns the path of one order, or of sub (e.g. "/items") under it.
@@ -103,7 +103,7 @@ func (c *Client) OrderItems(ctx context.Context, id int64) ([]OrderItem, error) 
 }
 
 // UpdateOrderStatus sets an order's status (PUT .../status) and returns the
-// updated order. Status is the uppercase status name (ASSUMED, ekm-api.md §6).
+// updated order. Status is the uppercase status name (ASSUMED, docs/ekm-api.md §6).
 func (c *Client) UpdateOrderStatus(ctx context.Context, id int64, u OrderStatusUpdate) (Order, error) {
 	if u.Status == "" {
 		return Order{}, &Error{Kind: KindBadRequest, Method: http.MethodPut, Path: orderPath(id, "/status"), Err: errors.New("status is required")}

@@ -10,7 +10,7 @@ import (
 )
 
 // MaxPageSize is the most items EKM returns per page on every list and search
-// endpoint (ekm-api.md §7); a larger limit is clamped to it.
+// endpoint (docs/ekm-api.md §7); a larger limit is clamped to it.
 const MaxPageSize = 20
 
 // Bounds of the item lists that take no limit (an order's items, a product's

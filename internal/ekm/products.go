@@ -9,7 +9,7 @@ import (
 	"strconv"
 )
 
-// Product, stock and variant endpoints are at v1 (ekm-api.md §4).
+// Product, stock and variant endpoints are at v1 (docs/ekm-api.md §4).
 const productsPath = "/api/v1/products"
 
 // productPath returns the path of one product, or of sub (e.g. "/stock") under it.
@@ -98,7 +98,7 @@ func (c *Client) ProductStock(ctx context.Context, id int64) (ProductStock, erro
 }
 
 // stockUpdate is the body of PUT .../stock. Only id and stock are sent:
-// total_product_stock is derived by EKM (ASSUMED, ekm-api.md "Unknown").
+// total_product_stock is derived by EKM (ASSUMED, docs/ekm-api.md "Unknown").
 type stockUpdate struct {
 	ID    int64 `json:"id"`
 	Stock int64 `json:"stock"`

@@ -5,7 +5,7 @@ import (
 	"net/http"
 )
 
-// Settings endpoints are at v1 (ekm-api.md §4).
+// Settings endpoints are at v1 (docs/ekm-api.md §4).
 const (
 	orderStatusesPath = "/api/v1/settings/orderstatuses"
 	currencyPath      = "/api/v1/settings/currency"

@@ -8,7 +8,7 @@ import (
 	"net/url"
 )
 
-// Webhook endpoints are at v2, with EKM's capital W (ekm-api.md §4).
+// Webhook endpoints are at v2, with EKM's capital W (docs/ekm-api.md §4).
 const webhooksPath = "/api/v2/Webhooks"
 
 // CreateWebhook subscribes to a topic (POST /api/v2/Webhooks). It is the one call

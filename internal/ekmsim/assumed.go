@@ -6,7 +6,7 @@ import (
 )
 
 // This file holds, in one place, every behaviour the simulator takes where
-// EKM's sources are silent (ekm-api.md marks them ASSUMED or UNKNOWN). Code
+// EKM's sources are silent (docs/ekm-api.md marks them ASSUMED or UNKNOWN). Code
 // elsewhere refers to these names instead of repeating the choice, so changing
 // a decision here changes it everywhere. Documented facts (limit max 20,
 // bucket 40 leaking 2/s, 1 h access tokens, 15-day sliding refresh tokens,

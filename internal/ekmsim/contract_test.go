@@ -21,7 +21,7 @@ import (
 // additionalProperties: false, so an extra field fails as surely as a
 // missing or mistyped one.
 //
-// Two patches, both documented in ekm-api.md §3:
+// Two patches, both documented in docs/ekm-api.md §3:
 //   - meta: the document types every meta value as an object (an artefact of
 //     the C# object type it was generated from), while EKM sends integers
 //     (pages_total: 2). meta values are treated as any JSON.

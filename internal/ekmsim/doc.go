@@ -13,7 +13,7 @@
 // client, and make the shop hostile (PUT /admin/hostile: a page repeated for
 // ever, a stale page, any Retry-After) to test the client's bounds.
 //
-// Behaviour that EKM does not document is taken from ekm-api.md's ASSUMED
+// Behaviour that EKM does not document is taken from docs/ekm-api.md's ASSUMED
 // choices and kept in assumed.go, so it can be found and changed in one place.
 //
 // In a test, build a shop with New, serve Handler (httptest, or in memory

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -165,6 +166,12 @@ func (in *injector) get() Faults {
 // never saw the rest.
 func (in *injector) serveFaulty(d faultDecision, limit limitResult, w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
 	if d.latency > 0 {
+		// Read the body first: only then does the server notice a client that
+		// hangs up during the wait (and stop waiting, as EKM would).
+		if r.Body != nil {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		if err := sleepCtx(r.Context(), d.latency); err != nil {
 			return
 		}

@@ -181,7 +181,9 @@ func (e *Env) AddChannel(name string, settings []string, enable bool) channel.Se
 		e.MustCLI(append([]string{"channel", "set", name}, settings...)...)
 	}
 	if enable {
-		e.MustCLI("channel", "enable", name)
+		// Not 'channel enable', which starts a channel's first listing download:
+		// the tests download when they mean to.
+		e.MustCLI("channel", "set", name, "enabled=on")
 	}
 	s, err := e.DB.Store.Channel(context.Background(), name)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/devserver"
@@ -27,22 +28,47 @@ type Server struct {
 	port int
 }
 
-// BinDir finds the directory of the PostgreSQL server binaries (initdb, pg_ctl).
+// BinDir finds the directory of the PostgreSQL server binaries (initdb, pg_ctl):
+// $EKMSYNC_PG_BIN, else the first place that has initdb of
+//   - the PATH (Homebrew, Postgres.app, most distributions' packages),
+//   - `pg_config --bindir` (an installation whose client tools alone are on the PATH),
+//   - /usr/lib/postgresql/<version>/bin, newest first (Debian and Ubuntu keep the
+//     server binaries off the PATH).
 func BinDir() (string, error) {
 	if d := os.Getenv("EKMSYNC_PG_BIN"); d != "" {
 		return d, nil
 	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Strings(dirs)
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if _, err := os.Stat(filepath.Join(dirs[i], "initdb")); err == nil {
-			return dirs[i], nil
+	for _, d := range binDirCandidates() {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
 		}
 	}
+	return "", errors.New("PostgreSQL's server binaries (initdb, pg_ctl) were not found on the PATH, through pg_config --bindir, " +
+		"or under /usr/lib/postgresql/*/bin: install the PostgreSQL server (apt-get install postgresql; brew install postgresql), " +
+		"or set EKMSYNC_PG_BIN to the directory that holds initdb")
+}
+
+// binDirCandidates lists the directories BinDir tries, in order.
+func binDirCandidates() []string {
+	var dirs []string
 	if p, err := exec.LookPath("initdb"); err == nil {
-		return filepath.Dir(p), nil
+		dirs = append(dirs, filepath.Dir(p))
 	}
-	return "", errors.New("PostgreSQL's server binaries (initdb, pg_ctl) were not found: install PostgreSQL, or set EKMSYNC_PG_BIN")
+	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
+		if d := strings.TrimSpace(string(out)); d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	debian, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(debian, func(i, j int) bool { return pgVersion(debian[i]) > pgVersion(debian[j]) })
+	return append(dirs, debian...)
+}
+
+// pgVersion is the major version in a /usr/lib/postgresql/<version>/bin path (0 if
+// none), so that 17 sorts after 9.6.
+func pgVersion(dir string) float64 {
+	v, _ := strconv.ParseFloat(filepath.Base(filepath.Dir(dir)), 64)
+	return v
 }
 
 // Start initialises a cluster in a new directory under parent and starts it.

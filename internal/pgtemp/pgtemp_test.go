@@ -2,6 +2,8 @@ package pgtemp
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -38,5 +40,31 @@ func TestRestartKeepsData(t *testing.T) {
 	}
 	if err != nil || v != 7 {
 		t.Fatalf("after restart: %v, %v", v, err)
+	}
+}
+
+// The server binaries are found on the PATH first, then where pg_config says they
+// are (an installation with only its client tools on the PATH).
+func TestBinDirLooksOnThePathAndAsksPgConfig(t *testing.T) {
+	t.Setenv("EKMSYNC_PG_BIN", "")
+	onPath, server, tools := t.TempDir(), t.TempDir(), t.TempDir()
+	writeExec(t, filepath.Join(onPath, "initdb"), "#!/bin/sh\n")
+	writeExec(t, filepath.Join(server, "initdb"), "#!/bin/sh\n")
+	writeExec(t, filepath.Join(tools, "pg_config"), "#!/bin/sh\necho "+server+"\n")
+
+	t.Setenv("PATH", onPath+string(os.PathListSeparator)+tools)
+	if d, err := BinDir(); err != nil || d != onPath {
+		t.Errorf("initdb on the PATH: BinDir() = %q, %v; want %q", d, err, onPath)
+	}
+	t.Setenv("PATH", tools)
+	if d, err := BinDir(); err != nil || d != server {
+		t.Errorf("only pg_config on the PATH: BinDir() = %q, %v; want pg_config's %q", d, err, server)
+	}
+}
+
+func writeExec(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o755); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,6 +1,7 @@
 // Package process builds ekmsync's binaries and runs them as child processes, for the
 // dev stack, the integration tests that kill a worker, and the chaos suite. Children
-// die with their parent (Pdeathsig), so nothing is left behind.
+// run in their own process group and, on Linux, die with their parent
+// (devserver.ChildProcAttr).
 package process
 
 import (
@@ -50,7 +51,7 @@ func Start(path string, args, env []string, out io.Writer) (*Proc, error) {
 	cmd := exec.Command(path, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	cmd.SysProcAttr = devserver.ChildProcAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", filepath.Base(path), err)
 	}

@@ -1,9 +1,11 @@
 package service
 
 import (
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/config"
 	"github.com/ekmsync/ekmsync/internal/version"
 	"github.com/ekmsync/ekmsync/workflows"
@@ -31,7 +33,9 @@ var behaviours = map[string]workflow.VersioningBehavior{
 // workerOptions are the SDK worker's options: the stop timeout, and with a
 // deployment name, the deployment version (the stamped version as build ID).
 func workerOptions(cfg config.Worker) worker.Options {
-	o := worker.Options{WorkerStopTimeout: cfg.StopTimeout.D()}
+	o := worker.Options{WorkerStopTimeout: cfg.StopTimeout.D(),
+		// Activities are told at once when the worker stops, so a stop takes seconds.
+		Interceptors: []interceptor.WorkerInterceptor{&activities.StopInterceptor{}}}
 	if cfg.DeploymentName != "" {
 		o.DeploymentOptions = worker.DeploymentOptions{
 			UseVersioning: true,

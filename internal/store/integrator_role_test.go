@@ -56,7 +56,7 @@ func TestIntegratorRoleCanWriteTheHubButNotChannelsOrCredentials(t *testing.T) {
 		})
 	}
 	allowed := []string{
-		// Ship an order (hub-tables.md, "Ship an order").
+		// Ship an order (docs/hub-tables.md, "Ship an order").
 		`INSERT INTO shipments (order_id, parcel, tracking_number, carrier, tracking_url) VALUES ($1, 1, 'RM123456789GB', 'Royal Mail', 'https://t'), ($1, 2, '1Z999', 'UPS', '')`,
 		`UPDATE orders SET status = 'shipped', shipped_at = now(), updated_at = now() WHERE id = $1`,
 		// Cancel in full, and some lines.

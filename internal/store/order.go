@@ -393,7 +393,7 @@ func (s *Store) RecheckIDs(ctx context.Context, channelID int64, watchSince time
 // admits, the quantity that open hub orders (neither shipped nor cancelled, of
 // every channel) hold: the sum of quantity minus cancelled quantity over their
 // lines, never below 0 per line. The push subtracts it from the stock level
-// (channel-semantics.md §3).
+// (docs/channel-semantics.md §3).
 func reservedSQL(skuFilter string) string {
 	return `SELECT l.sku, sum(GREATEST(l.quantity - l.cancelled_quantity, 0))::bigint AS qty
 			FROM order_lines l JOIN orders o ON o.id = l.order_id

@@ -12,7 +12,7 @@ import (
 // The outbound ledger of listings (listing_outbound): what EKM last confirmed of
 // each listing's stock and price, and the result of the last send. The push sends
 // a listing's value only when the one the hub wants differs from the confirmed one
-// (channel-semantics.md §3, §4).
+// (docs/channel-semantics.md §3, §4).
 
 // ListingKey names a listing of a channel: a product (VariantID 0) or a variant.
 type ListingKey struct {

@@ -45,7 +45,7 @@ func TestDevStackStartsEverythingAndCtrlCLeavesNothing(t *testing.T) {
 	cmd := exec.Command(filepath.Join(bin, "devstack"), "-temporal-port", strconv.Itoa(ports[0]), "-ui-port", strconv.Itoa(ports[1]),
 		"-worker-addr", addr(2), "-admin-addr", addr(5), "-sim-addr", addr(3), "-callback-addr", addr(4), "-state-dir", t.TempDir(), "-bin-dir", bin)
 	cmd.Env = append(os.Environ(), "EKMSYNC_DATABASE_URL="+dbURL)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = devserver.ChildProcAttr() // a group of its own, as a terminal's job
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -101,7 +101,9 @@ func TestDevStackStartsEverythingAndCtrlCLeavesNothing(t *testing.T) {
 	if len(children) < 3 {
 		t.Fatalf("make dev runs %d child processes, want Temporal, the simulator and the worker", len(children))
 	}
-	_ = cmd.Process.Signal(os.Interrupt) // Ctrl-C
+	// Ctrl-C on a terminal interrupts the whole foreground process group, not just
+	// devstack: devstack's children must not see it and stop out of order.
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
@@ -137,33 +139,24 @@ func freshDatabase(t *testing.T) string {
 	return url
 }
 
-// childrenOf lists the processes whose parent is pid.
+// childrenOf lists the processes whose parent is pid (ps, as on Linux and macOS).
 func childrenOf(pid int) []int {
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range entries {
-		child, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// The fields after the command name (which may hold spaces) start after ')'.
-		fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
-			out = append(out, child)
+	out, _ := exec.Command("ps", "-A", "-o", "pid=", "-o", "ppid=").Output()
+	var children []int
+	for line := range strings.Lines(string(out)) {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[1] == strconv.Itoa(pid) {
+			if child, err := strconv.Atoi(f[0]); err == nil {
+				children = append(children, child)
+			}
 		}
 	}
-	return out
+	return children
 }
 
+// alive reports whether pid runs (a zombie, exited but not yet reaped, does not).
 func alive(pid int) bool {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return false
-	}
-	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	return len(fields) > 0 && fields[0] != "Z"
+	out, err := exec.Command("ps", "-o", "stat=", "-p", strconv.Itoa(pid)).Output()
+	st := strings.TrimSpace(string(out))
+	return err == nil && st != "" && !strings.HasPrefix(st, "Z")
 }

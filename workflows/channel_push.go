@@ -143,6 +143,13 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err() // cancelled by an operator: the loop stops
 		}
+		if historyFull(ctx) && w.requested == w.completed {
+			// Woken by a full history (a flood of signals while waiting): continue
+			// as new before anything else, unless a push-now came meanwhile.
+			if err := w.continueAsNew(ctx); err != nil {
+				return err
+			}
+		}
 		check, err := w.check(ctx)
 		if activities.IsType(err, activities.ErrTypeChannelGone) {
 			return nil
@@ -284,7 +291,7 @@ func (w *channelPushImpl) wait(ctx workflow.Context, d time.Duration) {
 	next := workflow.Now(ctx).Add(d)
 	w.nextSweep = &next
 	setDetails(ctx, pushDetails(w.status()))
-	_, _ = awaitOrTimeout(ctx, d, func() bool { return w.woken || w.requested > w.completed })
+	_, _ = awaitOrTimeout(ctx, d, func() bool { return w.woken || w.requested > w.completed || historyFull(ctx) })
 	w.nextSweep = nil
 }
 
@@ -299,7 +306,7 @@ func (w *channelPushImpl) setChannelState(ctx workflow.Context, st channel.Statu
 }
 
 func (w *channelPushImpl) shouldContinueAsNew(ctx workflow.Context) bool {
-	return w.runPasses >= maxPassesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+	return w.runPasses >= maxPassesPerRun || historyFull(ctx)
 }
 
 // continueAsNew returns the error that starts the next run with the loop's state

@@ -309,3 +309,27 @@ func TestChannelPushDoesNotSpinOnARefusalTheHubDoesNotKnow(t *testing.T) {
 		t.Fatalf("%d passes in 150 s with a 1 min sweep: want a pass per sweep, not a busy loop", n)
 	}
 }
+
+// A push loop whose history reaches its own bound of events while it waits
+// continues as new before running another pass.
+func TestChannelPushContinuesAsNewOnItsOwnHistoryBound(t *testing.T) {
+	p := newPushTest(t)
+	p.checks(ok)
+	p.steps(nil)
+	p.at(time.Minute, func() {
+		p.env.SetCurrentHistoryLength(10_000)
+		p.env.SignalWorkflow(workflows.SignalWake, nil)
+	})
+	p.env.ExecuteWorkflow(workflows.ChannelPushWorkflow, workflows.ChannelInput{Channel: "shop"})
+	var can *workflow.ContinueAsNewError
+	if !errors.As(p.env.GetWorkflowError(), &can) {
+		t.Fatalf("workflow ended with %v, want continue-as-new", p.env.GetWorkflowError())
+	}
+	var next workflows.ChannelPushInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.Passes != 1 || next.Last == nil || p.count("despatches") != 1 {
+		t.Fatalf("next run's input = %+v after %d passes; want the one pass carried", next, p.count("despatches"))
+	}
+}

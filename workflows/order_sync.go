@@ -223,7 +223,7 @@ func (w *orderSyncImpl) run(ctx workflow.Context) error {
 				return nil
 			}
 		}
-		if (i >= maxIterations || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) && len(w.queue) == 0 {
+		if (i >= maxIterations || historyFull(ctx)) && len(w.queue) == 0 {
 			return w.continueAsNew(ctx)
 		}
 		w.phase = PhaseWaiting
@@ -234,8 +234,10 @@ func (w *orderSyncImpl) run(ctx workflow.Context) error {
 			wait = max(w.carry.NextRunAt.Sub(workflow.Now(ctx)), 0)
 		}
 		setDetails(ctx, orderSyncDetails(w.status()))
+		// A full history ends the wait too, so that a flood of signals to an idle
+		// loop continues it as new instead of growing its history to the limit.
 		woken, err := awaitOrTimeout(ctx, wait, func() bool {
-			return w.wake || len(w.queue) > 0 || (w.ok() && len(w.hints) > 0)
+			return w.wake || len(w.queue) > 0 || (w.ok() && len(w.hints) > 0) || historyFull(ctx)
 		})
 		if err != nil {
 			return err

@@ -25,6 +25,7 @@ type Sim struct {
 	faults  *injector
 	stats   *requestStats
 	writes  *writeLog
+	holds   writeHolds
 	hookRNG *lockedRand // webhook duplicates and subscription ids
 	handler http.Handler
 

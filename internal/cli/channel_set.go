@@ -86,7 +86,11 @@ func channelToggleCommand(on bool) *command {
 			if err := needArgs(args, "<name>"); err != nil {
 				return nil, err
 			}
-			return setSettings(ctx, e, args[0], []channel.Change{{Key: "enabled", Value: onOff(on)}})
+			res, err := setSettings(ctx, e, args[0], []channel.Change{{Key: "enabled", Value: onOff(on)}})
+			if r, ok := res.(setResult); ok && on && len(r.Changed) == 0 {
+				e.ensureLoops(ctx, args[0]) // enabled already: start its loops if they stopped
+			}
+			return res, err
 		},
 	}
 }

@@ -85,6 +85,10 @@ type channelScreen struct {
 	OrderSyncDate   *time.Time                 `json:"order_sync_date"`
 	ListingDownload store.ListingDownloadState `json:"listing_download"`
 	LastErrors      []store.ChannelError       `json:"last_errors"`
+	// Loops are the run states of the channel's workflows; LoopsError says why
+	// Temporal could not tell them.
+	Loops      *loopRuns `json:"loops,omitempty"`
+	LoopsError string    `json:"loops_error,omitempty"`
 }
 
 type settingValue struct {
@@ -121,6 +125,13 @@ func (r channelScreen) text(w io.Writer) {
 		eta = utc(ld.EstimatedCompletion)
 	}
 	fmt.Fprintf(tw, "Listing Download Estimated Completion\t%s\n", eta)
+	if l := r.Loops; l != nil {
+		fmt.Fprintf(tw, "Order sync loop\t%s\n", l.OrderSync.runLine())
+		fmt.Fprintf(tw, "Push loop\t%s\n", l.Push.runLine())
+		fmt.Fprintf(tw, "Listing download run\t%s\n", l.ListingDownload.runLine())
+	} else {
+		fmt.Fprintf(tw, "Loops\t%s\n", r.LoopsError)
+	}
 	_ = tw.Flush()
 	printMapping(w, r.Channel)
 	if len(r.LastErrors) > 0 {
@@ -162,7 +173,12 @@ func channelShowCommand() *command {
 			if err != nil {
 				return nil, err
 			}
-			return loadScreen(ctx, st, args[0])
+			scr, err := loadScreen(ctx, st, args[0])
+			if err != nil {
+				return nil, err
+			}
+			scr.Loops, scr.LoopsError = e.channelLoops(ctx, scr.Channel.Name)
+			return scr, nil
 		},
 	}
 }

@@ -1,0 +1,143 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/ekmsim"
+	"github.com/ekmsync/ekmsync/internal/harness"
+	"github.com/ekmsync/ekmsync/workflows"
+)
+
+// A loop that Temporal closed (here terminated, as it terminates a run whose
+// history grew past its limit) is reported as closed with its reason by 'orders
+// status', 'push status' and 'channel show', never as waiting for a next run; and
+// the worker's supervisor starts it again by itself, and logs it.
+func TestATerminatedLoopIsReportedClosedAndTheWorkerStartsItAgain(t *testing.T) {
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	e := harness.New(t, harness.Options{Channel: "loops-" + hex.EncodeToString(suffix)})
+	ctx := context.Background()
+	syncID := workflows.OrderSyncID(e.Channel)
+	runState := func(id string) workflows.RunState {
+		t.Helper()
+		r, err := e.Workflows.RunState(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	e.Eventually(30*time.Second, "the order sync runs", func() bool { return runState(syncID).Running })
+
+	// No worker: nothing starts the loops again while the commands look at them.
+	e.StopWorker()
+	const reason = "Workflow history size exceeds limit (test)"
+	for _, id := range []string{syncID, workflows.ChannelPushID(e.Channel)} {
+		if err := e.Temporal.TerminateWorkflow(ctx, id, "", reason); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closed := runState(syncID)
+
+	var status struct {
+		Run struct {
+			Running bool   `json:"running"`
+			Status  string `json:"status"`
+			Reason  string `json:"reason"`
+			Note    string `json:"note"`
+		} `json:"run"`
+		NextRunAt *time.Time `json:"next_run_at"`
+	}
+	e.CLIJSON(&status, "orders", "status", e.Channel)
+	if status.Run.Running || status.Run.Status != "Terminated" || !strings.Contains(status.Run.Reason, reason) ||
+		status.Run.Note == "" || status.NextRunAt != nil {
+		t.Errorf("orders status --json of a terminated loop = %+v", status)
+	}
+	out := e.MustCLI("orders", "status", e.Channel)
+	if !strings.Contains(out, "not running: closed: terminated") || !strings.Contains(out, reason) ||
+		strings.Contains(out, "waiting") || strings.Contains(out, "Next run") {
+		t.Errorf("orders status of a terminated loop says:\n%s", out)
+	}
+	if out := e.MustCLI("push", "status", e.Channel); !strings.Contains(out, "Loop: not running: closed: terminated") {
+		t.Errorf("push status of a terminated loop says:\n%s", out)
+	}
+	var screen struct {
+		Loops struct {
+			OrderSync workflows.RunState `json:"order_sync"`
+			Push      workflows.RunState `json:"push"`
+		} `json:"loops"`
+	}
+	e.CLIJSON(&screen, "channel", "show", e.Channel)
+	if l := screen.Loops; l.OrderSync.Running || l.OrderSync.Status != "Terminated" || !strings.Contains(l.OrderSync.Reason, reason) ||
+		l.Push.Running || l.Push.Status != "Terminated" {
+		t.Errorf("channel show --json loops = %+v", l)
+	}
+	if out := e.MustCLI("channel", "show", e.Channel); !strings.Contains(out, "Order sync loop") || !strings.Contains(out, "closed: terminated") {
+		t.Errorf("channel show of a terminated loop says:\n%s", out)
+	}
+
+	// A worker again: its supervisor starts both loops by itself, and says so.
+	e.StartWorker(false)
+	e.Eventually(90*time.Second, "the supervisor starts the order sync again", func() bool {
+		r := runState(syncID)
+		return r.Running && r.RunID != closed.RunID
+	})
+	e.Eventually(30*time.Second, "the push loop runs again", func() bool { return runState(workflows.ChannelPushID(e.Channel)).Running })
+	log := e.WorkerLog()
+	if !strings.Contains(log, "a loop was not running: started again") || !strings.Contains(log, "workflow_id="+syncID) {
+		t.Errorf("the worker's log does not say it started the loop again:\n%s", tail(log, 3000))
+	}
+	if out := e.MustCLI("orders", "status", e.Channel); strings.Contains(out, "not running") {
+		t.Errorf("orders status after the restart says:\n%s", out)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
+
+// 'orders sync --timeout' gives up when the sync cannot end in time (here EKM
+// answers every request with a server error) and says what it was waiting for;
+// the sync goes on in the loop.
+func TestOrdersSyncTimeoutSaysWhatTheSyncWaitedFor(t *testing.T) {
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	e := harness.New(t, harness.Options{Channel: "sync-timeout-" + hex.EncodeToString(suffix)})
+	e.Sim.SetFaults(ekmsim.Faults{ServerError: 1})
+	out, errOut, code := e.CLI("orders", "sync", e.Channel, "--timeout", "8s")
+	if code == 0 {
+		t.Fatalf("orders sync against a failing shop ended well:\n%s", out)
+	}
+	if !strings.Contains(errOut, "gave up after 8s waiting for the order sync of "+e.Channel) ||
+		!(strings.Contains(errOut, "retries: SyncOrders is on attempt") || strings.Contains(errOut, "SyncOrders is at work")) ||
+		!strings.Contains(errOut, "orders status "+e.Channel) {
+		t.Errorf("orders sync --timeout says:\n%s", errOut)
+	}
+	if _, errOut, code := e.CLI("orders", "sync", e.Channel, "--timeout", "0s"); code == 0 || !strings.Contains(errOut, "--timeout") {
+		t.Errorf("a zero --timeout: exit %d, %s", code, errOut)
+	}
+}
+
+// 'listings download --wait --timeout' gives up while the download waits for
+// the channel's reauthorisation, and says so.
+func TestListingsDownloadWaitTimeoutNamesARefusal(t *testing.T) {
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	e := harness.New(t, harness.Options{Channel: "list-timeout-" + hex.EncodeToString(suffix)})
+	if err := e.Store().SetAuthState(context.Background(), e.Settings().ID, channel.AuthNeedsReauth, "EKM rejected the refresh token (test)"); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := e.CLI("listings", "download", e.Channel, "--wait", "--timeout", "15s")
+	if code == 0 || !strings.Contains(errOut, "gave up after 15s waiting for the listing download of "+e.Channel) ||
+		!strings.Contains(errOut, "a refusal: Waiting for reauthorisation") {
+		t.Errorf("listings download --wait --timeout: exit %d, says:\n%s", code, errOut)
+	}
+}

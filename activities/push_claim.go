@@ -24,14 +24,16 @@ import (
 // never started with less than claimMargin of the claim left, and its call is
 // cancelled when the claim is lost or could not be renewed in time.
 const (
-	// claimLease is how long a claim lasts without renewal: how soon a row whose
-	// attempt died is taken by the next one.
-	claimLease = 30 * time.Second
+	// OrderClaimLease is how long a claim lasts without renewal: how soon a row
+	// whose attempt died is taken by the next one. The push loop looks again
+	// after it when a pass found rows busy.
+	OrderClaimLease = 15 * time.Second
+	claimLease      = OrderClaimLease
 	// claimRenew is how often a working attempt renews its claim.
 	claimRenew = claimLease / 3
 	// claimMargin is the least time a write starts with before the claim's end
 	// (by this process's clock): more than a renewal's round trip.
-	claimMargin = 5 * time.Second
+	claimMargin = 4 * time.Second
 )
 
 // errClaimLost says another attempt owns the row now, or owned it first: this

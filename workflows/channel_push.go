@@ -214,7 +214,13 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 			w.refused = true
 			continue
 		}
-		w.wait(ctx, check.Sweep)
+		wait := check.Sweep
+		if pass.Despatches.Busy+pass.Cancellations.Busy > 0 {
+			// Another attempt held some orders: it sends them, or, if it died, its
+			// claims expire within a lease, and the next pass then sends them.
+			wait = min(wait, activities.OrderClaimLease+time.Second)
+		}
+		w.wait(ctx, wait)
 	}
 }
 

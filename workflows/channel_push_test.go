@@ -333,3 +333,15 @@ func TestChannelPushContinuesAsNewOnItsOwnHistoryBound(t *testing.T) {
 		t.Fatalf("next run's input = %+v after %d passes; want the one pass carried", next, p.count("despatches"))
 	}
 }
+
+// A pass that found orders claimed by another attempt of the push looks again
+// once such a claim could have expired, not only at the next sweep.
+func TestChannelPushLooksAgainAfterAClaimLeaseWhenOrdersWereBusy(t *testing.T) {
+	p := newPushTest(t)
+	p.checks(ok) // sweep every hour
+	p.steps(map[string][]any{"despatches": {activities.StepResult{Busy: 1}, activities.StepResult{Sent: 1}}})
+	p.run(activities.OrderClaimLease + 10*time.Second)
+	if n := p.count("despatches"); n != 2 {
+		t.Fatalf("%d despatch calls within a lease of a busy pass, want 2 (the busy one and the one after the lease)", n)
+	}
+}

@@ -21,3 +21,12 @@ func historyFull(ctx workflow.Context) bool {
 	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= maxRunEvents ||
 		info.GetCurrentHistorySize() >= maxRunHistoryBytes
 }
+
+// historyNearLimit reports whether the history reached twice the loop's own
+// bound, still well below Temporal's limits: a loop that gets there while an
+// activity runs (a flood of signals during a long sync) stops that activity to
+// continue as new, rather than wait for it and be terminated.
+func historyNearLimit(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return info.GetCurrentHistoryLength() >= 2*maxRunEvents || info.GetCurrentHistorySize() >= 2*maxRunHistoryBytes
+}

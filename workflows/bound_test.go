@@ -88,3 +88,30 @@ func TestListingDownloadContinuesAsNewOnItsOwnBoundOfBytes(t *testing.T) {
 		t.Fatalf("next run's resume = %+v, want generation 3 after page 1", r)
 	}
 }
+
+// A flood of signals while a long sync runs: near the history's limit the loop
+// stops the sync, answers the waiting sync-now with why, and continues as new
+// with the hints, instead of waiting for the sync and being terminated.
+func TestOrderSyncStopsALongSyncNearTheHistoryLimitAndContinuesAsNew(t *testing.T) {
+	env := newOrderEnv(t)
+	channelOK(env)
+	env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Maybe()
+	var u updateCallbacks
+	env.OnActivity(acts.SyncOrders, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
+		// While the sync runs: a sync-now, then the flood that fills the history.
+		env.UpdateWorkflow(UpdateSyncNow, "1", &u, SyncNowInput{})
+		env.SetCurrentHistoryLength(2 * maxRunEvents)
+		env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 31})
+		<-ctx.Done() // a sync that outlasts the flood
+		return activities.SyncOrdersResult{}, ctx.Err()
+	})
+	env.ExecuteWorkflow(OrderSync, OrderSyncInput{Channel: "shop"})
+	var next OrderSyncInput
+	continuedAsNew(t, env, &next)
+	if !u.done || u.err == nil {
+		t.Errorf("the sync-now during the stopped sync: done %v, error %v; want an answer that says why", u.done, u.err)
+	}
+	if c := next.Carry; c == nil || c.Totals.Failures != 0 || c.LastError == "" {
+		t.Fatalf("next run's carry = %+v, want the reason and no failure counted", c)
+	}
+}

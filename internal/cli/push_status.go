@@ -44,6 +44,9 @@ func (r pushNowResult) text(w io.Writer) {
 		if s.r.Held > 0 {
 			fmt.Fprintf(w, ", held %d (%s)", s.r.Held, s.r.HeldReason)
 		}
+		if s.r.Busy > 0 {
+			fmt.Fprintf(w, ", busy %d (another attempt of the push holds them; it sends them, or the next pass does)", s.r.Busy)
+		}
 		fmt.Fprintln(w)
 	}
 	if p.More {

@@ -95,6 +95,29 @@ func TestATerminatedLoopIsReportedClosedAndTheWorkerStartsItAgain(t *testing.T) 
 	if out := e.MustCLI("orders", "status", e.Channel); strings.Contains(out, "not running") {
 		t.Errorf("orders status after the restart says:\n%s", out)
 	}
+
+	// With the worker running, a loop terminated now runs again within the
+	// supervisor's period, by the supervisor's own round.
+	// A deleted listing Schedule is created again in the same round.
+	restarted := runState(syncID)
+	schedule := e.Temporal.ScheduleClient().GetHandle(ctx, workflows.ListingScheduleID(e.Channel))
+	if err := schedule.Delete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Temporal.TerminateWorkflow(ctx, syncID, "", reason); err != nil {
+		t.Fatal(err)
+	}
+	e.Eventually(90*time.Second, "the supervisor starts the order sync again while the worker runs", func() bool {
+		r := runState(syncID)
+		return r.Running && r.RunID != restarted.RunID
+	})
+	e.Eventually(30*time.Second, "the supervisor creates the listing schedule again", func() bool {
+		_, err := schedule.Describe(ctx)
+		return err == nil
+	})
+	if n := strings.Count(e.WorkerLog(), "a loop was not running: started again\" channel="+e.Channel+" workflow_id="+syncID); n < 2 {
+		t.Errorf("the worker's log says %d times that it started the order sync again, want 2:\n%s", n, tail(e.WorkerLog(), 3000))
+	}
 }
 
 func tail(s string, n int) string {

@@ -164,3 +164,37 @@ func TestListingsDownloadWaitTimeoutNamesARefusal(t *testing.T) {
 		t.Errorf("listings download --wait --timeout: exit %d, says:\n%s", code, errOut)
 	}
 }
+
+// A listing download whose run was terminated mid-download (the hub still says it
+// is in progress) is started again by the supervisor, and completes.
+func TestATerminatedListingDownloadIsStartedAgainAndCompletes(t *testing.T) {
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	e := harness.New(t, harness.Options{Channel: "list-dead-" + hex.EncodeToString(suffix),
+		Sim: ekmsim.Options{Seed: 13, Products: 1000, VariantShare: 0.3, BucketSize: 10, LeakPerSecond: 10}})
+	ctx := context.Background()
+	id := workflows.ListingDownloadID(e.Channel)
+	e.MustCLI("listings", "download", e.Channel)
+	e.Eventually(60*time.Second, "the download commits its first page", func() bool {
+		st, err := e.Store().ListingDownload(ctx, e.Settings().ID)
+		return err == nil && st.InProgress && st.PagesDone >= 1
+	})
+	dead, err := e.Workflows.RunState(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Temporal.TerminateWorkflow(ctx, id, "", "test: terminated mid-download"); err != nil {
+		t.Fatal(err)
+	}
+	e.Eventually(90*time.Second, "the supervisor starts the download again", func() bool {
+		r, err := e.Workflows.RunState(ctx, id)
+		return err == nil && r.RunID != dead.RunID && (r.Running || r.Status == "Completed")
+	})
+	e.Eventually(120*time.Second, "the download started again completes", func() bool {
+		st, err := e.Store().ListingDownload(ctx, e.Settings().ID)
+		return err == nil && !st.InProgress && st.CompletionTime != nil
+	})
+	if !strings.Contains(e.WorkerLog(), "workflow_id="+id) {
+		t.Errorf("the worker's log does not say it started the download again:\n%s", tail(e.WorkerLog(), 3000))
+	}
+}

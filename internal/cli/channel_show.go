@@ -79,16 +79,17 @@ func channelListCommand() *command {
 
 // channelScreen is the whole channel screen, for 'channel show'.
 type channelScreen struct {
+	// Loops are the run states of the channel's workflows; LoopsError says why
+	// Temporal could not tell them.
+	Loops      *loopRuns `json:"loops,omitempty"`
+	LoopsError string    `json:"loops_error,omitempty"`
+
 	Channel         channel.Settings           `json:"channel"`
 	Status          channel.Status             `json:"status"`
 	Settings        []settingValue             `json:"settings"`
 	OrderSyncDate   *time.Time                 `json:"order_sync_date"`
 	ListingDownload store.ListingDownloadState `json:"listing_download"`
 	LastErrors      []store.ChannelError       `json:"last_errors"`
-	// Loops are the run states of the channel's workflows; LoopsError says why
-	// Temporal could not tell them.
-	Loops      *loopRuns `json:"loops,omitempty"`
-	LoopsError string    `json:"loops_error,omitempty"`
 }
 
 type settingValue struct {
@@ -114,6 +115,13 @@ func (r channelScreen) text(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\n", s.Title, s.Value)
 	}
 	fmt.Fprintf(tw, "Order Sync Date [UTC]\t%s\n", utc(r.OrderSyncDate))
+	if l := r.Loops; l != nil {
+		fmt.Fprintf(tw, "Order sync loop\t%s\n", l.OrderSync.runLine())
+		fmt.Fprintf(tw, "Push loop\t%s\n", l.Push.runLine())
+		fmt.Fprintf(tw, "Listing download run\t%s\n", l.ListingDownload.runLine())
+	} else {
+		fmt.Fprintf(tw, "Loops\t%s\n", r.LoopsError)
+	}
 	ld := r.ListingDownload
 	fmt.Fprintf(tw, "Listing Download in Progress\t%s\n", yesNo(ld.InProgress))
 	fmt.Fprintf(tw, "Listing Download Start Time\t%s\n", utc(ld.StartTime))
@@ -125,13 +133,6 @@ func (r channelScreen) text(w io.Writer) {
 		eta = utc(ld.EstimatedCompletion)
 	}
 	fmt.Fprintf(tw, "Listing Download Estimated Completion\t%s\n", eta)
-	if l := r.Loops; l != nil {
-		fmt.Fprintf(tw, "Order sync loop\t%s\n", l.OrderSync.runLine())
-		fmt.Fprintf(tw, "Push loop\t%s\n", l.Push.runLine())
-		fmt.Fprintf(tw, "Listing download run\t%s\n", l.ListingDownload.runLine())
-	} else {
-		fmt.Fprintf(tw, "Loops\t%s\n", r.LoopsError)
-	}
 	_ = tw.Flush()
 	printMapping(w, r.Channel)
 	if len(r.LastErrors) > 0 {

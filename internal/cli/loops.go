@@ -28,6 +28,10 @@ type loopRun struct {
 	Note string `json:"note,omitempty"`
 }
 
+// queryWait bounds a loop's status query: a running loop that no worker serves
+// never answers.
+const queryWait = 10 * time.Second
+
 // superviseWithin is the worker supervisor's period, as an operator reads it.
 const superviseWithin = "30 seconds"
 

@@ -232,7 +232,14 @@ func ordersStatusCommand() *command {
 			if !run.Running {
 				return statusResult{OrderSyncStatus: workflows.OrderSyncStatus{Channel: args[0]}, Run: run}, nil
 			}
-			st, err := w.OrderSyncStatus(ctx, args[0])
+			qctx, cancel := context.WithTimeout(ctx, queryWait)
+			defer cancel()
+			st, err := w.OrderSyncStatus(qctx, args[0])
+			var notFound *serviceerror.NotFound
+			if err != nil && !errors.As(err, &notFound) && ctx.Err() == nil {
+				// The run runs (see above): only a worker can answer for it.
+				return nil, fmt.Errorf("the order sync of %s runs but did not answer (%v): is a worker running? Its log says why not", args[0], err)
+			}
 			if err != nil {
 				return nil, loopError(args[0], err)
 			}

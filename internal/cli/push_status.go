@@ -300,7 +300,7 @@ func (e *env) pushLoop(ctx context.Context, name string) (*loopRun, *workflows.P
 	if !run.Running {
 		return &run, nil, "the push loop is not running"
 	}
-	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	qctx, cancel := context.WithTimeout(ctx, queryWait)
 	defer cancel()
 	v, err := w.Client.QueryWorkflow(qctx, workflows.ChannelPushID(name), "", workflows.QueryStatus)
 	if err != nil {

@@ -34,8 +34,12 @@ func TestATerminatedLoopIsReportedClosedAndTheWorkerStartsItAgain(t *testing.T) 
 	}
 	e.Eventually(30*time.Second, "the order sync runs", func() bool { return runState(syncID).Running })
 
-	// No worker: nothing starts the loops again while the commands look at them.
+	// No worker: nothing starts the loops again while the commands look at them,
+	// and a running loop cannot answer its status query.
 	e.StopWorker()
+	if _, errOut, code := e.CLI("orders", "status", e.Channel); code == 0 || !strings.Contains(errOut, "is a worker running?") {
+		t.Errorf("orders status of a loop no worker serves: exit %d, says:\n%s", code, errOut)
+	}
 	const reason = "Workflow history size exceeds limit (test)"
 	for _, id := range []string{syncID, workflows.ChannelPushID(e.Channel)} {
 		if err := e.Temporal.TerminateWorkflow(ctx, id, "", reason); err != nil {

@@ -62,6 +62,10 @@ type StepResult struct {
 	// Failed counts sends EKM refused, retried after a backoff, and sends it
 	// answered with a server error, retried at the next pass (see failure).
 	Failed int `json:"failed,omitempty"`
+	// Busy counts orders another attempt of the push was working on: that
+	// attempt finishes them, or, if it died, the next pass does once its claim
+	// expires.
+	Busy int `json:"busy,omitempty"`
 	// More is true when the call stopped at its bound with work left.
 	More bool `json:"more,omitempty"`
 }
@@ -76,6 +80,7 @@ func (r *StepResult) Add(o StepResult) {
 		r.HeldReason = o.HeldReason
 	}
 	r.Failed += o.Failed
+	r.Busy += o.Busy
 	r.More = r.More || o.More
 }
 

@@ -20,7 +20,7 @@ func (a *Activities) PushCancellations(ctx context.Context, in PushInput) (StepR
 		return StepResult{}, err
 	}
 	// What needs no call to EKM is recorded first, whatever the settings.
-	res, err := a.eachOrder(ctx, s, store.OtherCancellations, func(w store.OrderWork) (string, error) {
+	res, err := a.eachOrder(ctx, s, store.OtherCancellations, func(ctx context.Context, w store.OrderWork) (string, error) {
 		return a.recordNotSent(ctx, s, w)
 	})
 	if err != nil || res.More {
@@ -35,8 +35,8 @@ func (a *Activities) PushCancellations(ctx context.Context, in PushInput) (StepR
 		if c, pctx, err = a.pushClient(ctx, s, ekm.PriorityOrders); err != nil {
 			return res, err
 		}
-		full, err = a.eachOrder(pctx, s, store.FullCancellations, func(w store.OrderWork) (string, error) {
-			return a.cancel(pctx, c, s, w)
+		full, err = a.eachOrder(pctx, s, store.FullCancellations, func(ctx context.Context, w store.OrderWork) (string, error) {
+			return a.cancel(ctx, c, s, w)
 		})
 	}
 	res.Add(full)
@@ -76,6 +76,9 @@ func (a *Activities) cancel(ctx context.Context, c *ekm.Client, s channel.Settin
 	// word to the customer (and a refund EKM does not know of).
 	update := ekm.OrderStatusUpdate{Status: status}
 	heartbeat(ctx, w.OrderID, "status")
+	if err := beforeWrite(ctx); err != nil {
+		return "", err
+	}
 	if order, err = c.UpdateOrderStatus(ctx, w.EKMOrderID, update); err != nil {
 		return "", err
 	}

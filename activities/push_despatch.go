@@ -31,7 +31,7 @@ func (a *Activities) PushDespatches(ctx context.Context, in PushInput) (StepResu
 	if err != nil {
 		return StepResult{}, err
 	}
-	return a.eachOrder(ctx, s, store.Despatches, func(w store.OrderWork) (string, error) {
+	return a.eachOrder(ctx, s, store.Despatches, func(ctx context.Context, w store.OrderWork) (string, error) {
 		return a.despatch(ctx, c, s, w)
 	})
 }
@@ -51,10 +51,13 @@ func (a *Activities) holdOrders(ctx context.Context, s channel.Settings, set sto
 }
 
 // eachOrder runs one order's outbound work for each open row of the set, within
-// the batch bound. do returns the outcome: sent, already on EKM, or not sent.
+// the batch bound, each under this call's claim on the row (push_claim.go): a row
+// another attempt holds is left to it and counted busy. do returns the outcome:
+// sent, already on EKM, or not sent; its context ends when the claim is lost.
 func (a *Activities) eachOrder(ctx context.Context, s channel.Settings, set store.WorkSet,
-	do func(store.OrderWork) (string, error)) (StepResult, error) {
+	do func(context.Context, store.OrderWork) (string, error)) (StepResult, error) {
 	var res StepResult
+	owner := claimOwner(ctx)
 	start := a.now()
 	work, err := a.Store.OrderWork(ctx, s.ID, set, start, orderBatch)
 	if err != nil {
@@ -66,10 +69,20 @@ func (a *Activities) eachOrder(ctx context.Context, s channel.Settings, set stor
 			break
 		}
 		heartbeat(ctx, i)
-		if err := a.Store.AttemptOrderWork(ctx, w.OrderID, w.Kind, a.now()); err != nil {
+		wctx, claim, ok, err := a.claimOrder(ctx, w, owner)
+		if err != nil {
 			return res, err
 		}
-		outcome, err := do(w)
+		if !ok {
+			res.Busy++
+			continue
+		}
+		outcome, err := do(wctx, claim.w)
+		claim.release(ctx)
+		if err != nil && claimLostIn(wctx, err) {
+			res.Busy++
+			continue
+		}
 		if err != nil {
 			record, backoff, stop := a.failure(ctx, s, err)
 			if record {
@@ -145,6 +158,9 @@ func (a *Activities) despatch(ctx context.Context, c *ekm.Client, s channel.Sett
 			}
 		} else {
 			heartbeat(ctx, w.OrderID, "tracking")
+			if err := beforeWrite(ctx); err != nil {
+				return "", err
+			}
 			if order, err = c.UpdateDeliveryTracking(ctx, w.EKMOrderID, want); err != nil {
 				return "", err
 			}
@@ -162,6 +178,9 @@ func (a *Activities) despatch(ctx context.Context, c *ekm.Client, s channel.Sett
 		} else {
 			notes := strings.TrimSpace(order.InternalNotes + "\n\n" + block)
 			heartbeat(ctx, w.OrderID, "notes")
+			if err := beforeWrite(ctx); err != nil {
+				return "", err
+			}
 			if order, err = c.UpdateInternalNotes(ctx, w.EKMOrderID, notes); err != nil {
 				return "", err
 			}
@@ -174,6 +193,9 @@ func (a *Activities) despatch(ctx context.Context, c *ekm.Client, s channel.Sett
 	// The dispatch e-mail goes to the customer with this call, tracking included.
 	update := ekm.OrderStatusUpdate{Status: status, EmailCustomer: true}
 	heartbeat(ctx, w.OrderID, "status")
+	if err := beforeWrite(ctx); err != nil {
+		return "", err
+	}
 	if order, err = c.UpdateOrderStatus(ctx, w.EKMOrderID, update); err != nil {
 		return "", err
 	}

@@ -143,6 +143,13 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err() // cancelled by an operator: the loop stops
 		}
+		if historyFull(ctx) && w.requested == w.completed {
+			// Woken by a full history (a flood of signals while waiting): continue
+			// as new before anything else, unless a push-now came meanwhile.
+			if err := w.continueAsNew(ctx); err != nil {
+				return err
+			}
+		}
 		check, err := w.check(ctx)
 		if activities.IsType(err, activities.ErrTypeChannelGone) {
 			return nil
@@ -207,7 +214,13 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 			w.refused = true
 			continue
 		}
-		w.wait(ctx, check.Sweep)
+		wait := check.Sweep
+		if pass.Despatches.Busy+pass.Cancellations.Busy > 0 {
+			// Another attempt held some orders: it sends them, or, if it died, its
+			// claims expire within a lease, and the next pass then sends them.
+			wait = min(wait, activities.OrderClaimLease+time.Second)
+		}
+		w.wait(ctx, wait)
 	}
 }
 
@@ -284,7 +297,7 @@ func (w *channelPushImpl) wait(ctx workflow.Context, d time.Duration) {
 	next := workflow.Now(ctx).Add(d)
 	w.nextSweep = &next
 	setDetails(ctx, pushDetails(w.status()))
-	_, _ = awaitOrTimeout(ctx, d, func() bool { return w.woken || w.requested > w.completed })
+	_, _ = awaitOrTimeout(ctx, d, func() bool { return w.woken || w.requested > w.completed || historyFull(ctx) })
 	w.nextSweep = nil
 }
 
@@ -299,7 +312,7 @@ func (w *channelPushImpl) setChannelState(ctx workflow.Context, st channel.Statu
 }
 
 func (w *channelPushImpl) shouldContinueAsNew(ctx workflow.Context) bool {
-	return w.runPasses >= maxPassesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+	return w.runPasses >= maxPassesPerRun || historyFull(ctx)
 }
 
 // continueAsNew returns the error that starts the next run with the loop's state

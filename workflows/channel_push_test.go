@@ -309,3 +309,39 @@ func TestChannelPushDoesNotSpinOnARefusalTheHubDoesNotKnow(t *testing.T) {
 		t.Fatalf("%d passes in 150 s with a 1 min sweep: want a pass per sweep, not a busy loop", n)
 	}
 }
+
+// A push loop whose history reaches its own bound of events while it waits
+// continues as new before running another pass.
+func TestChannelPushContinuesAsNewOnItsOwnHistoryBound(t *testing.T) {
+	p := newPushTest(t)
+	p.checks(ok)
+	p.steps(nil)
+	p.at(time.Minute, func() {
+		p.env.SetCurrentHistoryLength(10_000)
+		p.env.SignalWorkflow(workflows.SignalWake, nil)
+	})
+	p.env.ExecuteWorkflow(workflows.ChannelPushWorkflow, workflows.ChannelInput{Channel: "shop"})
+	var can *workflow.ContinueAsNewError
+	if !errors.As(p.env.GetWorkflowError(), &can) {
+		t.Fatalf("workflow ended with %v, want continue-as-new", p.env.GetWorkflowError())
+	}
+	var next workflows.ChannelPushInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.Passes != 1 || next.Last == nil || p.count("despatches") != 1 {
+		t.Fatalf("next run's input = %+v after %d passes; want the one pass carried", next, p.count("despatches"))
+	}
+}
+
+// A pass that found orders claimed by another attempt of the push looks again
+// once such a claim could have expired, not only at the next sweep.
+func TestChannelPushLooksAgainAfterAClaimLeaseWhenOrdersWereBusy(t *testing.T) {
+	p := newPushTest(t)
+	p.checks(ok) // sweep every hour
+	p.steps(map[string][]any{"despatches": {activities.StepResult{Busy: 1}, activities.StepResult{Sent: 1}}})
+	p.run(activities.OrderClaimLease + 10*time.Second)
+	if n := p.count("despatches"); n != 2 {
+		t.Fatalf("%d despatch calls within a lease of a busy pass, want 2 (the busy one and the one after the lease)", n)
+	}
+}

@@ -60,6 +60,9 @@ func step(name string, r activities.StepResult) string {
 	if r.Failed > 0 {
 		s += fmt.Sprintf(", %d failed", r.Failed)
 	}
+	if r.Busy > 0 {
+		s += fmt.Sprintf(", %d busy (another attempt holds them)", r.Busy)
+	}
 	return s
 }
 

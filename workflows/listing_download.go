@@ -291,8 +291,7 @@ func (w *listingDownload) drainWake() {
 
 // shouldContinueAsNew reports whether the history has grown enough to continue as new.
 func (w *listingDownload) shouldContinueAsNew(ctx workflow.Context) bool {
-	info := workflow.GetInfo(ctx)
-	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= listingHistoryLimit ||
+	return historyFull(ctx) || workflow.GetInfo(ctx).GetCurrentHistoryLength() >= listingHistoryLimit ||
 		w.slices >= listingSlicesPerRun
 }
 

@@ -223,7 +223,7 @@ func (w *orderSyncImpl) run(ctx workflow.Context) error {
 				return nil
 			}
 		}
-		if (i >= maxIterations || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) && len(w.queue) == 0 {
+		if (i >= maxIterations || historyFull(ctx)) && len(w.queue) == 0 {
 			return w.continueAsNew(ctx)
 		}
 		w.phase = PhaseWaiting
@@ -234,8 +234,10 @@ func (w *orderSyncImpl) run(ctx workflow.Context) error {
 			wait = max(w.carry.NextRunAt.Sub(workflow.Now(ctx)), 0)
 		}
 		setDetails(ctx, orderSyncDetails(w.status()))
+		// A full history ends the wait too, so that a flood of signals to an idle
+		// loop continues it as new instead of growing its history to the limit.
 		woken, err := awaitOrTimeout(ctx, wait, func() bool {
-			return w.wake || len(w.queue) > 0 || (w.ok() && len(w.hints) > 0)
+			return w.wake || len(w.queue) > 0 || (w.ok() && len(w.hints) > 0) || historyFull(ctx)
 		})
 		if err != nil {
 			return err
@@ -303,13 +305,31 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, hintsOnly bool) bool {
 		HeartbeatTimeout:    10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: 15 * time.Second, MaximumAttempts: 10},
+		// A sync stopped for the history's sake has ended before the loop goes on,
+		// so that two syncs of the channel never run at once.
+		WaitForCancellation: true,
 	})
+	actx, stop := workflow.WithCancel(actx)
+	defer stop()
 	var res activities.SyncOrdersResult
-	err := workflow.ExecuteActivity(actx, (*activities.Activities).SyncOrders,
-		activities.SyncOrdersInput{Channel: w.channel, Hints: hints, HintsOnly: hintsOnly}).Get(ctx, &res)
+	fut := workflow.ExecuteActivity(actx, (*activities.Activities).SyncOrders,
+		activities.SyncOrdersInput{Channel: w.channel, Hints: hints, HintsOnly: hintsOnly})
+	// Signals may flood in while a long sync runs: near the history's limit the
+	// sync is stopped (it resumes from its last committed page in the next run)
+	// and the loop continues as new, instead of being terminated by Temporal.
+	_ = workflow.Await(ctx, func() bool { return fut.IsReady() || historyNearLimit(ctx) })
+	interrupted := !fut.IsReady()
+	if interrupted {
+		stop()
+	}
+	err := fut.Get(ctx, &res)
 	now := workflow.Now(ctx)
 	answer := syncAnswer{result: res}
 	switch {
+	case interrupted:
+		w.carry.LastError = "a sync was stopped to keep the loop's history bounded (a flood of signals); the next run syncs again"
+		answer.err = w.carry.LastError
+		served = w.nextSeq // every waiting sync-now is answered, so the loop can continue as new
 	case activities.IsType(err, activities.ErrTypeChannelGone):
 		return true
 	case activities.IsType(err, activities.ErrTypeNeedsReauth):
@@ -344,13 +364,13 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, hintsOnly bool) bool {
 	// fetch; after a failed fetch of only hints they are dropped rather than
 	// retried in a loop: the window sync, with its overlap and last_updated pass,
 	// reads those orders anyway.
-	if (err != nil && !hintsOnly) || (err == nil && !res.Ran) || activities.IsType(err, activities.ErrTypeNeedsReauth) ||
+	if interrupted || (err != nil && !hintsOnly) || (err == nil && !res.Ran) || activities.IsType(err, activities.ErrTypeNeedsReauth) ||
 		activities.IsType(err, activities.ErrTypeDisabled) {
 		for _, id := range hints {
 			w.addHint(id)
 		}
 	}
-	if !hintsOnly {
+	if !hintsOnly || interrupted {
 		kept := w.queue[:0]
 		for _, r := range w.queue {
 			if r.seq <= served {

@@ -60,6 +60,9 @@ func enableChannel(ctx context.Context, e *env, name string) (result, error) {
 		return r, err
 	}
 	res := enableResult{setResult: r.(setResult)}
+	if len(res.Changed) == 0 {
+		e.ensureLoops(ctx, name) // enabled already: start its loops if they stopped
+	}
 	st, c, err := channelOf(ctx, e, name)
 	if err != nil {
 		return res, err

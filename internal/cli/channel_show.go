@@ -79,6 +79,11 @@ func channelListCommand() *command {
 
 // channelScreen is the whole channel screen, for 'channel show'.
 type channelScreen struct {
+	// Loops are the run states of the channel's workflows; LoopsError says why
+	// Temporal could not tell them.
+	Loops      *loopRuns `json:"loops,omitempty"`
+	LoopsError string    `json:"loops_error,omitempty"`
+
 	Channel         channel.Settings           `json:"channel"`
 	Status          channel.Status             `json:"status"`
 	Settings        []settingValue             `json:"settings"`
@@ -112,6 +117,13 @@ func (r channelScreen) text(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\n", s.Title, s.Value)
 	}
 	fmt.Fprintf(tw, "Order Sync Date [UTC]\t%s\n", utc(r.OrderSyncDate))
+	if l := r.Loops; l != nil {
+		fmt.Fprintf(tw, "Order sync loop\t%s\n", l.OrderSync.runLine())
+		fmt.Fprintf(tw, "Push loop\t%s\n", l.Push.runLine())
+		fmt.Fprintf(tw, "Listing download run\t%s\n", l.ListingDownload.runLine())
+	} else {
+		fmt.Fprintf(tw, "Loops\t%s\n", r.LoopsError)
+	}
 	ld := r.ListingDownload
 	fmt.Fprintf(tw, "Listing Download in Progress\t%s\n", yesNo(ld.InProgress))
 	fmt.Fprintf(tw, "Listing Download Start Time\t%s\n", utc(ld.StartTime))
@@ -176,7 +188,12 @@ func channelShowCommand() *command {
 			if err != nil {
 				return nil, err
 			}
-			return loadScreen(ctx, st, args[0])
+			scr, err := loadScreen(ctx, st, args[0])
+			if err != nil {
+				return nil, err
+			}
+			scr.Loops, scr.LoopsError = e.channelLoops(ctx, scr.Channel.Name)
+			return scr, nil
 		},
 	}
 }

@@ -57,11 +57,14 @@ func (r downloadResult) text(w io.Writer) {
 
 func listingsDownloadCommand() *command {
 	var wait bool
+	var timeout time.Duration
 	return &command{
 		name: "download", args: "<channel>",
 		summary: "start a listing download of the channel, or find the one that runs; --wait shows its progress until it ends",
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&wait, "wait", false, "wait for the download to end, with a progress bar (pages, items, estimated completion) on stderr")
+			fs.DurationVar(&timeout, "timeout", 0, "with --wait, give up waiting after this long (default: until it ends), "+
+				"saying what the download was waiting for (retries, the rate budget, a refusal)")
 		},
 		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
 			_, c, err := e.channelArg(ctx, args)
@@ -72,7 +75,7 @@ func listingsDownloadCommand() *command {
 			if err != nil || !wait {
 				return res, err
 			}
-			final, err := e.watchListingDownload(ctx, res.WorkflowID)
+			final, err := e.watchListingDownloadFor(ctx, res.WorkflowID, c.Name, timeout)
 			if err != nil {
 				return nil, err
 			}

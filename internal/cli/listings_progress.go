@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -99,4 +100,42 @@ func etaText(st store.ListingDownloadState, now time.Time) string {
 		left = 0
 	}
 	return fmt.Sprintf("%s UTC (in %s)", utc(st.EstimatedCompletion), left)
+}
+
+// watchListingDownloadFor watches the download like watchListingDownload, for at
+// most timeout (0: until it ends); when it gives up, its error says what the
+// download was waiting for.
+func (e *env) watchListingDownloadFor(ctx context.Context, id, name string, timeout time.Duration) (workflows.ListingDownloadResult, error) {
+	if timeout < 0 {
+		return workflows.ListingDownloadResult{}, usagef("--timeout must not be negative")
+	}
+	if timeout == 0 {
+		return e.watchListingDownload(ctx, id)
+	}
+	wctx, stop := giveUpAfter(ctx, timeout)
+	defer stop()
+	res, err := e.watchListingDownload(wctx, id)
+	if err == nil || !gaveUp(wctx) {
+		return res, err
+	}
+	w, werr := e.workflows(ctx)
+	if werr != nil {
+		return res, fmt.Errorf("gave up after %s waiting for the listing download of %s", timeout, name)
+	}
+	why := e.waitingFor(ctx, w, id, name, false, func(ctx context.Context) []string {
+		v, err := w.Client.QueryWorkflow(ctx, id, "", workflows.QueryProgress)
+		var p workflows.ListingProgress
+		if err != nil || v.Get(&p) != nil {
+			return nil
+		}
+		switch {
+		case p.Phase == workflows.ListingWaiting:
+			return []string{"a refusal: " + p.Message}
+		case strings.Contains(p.Message, "rate budget"):
+			return []string{"the rate budget: " + p.Message}
+		}
+		return []string{"the download was " + string(p.Phase) + ": " + p.Message}
+	})
+	return res, fmt.Errorf("gave up after %s waiting for the listing download of %s: %s. The download goes on: follow it with 'starter listings status %s'",
+		timeout, name, why, name)
 }

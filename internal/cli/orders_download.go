@@ -83,12 +83,15 @@ func joinIDs(ids []int64) string {
 
 func ordersSyncCommand() *command {
 	var ids string
+	var timeout time.Duration
 	return &command{
 		name: "sync", args: "<channel>",
 		summary: "sync the channel's orders now and report what the sync did: new, updated, skipped with reasons, quarantined.\n" +
 			"A channel's first sync reads the orders of the last 7 days; 'orders backfill' brings in older ones.",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&ids, "ids", "", "also fetch these EKM order ids, comma-separated")
+			fs.DurationVar(&timeout, "timeout", 10*time.Minute,
+				"give up waiting after this long, saying what the sync was waiting for (retries, the rate budget, a refusal)")
 		},
 		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
 			if err := needArgs(args, "<channel>"); err != nil {
@@ -98,11 +101,20 @@ func ordersSyncCommand() *command {
 			if err != nil {
 				return nil, err
 			}
+			if timeout <= 0 {
+				return nil, usagef("--timeout must be positive, e.g. 10m")
+			}
 			w, err := channelWorkflows(ctx, e, args[0])
 			if err != nil {
 				return nil, err
 			}
-			res, err := w.SyncOrdersNow(ctx, args[0], workflows.SyncNowInput{OrderIDs: orderIDs})
+			sctx, stop := giveUpAfter(ctx, timeout)
+			defer stop()
+			res, err := w.SyncOrdersNow(sctx, args[0], workflows.SyncNowInput{OrderIDs: orderIDs})
+			if err != nil && gaveUp(sctx) {
+				return nil, fmt.Errorf("gave up after %s waiting for the order sync of %s: %s. The sync goes on in the loop: follow it with 'starter orders status %s'",
+					timeout, args[0], e.orderSyncWaitingFor(ctx, w, args[0]), args[0])
+			}
 			if err != nil {
 				return nil, loopError(args[0], err)
 			}
@@ -112,6 +124,25 @@ func ordersSyncCommand() *command {
 			return syncResult{res}, nil
 		},
 	}
+}
+
+// orderSyncWaitingFor says what an order sync that did not end in time was
+// waiting for: the loop's state, its last error, the activity's retries.
+func (e *env) orderSyncWaitingFor(ctx context.Context, w workflows.Starter, name string) string {
+	return e.waitingFor(ctx, w, workflows.OrderSyncID(name), name, true, func(ctx context.Context) []string {
+		st, err := w.OrderSyncStatus(ctx, name)
+		if err != nil {
+			return nil
+		}
+		var r []string
+		if st.State != channel.StateOK && st.State != "" {
+			r = append(r, fmt.Sprintf("a refusal: the channel is %s: %s", st.State, st.Reason))
+		}
+		if st.LastError != "" {
+			r = append(r, "the last sync failed: "+st.LastError)
+		}
+		return r
+	})
 }
 
 // loopError explains a failed call to the order-sync loop.
@@ -143,13 +174,23 @@ func channelOf(ctx context.Context, e *env, name string) (*store.Store, channel.
 	return st, c, err
 }
 
-// statusResult is the result of 'orders status'.
+// statusResult is the result of 'orders status': the loop's own status, or,
+// when the loop does not run, its run's state and what to do (its last status
+// would say "waiting, next run ..." of a loop that will not run).
 type statusResult struct {
 	workflows.OrderSyncStatus
+	Run loopRun `json:"run"`
 }
 
 func (r statusResult) text(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if !r.Run.Running {
+		fmt.Fprintf(tw, "Channel\t%s\n", r.Channel)
+		fmt.Fprintf(tw, "Loop\tnot running: %s\n", r.Run.Sentence())
+		fmt.Fprintf(tw, "Next\t%s\n", r.Run.Note)
+		_ = tw.Flush()
+		return
+	}
 	state := string(r.State)
 	if r.Reason != "" {
 		state += ": " + r.Reason
@@ -184,11 +225,25 @@ func ordersStatusCommand() *command {
 			if err != nil {
 				return nil, err
 			}
-			st, err := w.OrderSyncStatus(ctx, args[0])
+			run, err := loopRunOf(ctx, w, workflows.OrderSyncID(args[0]), args[0], true)
+			if err != nil {
+				return nil, err
+			}
+			if !run.Running {
+				return statusResult{OrderSyncStatus: workflows.OrderSyncStatus{Channel: args[0]}, Run: run}, nil
+			}
+			qctx, cancel := context.WithTimeout(ctx, queryWait)
+			defer cancel()
+			st, err := w.OrderSyncStatus(qctx, args[0])
+			var notFound *serviceerror.NotFound
+			if err != nil && !errors.As(err, &notFound) && ctx.Err() == nil {
+				// The run runs (see above): only a worker can answer for it.
+				return nil, fmt.Errorf("the order sync of %s runs but did not answer (%v): is a worker running? Its log says why not", args[0], err)
+			}
 			if err != nil {
 				return nil, loopError(args[0], err)
 			}
-			return statusResult{st}, nil
+			return statusResult{OrderSyncStatus: st, Run: run}, nil
 		},
 	}
 }

@@ -44,6 +44,9 @@ func (r pushNowResult) text(w io.Writer) {
 		if s.r.Held > 0 {
 			fmt.Fprintf(w, ", held %d (%s)", s.r.Held, s.r.HeldReason)
 		}
+		if s.r.Busy > 0 {
+			fmt.Fprintf(w, ", busy %d (another attempt of the push holds them; it sends them, or the next pass does)", s.r.Busy)
+		}
 		fmt.Fprintln(w)
 	}
 	if p.More {
@@ -91,12 +94,15 @@ type pushStatus struct {
 	Channel string `json:"channel"`
 	// Loop is the push workflow's own status; LoopError says why it could not
 	// be read (Temporal unreachable, loop not running).
-	Loop          *workflows.PushStatus `json:"loop,omitempty"`
-	LoopError     string                `json:"loop_error,omitempty"`
-	Despatches    orderPush             `json:"despatches"`
-	Cancellations orderPush             `json:"cancellations"`
-	Stock         listingPush           `json:"stock"`
-	Prices        listingPush           `json:"prices"`
+	Loop      *workflows.PushStatus `json:"loop,omitempty"`
+	LoopError string                `json:"loop_error,omitempty"`
+	// Run is the push loop's latest run: a loop that does not run says so here,
+	// with what happens next, and has no Loop status.
+	Run           *loopRun    `json:"run,omitempty"`
+	Despatches    orderPush   `json:"despatches"`
+	Cancellations orderPush   `json:"cancellations"`
+	Stock         listingPush `json:"stock"`
+	Prices        listingPush `json:"prices"`
 	// Listings holds every linked listing's results, with --listings.
 	Listings []listingResult `json:"listings,omitempty"`
 }
@@ -164,7 +170,7 @@ func pushStatusCommand() *command {
 			if err := listingPushes(ctx, st, s, limit, listings, &res); err != nil {
 				return nil, err
 			}
-			res.Loop, res.LoopError = e.queryPush(ctx, s.Name)
+			res.Run, res.Loop, res.LoopError = e.pushLoop(ctx, s.Name)
 			return res, nil
 		},
 	}
@@ -280,23 +286,31 @@ func summarise(rs []listingResult, limit int, value func(listingResult) *valueRe
 	return p
 }
 
-// queryPush asks the channel's push loop for its status.
-func (e *env) queryPush(ctx context.Context, name string) (*workflows.PushStatus, string) {
-	c, err := e.client(ctx)
+// pushLoop reads the push loop's run state and, while it runs, asks it for its
+// status.
+func (e *env) pushLoop(ctx context.Context, name string) (*loopRun, *workflows.PushStatus, string) {
+	w, err := e.workflows(ctx)
 	if err != nil {
-		return nil, err.Error()
+		return nil, nil, err.Error()
 	}
-	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	v, err := c.QueryWorkflow(qctx, workflows.ChannelPushID(name), "", workflows.QueryStatus)
+	run, err := loopRunOf(ctx, w, workflows.ChannelPushID(name), name, true)
 	if err != nil {
-		return nil, fmt.Sprintf("the push loop did not answer (%v); 'starter channel enable %s' starts it", err, name)
+		return nil, nil, err.Error()
+	}
+	if !run.Running {
+		return &run, nil, "the push loop is not running"
+	}
+	qctx, cancel := context.WithTimeout(ctx, queryWait)
+	defer cancel()
+	v, err := w.Client.QueryWorkflow(qctx, workflows.ChannelPushID(name), "", workflows.QueryStatus)
+	if err != nil {
+		return &run, nil, fmt.Sprintf("the push loop runs but did not answer (%v): is a worker running?", err)
 	}
 	var ps workflows.PushStatus
 	if err := v.Get(&ps); err != nil {
-		return nil, err.Error()
+		return &run, nil, err.Error()
 	}
-	return &ps, ""
+	return &run, &ps, ""
 }
 
 func (r pushStatus) text(w io.Writer) {
@@ -315,6 +329,8 @@ func (r pushStatus) text(w io.Writer) {
 			}
 		}
 		fmt.Fprintln(w)
+	} else if r.Run != nil && !r.Run.Running {
+		fmt.Fprintf(w, "Loop: not running: %s\n", r.Run.runLine())
 	} else {
 		fmt.Fprintf(w, "Loop: unknown (%s)\n", r.LoopError)
 	}

@@ -94,6 +94,7 @@ func putOrder[T any](s *Sim, w http.ResponseWriter, r *http.Request, kind string
 		return
 	}
 	s.record(r, kind, body, Write{OrderID: updated.ID})
+	s.holds.wait(r.Context(), kind)
 	if webhooksOnAPIWrites {
 		s.notifyOrder(ekm.TopicOrderUpdated, updated.ID)
 	}

@@ -26,6 +26,7 @@ type Sim struct {
 	stats   *requestStats
 	hostile *hostility
 	writes  *writeLog
+	holds   writeHolds
 	hookRNG *lockedRand // webhook duplicates and subscription ids
 	handler http.Handler
 

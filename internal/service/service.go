@@ -115,6 +115,7 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 		return fmt.Errorf("start the Temporal worker: %w", err)
 	}
 	logger.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", cfg.Address, "http", addr.String())
+	go supervise(ctx, st, wf, logger)
 	<-ctx.Done()
 	logger.Info("shutting down: waiting for in-flight activities", "timeout", cfg.StopTimeout.D())
 	w.Stop()

@@ -205,13 +205,6 @@ func (s *Store) RecordOrderStep(ctx context.Context, st OrderStep, entry *AuditE
 // stepColumn is the column that records a step's confirmation.
 var stepColumn = map[Step]string{StepTracking: "tracking_confirmed_at", StepNotes: "notes_confirmed_at", StepStatus: "status_confirmed_at"}
 
-// AttemptOrderWork counts an attempt at an order's outbound work.
-func (s *Store) AttemptOrderWork(ctx context.Context, orderID int64, kind string, at time.Time) error {
-	_, err := s.Pool.Exec(ctx, `UPDATE order_outbound SET attempts = attempts + 1, last_attempt_at = $3, updated_at = now()
-		WHERE order_id = $1 AND kind = $2`, orderID, kind, at)
-	return err
-}
-
 // FailOrderWork records why an attempt failed. retryAfter, when set, keeps the row
 // out of the push until then (EKM rejected it); a transient failure leaves it nil,
 // as Temporal retries the activity.

@@ -244,6 +244,7 @@ func (b *Budget) observeLocked(seq uint64, h http.Header) (raise bool, counted, 
 		return false, 0, 0
 	}
 	b.leakTo(time.Now())
+	before := b.level // a shared bucket's level is at least this
 	if size, ok := headerFloat(h, headerBucketSize); ok && size > 0 {
 		b.size = size
 	}
@@ -264,7 +265,7 @@ func (b *Budget) observeLocked(seq uint64, h http.Header) (raise bool, counted, 
 			b.level = counted + float64(later)
 		}
 		b.level = math.Max(b.level, counted)
-		raise = b.shared != nil
+		raise = b.shared != nil && counted-1 > before
 	}
 	b.wakeHead()
 	return raise, counted, b.leak

@@ -35,33 +35,53 @@ type rateBucket struct {
 }
 
 // Take implements ekm.SharedBucket: under the row's lock, leak the level up to
-// now and count one request if it fits below limit.
+// now and count one request if it fits below limit. It is one statement, one
+// round trip, since every EKM request of the channel waits for it.
 func (r *rateBucket) Take(ctx context.Context, limit, leak float64) (wait time.Duration, level float64, err error) {
 	if err := r.ensure(ctx); err != nil {
 		return 0, 0, err
 	}
-	err = pgx.BeginFunc(ctx, r.s.Pool, func(tx pgx.Tx) error {
-		st, err := r.lock(ctx, tx)
-		if err != nil {
-			return err
-		}
-		level = st.leaked(leak)
-		switch {
-		case st.blockedUntil.After(st.now):
-			wait = st.blockedUntil.Sub(st.now)
-		case level+1 <= limit+1e-9:
-			level++
-		default:
-			wait = time.Duration(math.Ceil((level + 1 - limit) / leak * float64(time.Second)))
-		}
-		_, err = tx.Exec(ctx, `UPDATE ekm_rate_budget SET level = $2, leaked_at = $3 WHERE channel = $1`, r.channel, level, st.now)
-		return err
-	})
+	var leaked float64
+	var blocked *time.Time
+	var now time.Time
+	err = r.s.Pool.QueryRow(ctx, takeSQL, r.channel, limit, leak).Scan(&level, &leaked, &blocked, &now)
+	if errors.Is(err, pgx.ErrNoRows) {
+		r.made.Store(false) // removed meanwhile: made again on the next call
+		err = errors.New("the row is missing")
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("take a request from the shared rate budget of channel %s: %w", r.channel, err)
 	}
+	switch {
+	case level > leaked: // counted
+	case blocked != nil && blocked.After(now):
+		wait = blocked.Sub(now)
+	default:
+		wait = time.Duration(math.Ceil((leaked + 1 - limit) / leak * float64(time.Second)))
+	}
 	return wait, level, nil
 }
+
+// takeSQL is Take: $1 channel, $2 limit, $3 leak a second. The clock may be read
+// before the row's lock is granted, so now is at least the leaked_at another
+// process just wrote: the level then leaks too little for a moment, never too
+// much. The UPDATE acts on the row cur locked, as it stands after the lock.
+const takeSQL = `
+WITH cur AS (
+    SELECT level, leaked_at, blocked_until, greatest(clock_timestamp(), leaked_at) AS now
+    FROM ekm_rate_budget WHERE channel = $1 FOR UPDATE
+), calc AS (
+    SELECT now, blocked_until, greatest(0, level - extract(epoch FROM now - leaked_at)::float8 * $3) AS leaked
+    FROM cur
+), upd AS (
+    UPDATE ekm_rate_budget b SET
+        level = calc.leaked + CASE WHEN (calc.blocked_until IS NULL OR calc.blocked_until <= calc.now)
+                                    AND calc.leaked + 1 <= $2 + 1e-9 THEN 1 ELSE 0 END,
+        leaked_at = calc.now
+    FROM calc WHERE b.channel = $1
+    RETURNING b.level
+)
+SELECT upd.level, calc.leaked, calc.blocked_until, calc.now FROM upd, calc`
 
 // Raise implements ekm.SharedBucket.
 func (r *rateBucket) Raise(ctx context.Context, counted, leak float64) error {

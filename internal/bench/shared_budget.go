@@ -55,7 +55,7 @@ var SharedBudget = Benchmark{
 		if err != nil {
 			return nil, err
 		}
-		name := fmt.Sprintf("%d workers, one shop at 40 / 2 per s, %s of mixed flat-out traffic", workers, duration)
+		name := fmt.Sprintf("%d workers, one shop at 40 / 2 per s, %.0f s of mixed flat-out traffic", workers, duration.Seconds())
 		mix := fmt.Sprintf("orders %d, stock %d, listings %d", res.ByClass["orders"], res.ByClass["stock"], res.ByClass["listings"])
 		return []Row{
 			{Benchmark: name + ": 429s", Measured: fmt.Sprint(res.TooMany), Goal: "0", Met: res.TooMany == 0},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ekmsync/ekmsync/internal/ekm"
 )
@@ -161,7 +162,12 @@ func (r *rateBucket) ensure(ctx context.Context) error {
 	if r.made.Load() {
 		return nil
 	}
-	if _, err := r.s.Pool.Exec(ctx, `INSERT INTO ekm_rate_budget (channel) VALUES ($1) ON CONFLICT DO NOTHING`, r.channel); err != nil {
+	_, err := r.s.Pool.Exec(ctx, `INSERT INTO ekm_rate_budget (channel) VALUES ($1) ON CONFLICT DO NOTHING`, r.channel)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
+		return errors.New("the database has no table ekm_rate_budget (migration 009): run 'starter migrate', or start the worker, which migrates")
+	}
+	if err != nil {
 		return fmt.Errorf("create the shared rate budget of channel %s: %w", r.channel, err)
 	}
 	r.made.Store(true)

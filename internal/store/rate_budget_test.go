@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,5 +160,13 @@ func TestSharedRateBudgetThreeProcessesFlatOutAgainstTheSimulator(t *testing.T) 
 	}
 	if res.OrderFetches == 0 || res.OrderWaitMax > 3 {
 		t.Errorf("%d order fetches waited behind up to %d requests of other priorities, want at most 3", res.OrderFetches, res.OrderWaitMax)
+	}
+}
+
+func TestSharedRateBudgetWithoutItsMigrationSaysToMigrate(t *testing.T) {
+	db := storetest.NewEmpty(t)
+	_, _, err := db.Store.RateBucket("shop").Take(t.Context(), 40, 2)
+	if err == nil || !strings.Contains(err.Error(), "starter migrate") {
+		t.Fatalf("err = %v, want one that says to run 'starter migrate'", err)
 	}
 }

@@ -34,17 +34,18 @@ const (
 // time.Now and timers directly, so testing/synctest can run it on a fake clock.
 type Budget struct {
 	mu           sync.Mutex
-	size         float64      // bucket size in requests
-	leak         float64      // requests leaked per second
-	level        float64      // requests in the bucket by the model
-	last         time.Time    // when level was last leaked
-	step         float64      // requests leaked per interval, the server's leak granularity
-	headroom     float64      // requests kept free below size; see Penalize
-	seq          uint64       // sequence number of the last granted request
-	inflight     []uint64     // granted requests not yet observed, in grant order
-	blockedUntil time.Time    // no grant before this (set by Penalize)
-	queue        []*waiter    // waiting callers, by priority then arrival
-	shared       SharedBucket // nil: the bucket is this process's alone
+	size         float64              // bucket size in requests
+	leak         float64              // requests leaked per second
+	level        float64              // requests in the bucket by the model
+	last         time.Time            // when level was last leaked
+	step         float64              // requests leaked per interval, the server's leak granularity
+	headroom     float64              // requests kept free below size; see Penalize
+	seq          uint64               // sequence number of the last granted request
+	inflight     []uint64             // granted requests not yet observed, in grant order
+	blockedUntil time.Time            // no grant before this (set by Penalize)
+	queue        []*waiter            // waiting callers, by priority then arrival
+	shared       SharedBucket         // nil: the bucket is this process's alone
+	grantedAt    map[uint64]time.Time // with shared: when each request in flight was granted
 }
 
 // waiter is one caller blocked in Acquire.
@@ -220,18 +221,15 @@ func (b *Budget) observe(seq uint64, h http.Header) {
 	raise, counted, leak := b.observeLocked(seq, h)
 	b.mu.Unlock()
 	if raise {
-		// Remaining is in whole requests: EKM holds more than counted−1 and at
-		// most counted. A shared bucket already counts every request of every
-		// process, a margin ahead of when EKM does; lifting it to counted would
-		// throw the margin away with every response, so it learns what EKM
-		// surely holds.
-		b.raiseShared(counted-1, leak)
+		b.raiseShared(counted, leak)
 	}
 }
 
-// observeLocked is observe under b.mu; it returns EKM's count and the leak rate
-// when a shared bucket must learn them.
+// observeLocked is observe under b.mu; when a shared bucket must learn what EKM
+// surely holds, it returns that level and the leak rate.
 func (b *Budget) observeLocked(seq uint64, h http.Header) (raise bool, counted, leak float64) {
+	granted, known := b.grantedAt[seq]
+	delete(b.grantedAt, seq)
 	later := 0
 	for i, s := range b.inflight {
 		if s == seq {
@@ -265,7 +263,16 @@ func (b *Budget) observeLocked(seq uint64, h http.Header) (raise bool, counted, 
 			b.level = counted + float64(later)
 		}
 		b.level = math.Max(b.level, counted)
-		raise = b.shared != nil && counted-1 > before
+		if b.shared != nil && known {
+			// Remaining is in whole requests, and EKM counted them when the
+			// request arrived: now EKM surely holds more than counted−1 less
+			// what has leaked since the grant. A shared bucket already counts
+			// every request of every process; lifting it to counted would
+			// throw its margin away with every response and, for an answer
+			// that took long, count leaked requests again.
+			counted = counted - 1 - time.Since(granted).Seconds()*b.leak
+			raise = counted > before
+		}
 	}
 	b.wakeHead()
 	return raise, counted, b.leak

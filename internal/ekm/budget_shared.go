@@ -86,6 +86,10 @@ func (b *Budget) acquireShared(ctx context.Context, p Priority) (uint64, error) 
 				b.seq++
 				seq := b.seq
 				b.inflight = append(b.inflight, seq)
+				if b.grantedAt == nil {
+					b.grantedAt = map[uint64]time.Time{}
+				}
+				b.grantedAt[seq] = time.Now()
 				b.remove(w)
 				b.wakeHead()
 				b.mu.Unlock()

@@ -34,16 +34,18 @@ const (
 // time.Now and timers directly, so testing/synctest can run it on a fake clock.
 type Budget struct {
 	mu           sync.Mutex
-	size         float64   // bucket size in requests
-	leak         float64   // requests leaked per second
-	level        float64   // requests in the bucket by the model
-	last         time.Time // when level was last leaked
-	step         float64   // requests leaked per interval, the server's leak granularity
-	headroom     float64   // requests kept free below size; see Penalize
-	seq          uint64    // sequence number of the last granted request
-	inflight     []uint64  // granted requests not yet observed, in grant order
-	blockedUntil time.Time // no grant before this (set by Penalize)
-	queue        []*waiter // waiting callers, by priority then arrival
+	size         float64              // bucket size in requests
+	leak         float64              // requests leaked per second
+	level        float64              // requests in the bucket by the model
+	last         time.Time            // when level was last leaked
+	step         float64              // requests leaked per interval, the server's leak granularity
+	headroom     float64              // requests kept free below size; see Penalize
+	seq          uint64               // sequence number of the last granted request
+	inflight     []uint64             // granted requests not yet observed, in grant order
+	blockedUntil time.Time            // no grant before this (set by Penalize)
+	queue        []*waiter            // waiting callers, by priority then arrival
+	shared       SharedBucket         // nil: the bucket is this process's alone
+	grantedAt    map[uint64]time.Time // with shared: when each request in flight was granted
 }
 
 // waiter is one caller blocked in Acquire.
@@ -80,6 +82,9 @@ func (b *Budget) Acquire(ctx context.Context, p Priority) error {
 // granted after this one.
 func (b *Budget) acquire(ctx context.Context, p Priority) (uint64, error) {
 	p = p.normalize()
+	if b.shared != nil {
+		return b.acquireShared(ctx, p)
+	}
 	w := &waiter{p: p, wake: make(chan struct{}, 1)}
 	b.mu.Lock()
 	b.enqueue(w)
@@ -213,7 +218,18 @@ func (b *Budget) Observe(h http.Header) {
 // Remaining cannot let a burst through.
 func (b *Budget) observe(seq uint64, h http.Header) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
+	raise, counted, leak := b.observeLocked(seq, h)
+	b.mu.Unlock()
+	if raise {
+		b.raiseShared(counted, leak)
+	}
+}
+
+// observeLocked is observe under b.mu; when a shared bucket must learn what EKM
+// surely holds, it returns that level and the leak rate.
+func (b *Budget) observeLocked(seq uint64, h http.Header) (raise bool, counted, leak float64) {
+	granted, known := b.grantedAt[seq]
+	delete(b.grantedAt, seq)
 	later := 0
 	for i, s := range b.inflight {
 		if s == seq {
@@ -223,9 +239,10 @@ func (b *Budget) observe(seq uint64, h http.Header) {
 		}
 	}
 	if h == nil {
-		return
+		return false, 0, 0
 	}
 	b.leakTo(time.Now())
+	before := b.level // a shared bucket's level is at least this
 	if size, ok := headerFloat(h, headerBucketSize); ok && size > 0 {
 		b.size = size
 	}
@@ -238,7 +255,7 @@ func (b *Budget) observe(seq uint64, h http.Header) {
 		b.step = amount
 	}
 	if remaining, ok := headerFloat(h, headerRemaining); ok {
-		counted := b.size - math.Max(0, remaining)
+		counted = b.size - math.Max(0, remaining)
 		if counted >= b.level+1 {
 			// The server counts a whole request more than the model: someone
 			// else uses the bucket. Trust the server, and add the requests
@@ -246,8 +263,19 @@ func (b *Budget) observe(seq uint64, h http.Header) {
 			b.level = counted + float64(later)
 		}
 		b.level = math.Max(b.level, counted)
+		if b.shared != nil && known {
+			// Remaining is in whole requests, and EKM counted them when the
+			// request arrived: now EKM surely holds more than counted−1 less
+			// what has leaked since the grant. A shared bucket already counts
+			// every request of every process; lifting it to counted would
+			// throw its margin away with every response and, for an answer
+			// that took long, count leaked requests again.
+			counted = counted - 1 - time.Since(granted).Seconds()*b.leak
+			raise = counted > before
+		}
 	}
 	b.wakeHead()
+	return raise, counted, b.leak
 }
 
 // Penalize records a 429: the server says the bucket is full, and retryAfter (if
@@ -262,7 +290,16 @@ func (b *Budget) observe(seq uint64, h http.Header) {
 // continuously (as the simulator does) it is never paid at all.
 func (b *Budget) Penalize(retryAfter time.Duration) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
+	b.penalizeLocked(retryAfter)
+	size, leak := b.size, b.leak
+	b.mu.Unlock()
+	if b.shared != nil {
+		b.blockShared(size, leak, retryAfter)
+	}
+}
+
+// penalizeLocked is Penalize under b.mu, for this process's model.
+func (b *Budget) penalizeLocked(retryAfter time.Duration) {
 	now := time.Now()
 	b.leakTo(now)
 	b.headroom = math.Min(b.step, b.size/4)
@@ -328,6 +365,7 @@ type Budgets struct {
 	mu        sync.Mutex
 	size      float64
 	leak      float64
+	share     func(channel string) SharedBucket // nil: each budget is the process's own
 	byChannel map[string]*Budget
 }
 
@@ -347,6 +385,9 @@ func (bs *Budgets) For(channel string) *Budget {
 	b, ok := bs.byChannel[channel]
 	if !ok {
 		b = NewBudget(bs.size, bs.leak)
+		if bs.share != nil {
+			b.shared = bs.share(channel)
+		}
 		bs.byChannel[channel] = b
 	}
 	return b

@@ -21,7 +21,10 @@
 //     leaking 2/s, learnt from the X-EKM-RateLimit-* headers) so that the client
 //     does not provoke 429s, and serves callers strictly by Priority: orders,
 //     then stock and prices (the default), then the listing download, with small
-//     reserves so that an order fetch never queues behind a download.
+//     reserves so that an order fetch never queues behind a download. With a
+//     SharedBucket (budget_shared.go; store.Store keeps it in PostgreSQL) every
+//     process that serves the channel takes each request's token from one
+//     bucket, and the reserves order the processes as they order the callers.
 //   - Pages and Items (paging.go) walk list and search endpoints up to
 //     meta.pages_total (without it, to the first short page), resumable at
 //     any page; the Raw variants and DecodeOrder let a caller quarantine one

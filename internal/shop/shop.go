@@ -1,5 +1,6 @@
 // Package shop connects a channel to its EKM shop: it builds the channel's EKM client
-// from the hub's settings and sealed credentials, with the process-wide rate budget,
+// from the hub's settings and sealed credentials, with the rate budget it shares
+// through PostgreSQL with every process that serves the channel,
 // a token source that refreshes under a PostgreSQL row lock, and a gate that stops
 // every call of the channel as soon as it is disabled or loses its consent.
 package shop
@@ -47,7 +48,10 @@ type Connector struct {
 	Key *secret.Key
 	// HTTP sends the requests to EKM.
 	HTTP *http.Client
-	// Budgets are the process-wide rate budgets, one per channel; nil: made on first use.
+	// Budgets are the rate budgets, one per channel; nil: on first use, budgets
+	// shared through Store with every other process that serves the channel
+	// (Store.RateBudgets), so that all of them together stay inside the shop's
+	// bucket.
 	Budgets *ekm.Budgets
 	// Logger receives the clients' and token sources' logs (never a secret); nil discards.
 	Logger *slog.Logger
@@ -92,7 +96,7 @@ func (c *Connector) Client(ctx context.Context, s channel.Settings) (*ekm.Client
 	})
 	budgets := c.Budgets
 	if budgets == nil {
-		budgets = ekm.NewBudgets(ekm.DefaultBucketSize, ekm.DefaultLeakPerSecond)
+		budgets = c.Store.RateBudgets()
 		c.Budgets = budgets
 	}
 	cfg := ekm.Config{

@@ -26,6 +26,7 @@ import (
 // all lists every benchmark, in the order of the report.
 var all = []bench.Benchmark{
 	bench.ClientEfficiency,
+	bench.SharedBudget,
 	bench.ListingEfficiency,
 	bench.ListingAtScale,
 	bench.OrderSyncThroughput,

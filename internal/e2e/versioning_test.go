@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/ekmsync/ekmsync/internal/devserver"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/harness"
 	"github.com/ekmsync/ekmsync/internal/process"
@@ -110,21 +110,24 @@ func stampedWorker(t *testing.T, dir, v string) string {
 func startVersionedWorker(t *testing.T, h *harness.Env, bin, deployment string, log *lockedBuffer) *process.Proc {
 	t.Helper()
 	w := h.WorkerConfig
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	publicPort, err := devserver.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
+	adminPort, err := devserver.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := fmt.Sprintf("127.0.0.1:%d", adminPort) // the probes are on the admin listener
 	env := []string{"TEMPORAL_ADDRESS=" + w.Address, "TEMPORAL_NAMESPACE=" + w.Namespace, "EKMSYNC_DATABASE_URL=" + string(w.DatabaseURL),
-		"EKMSYNC_SECRET_KEY=" + base64.StdEncoding.EncodeToString(w.SecretKey), "EKMSYNC_HTTP_ADDR=" + addr, "EKMSYNC_ADMIN_ADDR=127.0.0.1:0",
+		"EKMSYNC_SECRET_KEY=" + base64.StdEncoding.EncodeToString(w.SecretKey), fmt.Sprintf("EKMSYNC_HTTP_ADDR=127.0.0.1:%d", publicPort), "EKMSYNC_ADMIN_ADDR=" + admin,
 		"EKMSYNC_TASK_QUEUE=" + w.TaskQueue, "EKMSYNC_WORKER_STOP_TIMEOUT=5s", "EKMSYNC_DEPLOYMENT_NAME=" + deployment}
 	p, err := process.Start(bin, nil, env, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Kill)
-	h.Eventually(60*time.Second, "worker "+bin+" healthy", func() bool { return httpOK("http://" + addr + "/readyz") })
+	h.Eventually(60*time.Second, "worker "+bin+" healthy", func() bool { return httpOK("http://" + admin + "/readyz") })
 	return p
 }
 

@@ -137,6 +137,10 @@ func Apply(s Settings, changes []Change) (Settings, []AppliedChange, error) {
 	for k, v := range s.Mapping {
 		next.Mapping[k] = v
 	}
+	next.DeliveryMap = DeliveryMapping{}
+	for k, v := range s.DeliveryMap {
+		next.DeliveryMap[k] = v
+	}
 	next.StockLocations = slices.Clone(s.StockLocations)
 	var applied []AppliedChange
 	for _, c := range changes {
@@ -148,9 +152,21 @@ func Apply(s Settings, changes []Change) (Settings, []AppliedChange, error) {
 			applied = appendChange(applied, a)
 			continue
 		}
+		if method, ok := cutPrefixFold(c.Key, DeliveryKeyPrefix); ok {
+			a, err := applyDelivery(&next, method, c.Value)
+			if err != nil {
+				return s, nil, err
+			}
+			applied = appendChange(applied, a)
+			continue
+		}
+		if _, ok := cutPrefixFold(c.Key, PaymentKeyPrefix); ok {
+			return s, nil, fmt.Errorf("%s: EKM's order carries no payment method (docs/ekm-api.md §5.1, V2Order), so there is nothing to map; delivery methods map with %s<EKM method>=<hub service>",
+				shorten(c.Key), DeliveryKeyPrefix)
+		}
 		d, ok := Lookup(c.Key)
 		if !ok {
-			return s, nil, fmt.Errorf("unknown setting %q: known settings are %s, and status:<EKM status>", c.Key, strings.Join(Keys(), ", "))
+			return s, nil, fmt.Errorf("unknown setting %q: known settings are %s, status:<EKM status> and delivery:<EKM delivery method>", c.Key, strings.Join(Keys(), ", "))
 		}
 		old := d.get(next)
 		if err := d.set(&next, c.Value); err != nil {
@@ -159,6 +175,14 @@ func Apply(s Settings, changes []Change) (Settings, []AppliedChange, error) {
 		applied = appendChange(applied, AppliedChange{Key: d.Key, Old: old, New: d.get(next)})
 	}
 	return next, applied, nil
+}
+
+// cutPrefixFold is strings.CutPrefix with the prefix compared case-insensitively.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
 }
 
 // appendChange drops no-op changes, so that the audit log holds only real ones.

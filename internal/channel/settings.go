@@ -36,13 +36,16 @@ type Settings struct {
 	EmailOnCancellation bool `json:"email_on_cancellation"`
 	// TokenKeepAlive refreshes the tokens before EKM's refresh token lapses,
 	// whether the channel is enabled or not.
-	TokenKeepAlive bool      `json:"token_keepalive"`
-	ShopStatuses   []string  `json:"shop_statuses"`
-	Mapping        Mapping   `json:"status_mapping"`
-	AuthState      AuthState `json:"auth_state"`
-	AuthError      string    `json:"auth_error,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	TokenKeepAlive bool     `json:"token_keepalive"`
+	ShopStatuses   []string `json:"shop_statuses"`
+	Mapping        Mapping  `json:"status_mapping"`
+	// DeliveryMap maps EKM delivery methods to the hub's delivery services
+	// (delivery:<EKM method>=<hub service>); empty: methods are not mapped.
+	DeliveryMap DeliveryMapping `json:"delivery_mapping"`
+	AuthState   AuthState       `json:"auth_state"`
+	AuthError   string          `json:"auth_error,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
 // AuthState is the state of a channel's OAuth consent.
@@ -158,5 +161,6 @@ func Defaults() Settings {
 		TokenKeepAlive:      true,
 		AuthState:           AuthUnauthorised,
 		Mapping:             Mapping{},
+		DeliveryMap:         DeliveryMapping{},
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -130,6 +132,7 @@ func (r channelScreen) text(w io.Writer) {
 	fmt.Fprintf(tw, "Refresh Token Lapses [UTC]\t%s\n", lapseLine(r.Channel, r.Token))
 	_ = tw.Flush()
 	printMapping(w, r.Channel)
+	printDeliveryMapping(w, r.Channel)
 	if len(r.LastErrors) > 0 {
 		fmt.Fprintln(w, "Last errors:")
 		for _, e := range r.LastErrors {
@@ -180,6 +183,17 @@ func printMapping(w io.Writer, s channel.Settings) {
 	}
 	for _, st := range statuses {
 		fmt.Fprintf(w, "  %-20s -> %s\n", st, s.Mapping.Target(st).Title())
+	}
+}
+
+// printDeliveryMapping lists the delivery-method mapping, sorted by EKM method.
+func printDeliveryMapping(w io.Writer, s channel.Settings) {
+	fmt.Fprintln(w, "Delivery Method Mapping:")
+	if len(s.DeliveryMap) == 0 {
+		fmt.Fprintf(w, "  (none: methods are not mapped; map one with 'starter channel set %s delivery:<EKM method>=<hub service>')\n", s.Name)
+	}
+	for _, m := range slices.Sorted(maps.Keys(s.DeliveryMap)) {
+		fmt.Fprintf(w, "  %-20s -> %s\n", m, s.DeliveryMap[m])
 	}
 }
 

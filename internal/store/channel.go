@@ -24,18 +24,20 @@ const channelColumns = `c.id, c.name, c.api_base_url, c.client_id, c.redirect_ur
 	c.end_when, c.price_change, c.stock_locations, c.order_sync_interval_seconds, c.order_overlap_seconds,
 	c.listing_interval_seconds, c.push_sweep_seconds, c.shop_statuses, c.auth_state, COALESCE(c.auth_error, ''),
 	c.created_at, c.updated_at, c.email_on_despatch, c.email_on_cancellation, c.token_keepalive,
-	COALESCE((SELECT jsonb_object_agg(m.ekm_status, m.target) FROM channel_status_map m WHERE m.channel_id = c.id), '{}')`
+	COALESCE((SELECT jsonb_object_agg(m.ekm_status, m.target) FROM channel_status_map m WHERE m.channel_id = c.id), '{}'),
+	COALESCE((SELECT jsonb_object_agg(d.ekm_method, d.hub_service) FROM channel_delivery_map d WHERE d.channel_id = c.id), '{}')`
 
 func scanChannel(row pgx.Row) (channel.Settings, error) {
 	var s channel.Settings
 	var syncSec, overlapSec, listingSec, sweepSec int
 	var mapping map[string]string
+	s.DeliveryMap = channel.DeliveryMapping{}
 	err := row.Scan(&s.ID, &s.Name, &s.APIBaseURL, &s.ClientID, &s.RedirectURL, &s.ShopUsername,
 		&s.Enabled, &s.Currency, &s.DespatchNotes, &s.CancellationNotes, &s.DownloadUnpaid, &s.UseEKMTax,
 		&s.PricesIncludeTax, &s.DefaultTaxRate, &s.UpdateInventory, &s.MaxListed, &s.StockPercentage,
 		&s.EndWhen, &s.PriceChange, &s.StockLocations, &syncSec, &overlapSec,
 		&listingSec, &sweepSec, &s.ShopStatuses, &s.AuthState, &s.AuthError,
-		&s.CreatedAt, &s.UpdatedAt, &s.EmailOnDespatch, &s.EmailOnCancellation, &s.TokenKeepAlive, &mapping)
+		&s.CreatedAt, &s.UpdatedAt, &s.EmailOnDespatch, &s.EmailOnCancellation, &s.TokenKeepAlive, &mapping, &s.DeliveryMap)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, ErrNotFound
 	}
@@ -169,7 +171,7 @@ func writeSettings(ctx context.Context, tx pgx.Tx, st channel.Settings) error {
 			return fmt.Errorf("save status mapping %s: %w", status, err)
 		}
 	}
-	return nil
+	return writeDeliveryMap(ctx, tx, st)
 }
 
 func seconds(d time.Duration) int { return int(d / time.Second) }

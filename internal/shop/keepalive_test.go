@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -178,5 +179,37 @@ func TestKeepAliveOffWarnsFiveDaysBeforeTheLapse(t *testing.T) {
 	}
 	if got, _ := st.Channel(ctx, "shop"); got.AuthState != channel.AuthNeedsReauth {
 		t.Fatalf("auth state %s after the lapse, want needs-reauth", got.AuthState)
+	}
+}
+
+// unreachable is a transport that never reaches EKM.
+type unreachable struct{}
+
+func (unreachable) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("connection refused")
+}
+
+// With the keep-alive on but its refresh failing (EKM unreachable), the pass
+// retries each time and, from 5 days before the lapse, warns with the cause.
+func TestKeepAliveWarnsWhenItsRefreshKeepsFailing(t *testing.T) {
+	conn, st, _, s, clk := keepAliveSetup(t, true)
+	ctx := context.Background()
+	conn.HTTP = &http.Client{Transport: unreachable{}}
+	ka := &shop.KeepAlive{Connector: conn, Now: clk.Now}
+	clk.advance(8 * 24 * time.Hour)
+	if res, err := ka.Pass(ctx); err != nil || res.Failed != 1 || len(res.Warned) != 0 {
+		t.Fatalf("pass at 8 days: %+v, %v; want a failed refresh and no warning yet", res, err)
+	}
+	clk.advance(2*24*time.Hour + time.Minute)
+	res, err := ka.Pass(ctx)
+	if err != nil || res.Failed != 1 || len(res.Warned) != 1 {
+		t.Fatalf("pass at 10 days: %+v, %v; want a failed refresh and a warning", res, err)
+	}
+	errs, _ := st.RecentErrors(ctx, s.ID, 5)
+	if len(errs) == 0 || errs[0].Flow != "token" || !strings.Contains(errs[0].Message, "keep-alive refresh fails") {
+		t.Fatalf("channel errors %+v, want the warning with the refresh's failure", errs)
+	}
+	if got, _ := st.Channel(ctx, "shop"); got.AuthState != channel.AuthOK {
+		t.Fatalf("an unreachable EKM changed the auth state to %s", got.AuthState)
 	}
 }

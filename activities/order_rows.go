@@ -32,8 +32,10 @@ func orderRow(s channel.Settings, o ekm.Order, raw json.RawMessage, d channel.Or
 		TaxSource:     "ekm",
 		EKM: store.Totals{SubTotal: o.SubTotal, TotalDelivery: o.TotalDelivery, TotalTax: o.TotalTax,
 			TotalCost: o.TotalCost, DiscountsTotal: o.DiscountsTotal},
-		Raw: raw,
+		Raw:               raw,
+		EKMDeliveryMethod: o.DeliveryMethod,
 	}
+	row.DeliveryService, row.DeliveryUnmapped = s.DeliveryService(o.DeliveryMethod)
 	if o.LastUpdated != nil && !o.LastUpdated.IsZero() {
 		t := o.LastUpdated.Time
 		row.EKMLastUpdated = &t

@@ -72,9 +72,9 @@ func (a *Activities) cancel(ctx context.Context, c *ekm.Client, s channel.Settin
 		return store.OutcomeAlreadyOnEKM, rec(store.OutcomeAlreadyOnEKM, "ekm.cancellation.already", map[string]any{"ekm_status": order.Status})
 	}
 	status, _ := s.Mapping.StatusFor(channel.Cancelled) // CancellationHold checked there is one
-	// No e-mail from EKM: a cancellation usually comes with the merchant's own
-	// word to the customer (and a refund EKM does not know of).
-	update := ekm.OrderStatusUpdate{Status: status}
+	// The customer is e-mailed only when the channel says so (email-on-cancellation,
+	// off by default: a cancellation usually comes with the merchant's own word).
+	update := ekm.OrderStatusUpdate{Status: status, EmailCustomer: s.EmailOnCancellation}
 	heartbeat(ctx, w.OrderID, "status")
 	if err := beforeWrite(ctx); err != nil {
 		return "", err

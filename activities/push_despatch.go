@@ -190,8 +190,9 @@ func (a *Activities) despatch(ctx context.Context, c *ekm.Client, s channel.Sett
 		}
 	}
 	status, _ := s.Mapping.StatusFor(channel.Shipped) // DespatchHold checked there is one
-	// The dispatch e-mail goes to the customer with this call, tracking included.
-	update := ekm.OrderStatusUpdate{Status: status, EmailCustomer: true}
+	// The dispatch e-mail goes to the customer with this call, tracking included,
+	// when the channel says so (email-on-despatch).
+	update := ekm.OrderStatusUpdate{Status: status, EmailCustomer: s.EmailOnDespatch}
 	heartbeat(ctx, w.OrderID, "status")
 	if err := beforeWrite(ctx); err != nil {
 		return "", err

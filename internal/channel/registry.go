@@ -40,6 +40,8 @@ var Registry = []Setting{
 		}},
 	boolSetting("despatch-notes", "Despatch Notes", func(s *Settings) *bool { return &s.DespatchNotes }),
 	boolSetting("cancellation-notes", "Cancellation Notes", func(s *Settings) *bool { return &s.CancellationNotes }),
+	boolSetting("email-on-despatch", "E-mail customer on despatch", func(s *Settings) *bool { return &s.EmailOnDespatch }),
+	boolSetting("email-on-cancellation", "E-mail customer on cancellation", func(s *Settings) *bool { return &s.EmailOnCancellation }),
 	boolSetting("download-unpaid", "Download Unpaid Orders", func(s *Settings) *bool { return &s.DownloadUnpaid }),
 	boolSetting("use-ekm-tax", "Use EKM tax settings", func(s *Settings) *bool { return &s.UseEKMTax }),
 	boolSetting("prices-include-tax", "Prices include tax", func(s *Settings) *bool { return &s.PricesIncludeTax }),
@@ -88,6 +90,7 @@ var Registry = []Setting{
 	durationSetting("order-overlap", "Order sync overlap", 0, 48*time.Hour, func(s *Settings) *time.Duration { return &s.OrderOverlap }),
 	durationSetting("listing-interval", "Listing download interval", time.Hour, 30*24*time.Hour, func(s *Settings) *time.Duration { return &s.ListingInterval }),
 	durationSetting("push-sweep-interval", "Push sweep interval", 5*time.Second, time.Hour, func(s *Settings) *time.Duration { return &s.PushSweepInterval }),
+	boolSetting("token-keepalive", "Token keep-alive", func(s *Settings) *bool { return &s.TokenKeepAlive }),
 	urlSetting("api-base-url", "EKM API base URL", func(s *Settings) *string { return &s.APIBaseURL }),
 	urlSetting("redirect-url", "Redirect URL", func(s *Settings) *string { return &s.RedirectURL }),
 	{Key: "client-id", Title: "Client ID", Help: "the app's client id from partners.ekm.net",
@@ -134,6 +137,10 @@ func Apply(s Settings, changes []Change) (Settings, []AppliedChange, error) {
 	for k, v := range s.Mapping {
 		next.Mapping[k] = v
 	}
+	next.DeliveryMap = DeliveryMapping{}
+	for k, v := range s.DeliveryMap {
+		next.DeliveryMap[k] = v
+	}
 	next.StockLocations = slices.Clone(s.StockLocations)
 	var applied []AppliedChange
 	for _, c := range changes {
@@ -145,9 +152,21 @@ func Apply(s Settings, changes []Change) (Settings, []AppliedChange, error) {
 			applied = appendChange(applied, a)
 			continue
 		}
+		if method, ok := cutPrefixFold(c.Key, DeliveryKeyPrefix); ok {
+			a, err := applyDelivery(&next, method, c.Value)
+			if err != nil {
+				return s, nil, err
+			}
+			applied = appendChange(applied, a)
+			continue
+		}
+		if _, ok := cutPrefixFold(c.Key, PaymentKeyPrefix); ok {
+			return s, nil, fmt.Errorf("%s: EKM's order carries no payment method (docs/ekm-api.md §5.1, V2Order), so there is nothing to map; delivery methods map with %s<EKM method>=<hub service>",
+				shorten(c.Key), DeliveryKeyPrefix)
+		}
 		d, ok := Lookup(c.Key)
 		if !ok {
-			return s, nil, fmt.Errorf("unknown setting %q: known settings are %s, and status:<EKM status>", c.Key, strings.Join(Keys(), ", "))
+			return s, nil, fmt.Errorf("unknown setting %q: known settings are %s, status:<EKM status> and delivery:<EKM delivery method>", c.Key, strings.Join(Keys(), ", "))
 		}
 		old := d.get(next)
 		if err := d.set(&next, c.Value); err != nil {
@@ -156,6 +175,14 @@ func Apply(s Settings, changes []Change) (Settings, []AppliedChange, error) {
 		applied = appendChange(applied, AppliedChange{Key: d.Key, Old: old, New: d.get(next)})
 	}
 	return next, applied, nil
+}
+
+// cutPrefixFold is strings.CutPrefix with the prefix compared case-insensitively.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
 }
 
 // appendChange drops no-op changes, so that the audit log holds only real ones.

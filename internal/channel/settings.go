@@ -30,12 +30,22 @@ type Settings struct {
 	OrderOverlap      time.Duration `json:"order_overlap"`
 	ListingInterval   time.Duration `json:"listing_interval"`
 	PushSweepInterval time.Duration `json:"push_sweep_interval"`
-	ShopStatuses      []string      `json:"shop_statuses"`
-	Mapping           Mapping       `json:"status_mapping"`
-	AuthState         AuthState     `json:"auth_state"`
-	AuthError         string        `json:"auth_error,omitempty"`
-	CreatedAt         time.Time     `json:"created_at"`
-	UpdatedAt         time.Time     `json:"updated_at"`
+	// EmailOnDespatch and EmailOnCancellation are EKM's email_customer flag on
+	// the status update of a despatch and of a full cancellation.
+	EmailOnDespatch     bool `json:"email_on_despatch"`
+	EmailOnCancellation bool `json:"email_on_cancellation"`
+	// TokenKeepAlive refreshes the tokens before EKM's refresh token lapses,
+	// whether the channel is enabled or not.
+	TokenKeepAlive bool     `json:"token_keepalive"`
+	ShopStatuses   []string `json:"shop_statuses"`
+	Mapping        Mapping  `json:"status_mapping"`
+	// DeliveryMap maps EKM delivery methods to the hub's delivery services
+	// (delivery:<EKM method>=<hub service>); empty: methods are not mapped.
+	DeliveryMap DeliveryMapping `json:"delivery_mapping"`
+	AuthState   AuthState       `json:"auth_state"`
+	AuthError   string          `json:"auth_error,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
 // AuthState is the state of a channel's OAuth consent.
@@ -143,7 +153,14 @@ func Defaults() Settings {
 		OrderOverlap:      10 * time.Minute,
 		ListingInterval:   12 * time.Hour,
 		PushSweepInterval: time.Minute,
-		AuthState:         AuthUnauthorised,
-		Mapping:           Mapping{},
+		// The dispatch e-mail, tracking included, is what a shop expects; a
+		// cancellation usually comes with the merchant's own word (and a refund
+		// EKM does not know of), so EKM sends none unless asked.
+		EmailOnDespatch:     true,
+		EmailOnCancellation: false,
+		TokenKeepAlive:      true,
+		AuthState:           AuthUnauthorised,
+		Mapping:             Mapping{},
+		DeliveryMap:         DeliveryMapping{},
 	}
 }

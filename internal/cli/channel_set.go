@@ -33,7 +33,8 @@ func channelSetCommand() *command {
 	var simulator bool
 	return &command{
 		name: "set", args: "<name> <setting>=<value>...",
-		summary: "change settings (all or none): " + strings.Join(channel.Keys(), ", ") + ", and status:<EKM status>=<unmapped|paid|unpaid|shipped|cancelled>.\n" +
+		summary: "change settings (all or none): " + strings.Join(channel.Keys(), ", ") + ", status:<EKM status>=<unmapped|paid|unpaid|shipped|cancelled>,\n" +
+			"and delivery:<EKM delivery method>=<hub delivery service> (empty: remove; orders of a method without one are flagged in 'orders problems').\n" +
 			"api-base-url re-binds the sealed credentials to the URL (EKM's, a loopback one, or any with --simulator); the same URL confirms one changed by SQL",
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&simulator, "simulator", false, "let api-base-url be a host other than EKM's or a loopback address: a simulator")

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -92,6 +94,8 @@ type channelScreen struct {
 	LastErrors      []store.ChannelError       `json:"last_errors"`
 	// Webhook is the URL the channel subscribed with, its token redacted.
 	Webhook store.WebhookState `json:"webhook"`
+	// Token is the refresh token's last use and the date EKM lets it lapse.
+	Token store.TokenLife `json:"token"`
 }
 
 type settingValue struct {
@@ -136,14 +140,31 @@ func (r channelScreen) text(w io.Writer) {
 	}
 	fmt.Fprintf(tw, "Listing Download Estimated Completion\t%s\n", eta)
 	fmt.Fprintf(tw, "Webhook URL\t%s\n", webhookLine(r.Webhook))
+	fmt.Fprintf(tw, "Refresh Token Last Used [UTC]\t%s\n", utc(r.Token.LastUsed))
+	fmt.Fprintf(tw, "Refresh Token Lapses [UTC]\t%s\n", lapseLine(r.Channel, r.Token))
 	_ = tw.Flush()
 	printMapping(w, r.Channel)
+	printDeliveryMapping(w, r.Channel)
 	if len(r.LastErrors) > 0 {
 		fmt.Fprintln(w, "Last errors:")
 		for _, e := range r.LastErrors {
 			fmt.Fprintf(w, "  %s  [%s] %s\n", e.At.UTC().Format(time.DateTime), e.Flow, e.Message)
 		}
 	}
+}
+
+// lapseLine says when EKM lets the refresh token lapse, and whether the keep-alive
+// renews it before then.
+func lapseLine(c channel.Settings, l store.TokenLife) string {
+	switch {
+	case l.LapsesAt == nil:
+		return "- (never authorised)"
+	case c.AuthState != channel.AuthOK:
+		return utc(l.LapsesAt) + " (the channel needs reauthorisation)"
+	case l.KeepAlive:
+		return utc(l.LapsesAt) + " (the keep-alive renews it once 7 days unused)"
+	}
+	return utc(l.LapsesAt) + " (token-keepalive is off: unless the channel calls EKM, reauthorise after that)"
 }
 
 // webhookLine says where EKM posts the channel's order webhooks, token redacted.
@@ -174,6 +195,17 @@ func printMapping(w io.Writer, s channel.Settings) {
 	}
 	for _, st := range statuses {
 		fmt.Fprintf(w, "  %-20s -> %s\n", st, s.Mapping.Target(st).Title())
+	}
+}
+
+// printDeliveryMapping lists the delivery-method mapping, sorted by EKM method.
+func printDeliveryMapping(w io.Writer, s channel.Settings) {
+	fmt.Fprintln(w, "Delivery Method Mapping:")
+	if len(s.DeliveryMap) == 0 {
+		fmt.Fprintf(w, "  (none: methods are not mapped; map one with 'starter channel set %s delivery:<EKM method>=<hub service>')\n", s.Name)
+	}
+	for _, m := range slices.Sorted(maps.Keys(s.DeliveryMap)) {
+		fmt.Fprintf(w, "  %-20s -> %s\n", m, s.DeliveryMap[m])
 	}
 }
 
@@ -216,6 +248,9 @@ func loadScreen(ctx context.Context, st *store.Store, name string) (channelScree
 		return scr, err
 	}
 	if scr.Webhook, err = st.WebhookState(ctx, c.ID); err != nil {
+		return scr, err
+	}
+	if scr.Token, err = st.TokenLife(ctx, c.ID); err != nil {
 		return scr, err
 	}
 	if scr.LastErrors, err = st.RecentErrors(ctx, c.ID, 5); err != nil {

@@ -343,6 +343,8 @@ type orderProblemsResult struct {
 	Channel       string               `json:"channel"`
 	Quarantined   []store.OrderProblem `json:"quarantined"`
 	UnlinkedLines []store.UnlinkedLine `json:"unlinked_lines"`
+	// UnmappedDelivery are orders whose EKM delivery method maps to no hub service.
+	UnmappedDelivery []store.UnmappedDelivery `json:"unmapped_delivery"`
 }
 
 func (r orderProblemsResult) text(w io.Writer) {
@@ -355,6 +357,7 @@ func (r orderProblemsResult) text(w io.Writer) {
 		}
 		fmt.Fprintf(w, "after a fix in EKM, 'starter orders backfill %s --ids <id>' brings one in at once\n", r.Channel)
 	}
+	printUnmappedDelivery(w, r.Channel, r.UnmappedDelivery)
 	if len(r.UnlinkedLines) == 0 {
 		fmt.Fprintln(w, "no unlinked order lines")
 		return
@@ -371,9 +374,9 @@ func (r orderProblemsResult) text(w io.Writer) {
 func ordersProblemsCommand() *command {
 	var limit int
 	return &command{
-		name: "problems", args: "<channel>", summary: "list quarantined orders with their reasons, and order lines linked to no stock item",
+		name: "problems", args: "<channel>", summary: "list quarantined orders with their reasons, orders whose delivery method is not mapped, and order lines linked to no stock item",
 		flags: func(fs *flag.FlagSet) {
-			fs.IntVar(&limit, "limit", 200, "at most this many unlinked lines")
+			fs.IntVar(&limit, "limit", 200, "at most this many unlinked lines, and this many unmapped orders")
 		},
 		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
 			if err := needArgs(args, "<channel>"); err != nil {
@@ -388,6 +391,9 @@ func ordersProblemsCommand() *command {
 				return nil, err
 			} else if q != nil {
 				res.Quarantined = q
+			}
+			if res.UnmappedDelivery, err = unmappedDelivery(ctx, st, c.ID, limit); err != nil {
+				return nil, err
 			}
 			if u, err := st.UnlinkedLines(ctx, c.ID, limit); err != nil {
 				return nil, err

@@ -12,6 +12,11 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
+// RefreshTokenLifetime is how long EKM's refresh token lives unused: it lapses
+// this long after its last use (each use returns a new one), and then only a new
+// authorisation brings the channel back (docs/ekm-api.md §2, "Refresh tokens").
+const RefreshTokenLifetime = 15 * 24 * time.Hour
+
 // Tokens are one channel's OAuth tokens. Printing or logging them shows only
 // whether each is set and the expiry, never the values.
 type Tokens struct {

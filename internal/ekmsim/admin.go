@@ -32,6 +32,8 @@ type OrderSpec struct {
 	OrderDate time.Time `json:"order_date,omitzero"`
 	// Lines default to 1 to 5 random catalogue lines.
 	Lines []LineSpec `json:"lines,omitempty"`
+	// DeliveryMethod defaults to one of the shop's generated methods.
+	DeliveryMethod *string `json:"delivery_method,omitempty"`
 }
 
 // LineSpec describes one order line.
@@ -84,6 +86,9 @@ func (s *Sim) CreateOrder(spec OrderSpec) ekm.Order {
 	}
 	if spec.TransactionID != nil {
 		rec.order.TransactionID = *spec.TransactionID
+	}
+	if spec.DeliveryMethod != nil {
+		rec.order.DeliveryMethod = *spec.DeliveryMethod
 	}
 	rec.order.LastUpdated = &ekm.Time{Time: now}
 	s.st.addOrder(rec)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/ekmsync/ekmsync/internal/ekm"
 )
 
 // Write is one successful write the shop received through the API: what a
@@ -30,6 +32,9 @@ type Write struct {
 	ClientID string `json:"client_id"`
 	// Body is the request body as sent.
 	Body json.RawMessage `json:"body"`
+	// EmailCustomer is the email_customer flag an order.status write carried
+	// (absent from the body reads as false, as EKM takes it); nil for other kinds.
+	EmailCustomer *bool `json:"email_customer,omitempty"`
 }
 
 // Write kinds.
@@ -99,6 +104,12 @@ func (s *Sim) record(r *http.Request, kind string, body []byte, w Write) {
 		compact.WriteString("null")
 	}
 	w.Time, w.Method, w.Path, w.Kind, w.Body = s.now(), r.Method, r.URL.Path, kind, compact.Bytes()
+	if kind == KindOrderStatus {
+		var req ekm.OrderStatusUpdate
+		if json.Unmarshal(body, &req) == nil {
+			w.EmailCustomer = &req.EmailCustomer
+		}
+	}
 	if c := claimsFrom(r); c != nil {
 		w.ClientID = c.ClientID
 	}

@@ -83,6 +83,9 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 
 	go pruneHints(ctx, st, logger)
 	go ensureWebhookTokens(ctx, st, acts.Shop, logger)
+	// The refresh tokens' keep-alive runs in every worker (safe: see shop.KeepAlive),
+	// beside Temporal: it needs only PostgreSQL and EKM's token endpoint.
+	go (&shop.KeepAlive{Connector: acts.Shop, Logger: logger}).Run(ctx)
 
 	// The public listener, which EKM must reach, serves only the webhook receiver
 	// and a bare /healthz; everything else is on the private admin listener.

@@ -66,6 +66,7 @@ type Connector struct {
 type entry struct {
 	fingerprint string
 	client      *ekm.Client
+	tokens      ekm.TokenSource // the client's, for the keep-alive
 }
 
 // Client returns the EKM client of the channel s, built afresh when its connection
@@ -110,9 +111,39 @@ func (c *Connector) Client(ctx context.Context, s channel.Settings) (*ekm.Client
 		cfg.BeforeRequest = (&gate{store: c.Store, channelID: s.ID}).check
 		cfg.OnForbidden = func(ctx context.Context, e *ekm.Error) { c.needsReauth(ctx, s, e) }
 	}
-	e := &entry{fingerprint: fp, client: ekm.New(cfg)}
+	e := &entry{fingerprint: fp, client: ekm.New(cfg), tokens: tokens}
 	c.clients[s.ID] = e
 	return e.client, nil
+}
+
+// RefreshTokens renews the channel's tokens at EKM now, whatever the access token's
+// expiry, through the channel's token source (so under the credentials' row lock),
+// unless they were renewed since lastUsed (the refreshed_at the caller read), by
+// this or another worker: then it reports false and sends nothing. The tokens are
+// read before refreshed_at is checked, and the refresh happens only while the
+// stored access token is still the one read, so no interleaving of two workers
+// renews one channel twice. The gate does not apply: a refresh reads and writes
+// no shop data.
+func (c *Connector) RefreshTokens(ctx context.Context, s channel.Settings, lastUsed time.Time) (bool, error) {
+	if _, err := c.Client(ctx, s); err != nil {
+		return false, err
+	}
+	c.mu.Lock()
+	e := c.clients[s.ID]
+	c.mu.Unlock()
+	cur, err := c.Store.TokensFor(c.Key, s.ID, s.APIBaseURL).Load(ctx)
+	if err != nil {
+		return false, err
+	}
+	life, err := c.Store.TokenLife(ctx, s.ID)
+	if err != nil {
+		return false, err
+	}
+	if life.LastUsed == nil || !life.LastUsed.Equal(lastUsed) {
+		return false, nil
+	}
+	_, err = e.tokens.ForceRefresh(ctx, cur.AccessToken)
+	return err == nil, err
 }
 
 // clientSecret returns the channel's client secret when its credentials may go to

@@ -39,6 +39,12 @@ type OrderRow struct {
 	EKM             Totals // as EKM reports them
 	Hub             Totals // the hub's: EKM's, or recomputed with the hub's rates
 	Raw             json.RawMessage
+	// EKMDeliveryMethod is EKM's delivery_method; DeliveryService the hub's service
+	// it maps to ("" when the channel maps none, or this one is unmapped), and
+	// DeliveryUnmapped the flag of an order whose method has no mapping.
+	EKMDeliveryMethod string
+	DeliveryService   string
+	DeliveryUnmapped  bool
 }
 
 // Totals are an order's money figures.
@@ -128,10 +134,11 @@ const upsertOrderSQL = `
 INSERT INTO orders AS o (channel_id, ekm_order_id, order_number, order_date, ekm_last_updated, ekm_status,
 	payment_status, transaction_id, paid, parked, status, cancelled_by, cancelled_at, currency, customer_name,
 	customer_email, shipping_address, tax_source, ekm_sub_total, ekm_total_delivery, ekm_total_tax,
-	ekm_total_cost, ekm_discounts_total, sub_total, total_tax, total_cost, raw)
+	ekm_total_cost, ekm_discounts_total, sub_total, total_tax, total_cost, raw,
+	ekm_delivery_method, delivery_service, delivery_unmapped)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
 	CASE WHEN $11 = 'cancelled' THEN 'channel' END, CASE WHEN $11 = 'cancelled' THEN now() END,
-	$12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
+	$12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $27, $28, $29)
 ON CONFLICT (channel_id, ekm_order_id) DO UPDATE SET
 	order_number = EXCLUDED.order_number,
 	order_date = EXCLUDED.order_date,
@@ -156,8 +163,12 @@ ON CONFLICT (channel_id, ekm_order_id) DO UPDATE SET
 	ekm_total_cost = EXCLUDED.ekm_total_cost,
 	ekm_discounts_total = EXCLUDED.ekm_discounts_total,
 	raw = EXCLUDED.raw,
+	ekm_delivery_method = EXCLUDED.ekm_delivery_method,
+	delivery_service = EXCLUDED.delivery_service,
+	delivery_unmapped = EXCLUDED.delivery_unmapped,
 	updated_at = now()
 WHERE o.raw IS DISTINCT FROM EXCLUDED.raw
+	OR (o.delivery_service, o.delivery_unmapped) IS DISTINCT FROM (EXCLUDED.delivery_service, EXCLUDED.delivery_unmapped)
 	OR (o.paid OR EXCLUDED.paid) IS DISTINCT FROM o.paid
 	OR (o.parked AND NOT EXCLUDED.paid) IS DISTINCT FROM o.parked
 	OR (o.status = 'open' AND $26 IN ('cancel', 'ship'))
@@ -293,7 +304,7 @@ func queueOrder(b *pgx.Batch, channelID int64, w OrderWrite, out *WriteOutcome) 
 		o.PaymentStatus, o.TransactionID, o.Paid, o.Parked, orDefault(o.Status, "open"), o.Currency, o.CustomerName,
 		o.CustomerEmail, nullJSON(o.ShippingAddress), o.TaxSource, o.EKM.SubTotal, o.EKM.TotalDelivery, o.EKM.TotalTax,
 		o.EKM.TotalCost, o.EKM.DiscountsTotal, o.Hub.SubTotal, o.Hub.TotalTax, o.Hub.TotalCost, string(o.Raw),
-		w.Action).QueryRow(func(row pgx.Row) error {
+		w.Action, o.EKMDeliveryMethod, nullString(o.DeliveryService), o.DeliveryUnmapped).QueryRow(func(row pgx.Row) error {
 		err := row.Scan(&out.Inserted)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // unchanged

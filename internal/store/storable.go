@@ -144,7 +144,7 @@ func checkOrder(w OrderWrite) error {
 func prepareOrder(w OrderWrite) OrderWrite {
 	o := &w.Order
 	for _, s := range []*string{&o.OrderNumber, &o.EKMStatus, &o.PaymentStatus, &o.TransactionID, &o.CustomerName,
-		&o.CustomerEmail} {
+		&o.CustomerEmail, &o.EKMDeliveryMethod} {
 		*s = Storable(*s)
 	}
 	if len(o.ShippingAddress) > 0 {

@@ -21,6 +21,7 @@ import (
 	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/codec"
 	"github.com/ekmsync/ekmsync/internal/config"
+	"github.com/ekmsync/ekmsync/internal/observe"
 	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
@@ -72,10 +73,13 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	httpClient := &http.Client{Timeout: 60 * time.Second}
 	acts := &activities.Activities{
 		Store: st,
-		Shop:  &shop.Connector{Store: st, Key: key, HTTP: httpClient, Logger: logger},
+		Shop:  &shop.Connector{Store: st, Key: key, HTTP: httpClient, Logger: logger, Observer: observe.EKM{}},
 		Now:   time.Now,
 	}
-	w := worker.New(tc, cfg.TaskQueue, workerOptions(cfg))
+	metrics.registry.MustRegister(&observe.Hub{Store: st, Temporal: tc, Logger: logger})
+	wopts := workerOptions(cfg)
+	wopts.Interceptors = append(wopts.Interceptors, &observe.Interceptor{})
+	w := worker.New(tc, cfg.TaskQueue, wopts)
 	Register(versioned(w, cfg), acts)
 
 	wf := workflows.Starter{Client: tc, TaskQueue: cfg.TaskQueue}

@@ -69,7 +69,7 @@ func Endpoint(method, path string) string {
 		return method + " other"
 	}
 	segs := strings.Split(strings.Trim(path, "/"), "/")
-	if len(segs) > 6 {
+	if len(segs) > 8 {
 		return method + " other"
 	}
 	for i, s := range segs {

@@ -61,6 +61,19 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 		topts.DataConverter = codec.DataConverter(payloadKey)
 		logger.Info("Temporal payloads are encrypted", "key_id", payloadKey.ID())
 	}
+	if cfg.OTelTraces == "otlp" {
+		tracing, err := observe.NewTracing(ctx)
+		if err != nil {
+			return fmt.Errorf("EKMSYNC_OTEL_TRACES: %w", err)
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = tracing.Shutdown(sctx)
+		}()
+		topts.Interceptors = append(topts.Interceptors, tracing.Interceptor)
+		logger.Info("OpenTelemetry tracing on: spans go to the OTLP endpoint of OTEL_EXPORTER_OTLP_*")
+	}
 	tc, err := retry(ctx, logger, cfg.ConnectRetryMax.D(), "Temporal at "+cfg.Address, func() (client.Client, error) {
 		return tclient.Dial(ctx, cfg.Temporal, topts)
 	})

@@ -99,6 +99,11 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	go listenChanges(ctx, pool, st, wf, cfg.NotifyDebounce.D(), logger)
 
 	go pruneHints(ctx, st, logger)
+	if url := cfg.NotifyURL.Reveal(); url != "" {
+		n := &observe.Notifier{Store: st, Temporal: tc, URL: url, Logger: logger}
+		go n.Run(ctx, cfg.NotifyEvery.D())
+		logger.Info("notifications on: what needs a person goes to EKMSYNC_NOTIFY_URL", "check_every", cfg.NotifyEvery.D())
+	}
 	go ensureWebhookTokens(ctx, st, acts.Shop, logger)
 
 	// The public listener, which EKM must reach, serves only the webhook receiver

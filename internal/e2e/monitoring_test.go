@@ -7,12 +7,14 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/harness"
 )
 
@@ -158,4 +160,91 @@ func scrape(t *testing.T, url string) map[string]bool {
 		}
 	}
 	return names
+}
+
+// TestMetricsReportWhatHappened: after a listing download, an order sync and a
+// push pass, /metrics reports the channel's health as the hub has it (state,
+// quarantined orders, loops running, token age) and counts the orders the sync
+// stored and the EKM requests it made.
+func TestMetricsReportWhatHappened(t *testing.T) {
+	p := newPushEnv(t, harness.Options{})
+	p.product("MET-1", 5, 3)
+	h := p.Env
+	for range 3 {
+		h.Sim.CreateOrder(ekmsim.OrderSpec{Status: "Processing"})
+	}
+	p.MustCLI("listings", "download", p.Channel, "--wait")
+	synced := syncNow(t, h)
+	if _, err := h.DB.Pool.Exec(t.Context(), `INSERT INTO order_problems (channel_id, problem_key, reason, raw) VALUES ($1, 'x', 'bad', '{}')`, p.channelID); err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + string(h.WorkerConfig.AdminAddr) + "/metrics"
+	body := scrapeText(t, url)
+	ch := `channel="` + p.Channel + `"`
+	for _, want := range []string{
+		`ekmsync_channel_state{` + ch + `,state="ok"} 1`,
+		`ekmsync_channel_state{` + ch + `,state="needs-reauth"} 0`,
+		`ekmsync_orders_quarantined{` + ch + `} 1`,
+		`ekmsync_loop_running{` + ch + `,loop="order-sync"} 1`,
+		`ekmsync_loop_running{` + ch + `,loop="channel-push"} 1`,
+		`ekmsync_order_sync_interval_seconds{` + ch + `} 300`,
+		`ekmsync_listing_download_in_progress{` + ch + `} 0`,
+		`ekmsync_hub_scrape_error 0`,
+	} {
+		if !strings.Contains(body, "\n"+want+"\n") {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	// Each of the 3 orders is new to exactly one sync (the loop's first, or
+	// sync-now's), and that sync's activity counts it once it returns.
+	if synced.New+synced.Unchanged+synced.Updated != 3 {
+		t.Fatalf("the sync saw %+v, want the 3 orders", synced)
+	}
+	newOrders := `ekmsync_orders_total{` + ch + `,outcome="new"}`
+	for deadline := time.Now().Add(30 * time.Second); sampleValue(body, newOrders) < 3 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		body = scrapeText(t, url)
+	}
+	if v := sampleValue(body, newOrders); v != 3 {
+		t.Errorf("%s = %v, want 3", newOrders, v)
+	}
+	if !regexp.MustCompile(`\nekmsync_ekm_requests_total\{` + regexp.QuoteMeta(ch) + `,endpoint="GET /api/v\d/orders[^"]*",status="200"\} [1-9]`).MatchString(body) {
+		t.Errorf("no order request counted:\n%s", grepLines(body, "ekmsync_ekm_requests_total"))
+	}
+	if v := sampleValue(body, `ekmsync_refresh_token_age_seconds{`+ch+`}`); v < 0 || v > 3600 {
+		t.Errorf("refresh token age %v s, want the few seconds since 'channel add'", v)
+	}
+}
+
+func scrapeText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return "\n" + string(b)
+}
+
+// sampleValue is the value of the series written exactly as series, or -1.
+func sampleValue(body, series string) float64 {
+	for _, line := range strings.Split(body, "\n") {
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			v, err := strconv.ParseFloat(rest, 64)
+			if err == nil {
+				return v
+			}
+		}
+	}
+	return -1
+}
+
+func grepLines(body, prefix string) string {
+	var out []string
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -144,6 +144,15 @@ func TestNotificationsOncePerEventAcrossWorkers(t *testing.T) {
 		!strings.Contains(texts[0], "`starter channel reauthorise notified`") {
 		t.Fatalf("after a refused send: want the refresh-token message once, got %q", texts)
 	}
+	// A loop workflow that stopped is told too.
+	if err := h.Temporal.TerminateWorkflow(ctx, "channel-push:notified", "", "test: the loop stops"); err != nil {
+		t.Fatal(err)
+	}
+	checkAll()
+	if texts := recv.take(); len(texts) != 1 || !strings.Contains(texts[0], "channel-push:notified is not running") ||
+		!strings.Contains(texts[0], "`starter channel enable notified`") {
+		t.Fatalf("a stopped loop: want one message, got %q", texts)
+	}
 	if len(recv.bad) > 0 {
 		t.Fatalf("messages that are not Slack's {\"text\": ...}: %q", recv.bad)
 	}

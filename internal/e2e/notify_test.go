@@ -81,8 +81,11 @@ func TestNotificationsOncePerEventAcrossWorkers(t *testing.T) {
 			go func() { defer wg.Done(); errs[i] = n.Check(ctx) }()
 		}
 		wg.Wait()
+		recv.mu.Lock()
+		failing := recv.failing
+		recv.mu.Unlock()
 		for _, err := range errs {
-			if err != nil && !recv.failing {
+			if err != nil && !failing {
 				t.Fatal(err)
 			}
 		}

@@ -147,6 +147,23 @@ func TestNotificationsOncePerEventAcrossWorkers(t *testing.T) {
 		!strings.Contains(texts[0], "`starter channel reauthorise notified`") {
 		t.Fatalf("after a refused send: want the refresh-token message once, got %q", texts)
 	}
+	// EKM's 429s, recorded by any worker, for 15 minutes.
+	if err := h.Store().RecordThrottle(ctx, "notified"); err != nil {
+		t.Fatal(err)
+	}
+	checkAll()
+	if texts := recv.take(); len(texts) != 0 {
+		t.Fatalf("a 429 just now is not yet worth a message: %q", texts)
+	}
+	exec(`UPDATE ekm_throttles SET first_at = now() - interval '20 minutes' WHERE channel_id = $1`, id)
+	if err := h.Store().RecordThrottle(ctx, "notified"); err != nil {
+		t.Fatal(err)
+	}
+	checkAll()
+	if texts := recv.take(); len(texts) != 1 || !strings.Contains(texts[0], "kept answering 429") {
+		t.Fatalf("20 minutes of 429s: want one message, got %q", texts)
+	}
+
 	// A loop workflow that stopped is told too.
 	if err := h.Temporal.TerminateWorkflow(ctx, "channel-push:notified", "", "test: the loop stops"); err != nil {
 		t.Fatal(err)

@@ -28,6 +28,8 @@ const (
 	listingStuckAfter = 30 * time.Minute
 	// tokenOldAfter: EKM's refresh tokens lapse 15 days after their last use.
 	tokenOldAfter = 10 * 24 * time.Hour
+	// throttledFor: EKM answering 429s this long is worth a person's look.
+	throttledFor = 15 * time.Minute
 )
 
 // DefaultNotifyWindow is how long after a notification the same event of the same
@@ -37,7 +39,8 @@ const DefaultNotifyWindow = 30 * time.Minute
 // Event is one thing about a channel that needs a person.
 type Event struct {
 	// Kind names the event: needs-reauth, misconfigured, order-sync-stale,
-	// orders-quarantined, loop-not-running, listing-download-stuck, refresh-token-old.
+	// orders-quarantined, loop-not-running, rate-limited, listing-download-stuck,
+	// refresh-token-old.
 	Kind string
 	// Text says what happened and the command that fixes it.
 	Text string
@@ -158,6 +161,10 @@ func Events(s channel.Settings, h store.ChannelHealth, now time.Time) []Event {
 	if h.ListingInProgress && h.ListingUpdatedAt != nil && now.Sub(*h.ListingUpdatedAt) > listingStuckAfter {
 		add("listing-download-stuck", "the listing download has not moved since %s. See `starter listings status %s`; `starter listings download %s` joins or restarts it",
 			h.ListingUpdatedAt.UTC().Format(time.RFC3339), s.Name, s.Name)
+	}
+	if h.ThrottledSince != nil && now.Sub(*h.ThrottledSince) >= throttledFor {
+		add("rate-limited", "EKM has kept answering 429 (too many requests) since %s: another app may share the shop's rate limit. See `starter channel show %s`",
+			h.ThrottledSince.UTC().Format(time.RFC3339), s.Name)
 	}
 	if h.TokensAt != nil && now.Sub(*h.TokensAt) > tokenOldAfter {
 		add("refresh-token-old", "the refresh token is %d days old and EKM lets it lapse 15 days after its last use. Enable the channel (`starter channel enable %s`) so that it refreshes, or run `starter channel reauthorise %s`",

@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -39,7 +40,8 @@ func TestTransportCountsRequestsAndRefreshes(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	hc := &http.Client{Transport: EKM{}.Transport("t-transport", nil)}
+	rec := &throttleRecorder{calls: make(chan string, 10)}
+	hc := &http.Client{Transport: (&EKM{Store: rec}).Transport("t-transport", nil)}
 	for _, path := range []string{"/connect/token", "/api/v2/orders/9", "/api/v2/orders/9"} {
 		method := "GET"
 		if path == "/connect/token" {
@@ -52,6 +54,13 @@ func TestTransportCountsRequestsAndRefreshes(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
+	// Two 429s in a row are recorded for the notifications once.
+	if ch := <-rec.calls; ch != "t-transport" {
+		t.Errorf("recorded a 429 of %q", ch)
+	}
+	if len(rec.calls) != 0 {
+		t.Errorf("two 429s within %s recorded %d times more", throttleWriteEvery, len(rec.calls))
+	}
 	if n := testutil.ToFloat64(ekmRequests.WithLabelValues("t-transport", "GET /api/v2/orders/{id}", "429")); n != 2 {
 		t.Errorf("429s counted %v, want 2", n)
 	}
@@ -61,4 +70,11 @@ func TestTransportCountsRequestsAndRefreshes(t *testing.T) {
 	if n := testutil.ToFloat64(tokenRefreshes.WithLabelValues("t-transport", "ok")); n != 0 {
 		t.Errorf("ok refreshes %v, want 0", n)
 	}
+}
+
+type throttleRecorder struct{ calls chan string }
+
+func (r *throttleRecorder) RecordThrottle(_ context.Context, channel string) error {
+	r.calls <- channel
+	return nil
 }

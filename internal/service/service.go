@@ -86,7 +86,7 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	httpClient := &http.Client{Timeout: 60 * time.Second}
 	acts := &activities.Activities{
 		Store: st,
-		Shop:  &shop.Connector{Store: st, Key: key, HTTP: httpClient, Logger: logger, Observer: observe.EKM{}},
+		Shop:  &shop.Connector{Store: st, Key: key, HTTP: httpClient, Logger: logger, Observer: &observe.EKM{Store: st, Logger: logger}},
 		Now:   time.Now,
 	}
 	metrics.registry.MustRegister(&observe.Hub{Store: st, Temporal: tc, Logger: logger})

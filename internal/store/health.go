@@ -23,6 +23,9 @@ type ChannelHealth struct {
 	ListingPagesTotal *int64
 	ListingETA        *time.Time
 	ListingUpdatedAt  *time.Time
+	// ThrottledSince is when EKM's current run of 429s for the channel began (its
+	// last 429 came within 5 minutes); nil: not throttled now.
+	ThrottledSince *time.Time
 }
 
 // ChannelHealth reads the health facts of every channel not removed. It is cheap
@@ -30,12 +33,14 @@ type ChannelHealth struct {
 func (s *Store) ChannelHealth(ctx context.Context) (map[int64]ChannelHealth, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT c.id, o.last_run_at, COALESCE(cr.refreshed_at, cr.updated_at),
 		(SELECT count(*) FROM order_problems p WHERE p.channel_id = c.id AND p.resolved_at IS NULL),
-		COALESCE(d.in_progress, false), COALESCE(d.pages_done, 0), d.pages_total, d.estimated_completion, d.updated_at
+		COALESCE(d.in_progress, false), COALESCE(d.pages_done, 0), d.pages_total, d.estimated_completion, d.updated_at,
+		CASE WHEN t.last_at >= now() - make_interval(secs => $1) THEN t.first_at END
 		FROM channels c
 		LEFT JOIN order_sync_state o ON o.channel_id = c.id
 		LEFT JOIN channel_credentials cr ON cr.channel_id = c.id AND cr.refresh_token IS NOT NULL
 		LEFT JOIN listing_downloads d ON d.channel_id = c.id
-		WHERE c.removed_at IS NULL`)
+		LEFT JOIN ekm_throttles t ON t.channel_id = c.id
+		WHERE c.removed_at IS NULL`, throttleGap.Seconds())
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +51,7 @@ func (s *Store) ChannelHealth(ctx context.Context) (map[int64]ChannelHealth, err
 		var total *int32
 		var done int32
 		if err := rows.Scan(&h.ChannelID, &h.LastOrderSync, &h.TokensAt, &h.Quarantined, &h.ListingInProgress,
-			&done, &total, &h.ListingETA, &h.ListingUpdatedAt); err != nil {
+			&done, &total, &h.ListingETA, &h.ListingUpdatedAt, &h.ThrottledSince); err != nil {
 			return nil, err
 		}
 		h.ListingPagesDone = int64(done)

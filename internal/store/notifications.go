@@ -41,3 +41,17 @@ func (s *Store) ClearNotifications(ctx context.Context, channelID int64, holding
 		WHERE channel_id = $1 AND cleared_at IS NULL AND sent_at IS NOT NULL AND NOT (event = ANY($2))`, channelID, holding)
 	return err
 }
+
+// throttleGap is the longest pause between two 429s of one run of throttling.
+const throttleGap = 5 * time.Minute
+
+// RecordThrottle records that EKM answered a request of the named channel with
+// 429, extending the channel's current run of throttling or starting a new one.
+func (s *Store) RecordThrottle(ctx context.Context, channelName string) error {
+	_, err := s.Pool.Exec(ctx, `INSERT INTO ekm_throttles AS t (channel_id, first_at, last_at)
+		SELECT id, now(), now() FROM channels WHERE name = $1
+		ON CONFLICT (channel_id) DO UPDATE SET last_at = now(),
+			first_at = CASE WHEN t.last_at < now() - make_interval(secs => $2) THEN now() ELSE t.first_at END`,
+		channelName, throttleGap.Seconds())
+	return err
+}

@@ -11,3 +11,12 @@ CREATE TABLE notifications (
     cleared_at  timestamptz,   -- NULL: the event still holds
     PRIMARY KEY (channel_id, event)
 );
+
+-- EKM's throttling of each channel, as every worker process sees it: a run of 429
+-- answers with gaps under 5 minutes (first_at to last_at). Written at most every
+-- 10 s per channel and process; the notifications read it.
+CREATE TABLE ekm_throttles (
+    channel_id  bigint PRIMARY KEY REFERENCES channels (id) ON DELETE CASCADE,
+    first_at    timestamptz NOT NULL,
+    last_at     timestamptz NOT NULL
+);

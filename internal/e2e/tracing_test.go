@@ -67,7 +67,7 @@ func (o *otlpReceiver) has(names ...string) (bool, []string) {
 func TestTracingExportsWorkflowAndActivitySpans(t *testing.T) {
 	recv := &otlpReceiver{names: map[string]bool{}}
 	srv := httptest.NewServer(recv)
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the worker's (registered later, run earlier): its last spans still land
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL)
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
 	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "100")

@@ -36,8 +36,8 @@ const (
 // channel is not sent again, even if it cleared and recurred meanwhile.
 const DefaultNotifyWindow = 30 * time.Minute
 
-// Event is one thing about a channel that needs a person.
-type Event struct {
+// event is one thing about a channel that needs a person.
+type event struct {
 	// Kind names the event: needs-reauth, misconfigured, order-sync-stale,
 	// orders-quarantined, loop-not-running, rate-limited, listing-download-stuck,
 	// refresh-token-old.
@@ -106,12 +106,12 @@ func (n *Notifier) Check(ctx context.Context) error {
 	}
 	var failed error
 	for _, s := range channels {
-		events := Events(s, health[s.ID], now)
+		found := events(s, health[s.ID], now)
 		if n.Temporal != nil && len(channels) <= maxLoopChecks {
-			events = append(events, n.loopEvents(ctx, s)...)
+			found = append(found, n.loopEvents(ctx, s)...)
 		}
-		holding := make([]string, 0, len(events))
-		for _, e := range events {
+		holding := make([]string, 0, len(found))
+		for _, e := range found {
 			holding = append(holding, e.Kind)
 			claimed, err := n.Store.ClaimNotification(ctx, s.ID, e.Kind, e.Text, window)
 			if err != nil {
@@ -137,12 +137,12 @@ func (n *Notifier) Check(ctx context.Context) error {
 	return failed
 }
 
-// Events are the channel's events that need a person now, from its settings and
+// events are the channel's events that need a person now, from its settings and
 // the hub's health facts.
-func Events(s channel.Settings, h store.ChannelHealth, now time.Time) []Event {
-	var out []Event
+func events(s channel.Settings, h store.ChannelHealth, now time.Time) []event {
+	var out []event
 	add := func(kind, format string, args ...any) {
-		out = append(out, Event{Kind: kind, Text: fmt.Sprintf("ekmsync channel *%s*: ", s.Name) + fmt.Sprintf(format, args...)})
+		out = append(out, event{Kind: kind, Text: fmt.Sprintf("ekmsync channel *%s*: ", s.Name) + fmt.Sprintf(format, args...)})
 	}
 	st := s.Status()
 	switch st.State {
@@ -174,13 +174,13 @@ func Events(s channel.Settings, h store.ChannelHealth, now time.Time) []Event {
 }
 
 // loopEvents reports the channel's loop workflows that do not run.
-func (n *Notifier) loopEvents(ctx context.Context, s channel.Settings) []Event {
+func (n *Notifier) loopEvents(ctx context.Context, s channel.Settings) []event {
 	h := Hub{Temporal: n.Temporal}
-	var out []Event
+	var out []event
 	for _, id := range []string{workflows.OrderSyncID(s.Name), workflows.ChannelPushID(s.Name)} {
 		running, err := h.running(ctx, id)
 		if err == nil && !running {
-			out = append(out, Event{Kind: "loop-not-running", Text: fmt.Sprintf(
+			out = append(out, event{Kind: "loop-not-running", Text: fmt.Sprintf(
 				"ekmsync channel *%s*: the workflow %s is not running. Restart the channel's loops with `starter channel disable %s` then `starter channel enable %s`",
 				s.Name, id, s.Name, s.Name)})
 			break

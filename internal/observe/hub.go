@@ -49,8 +49,10 @@ type Hub struct {
 	Store *store.Store
 	// Temporal answers whether the loops run; nil leaves ekmsync_loop_running out.
 	Temporal client.Client
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Logger receives a warning when a scrape cannot read the hub; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // Describe implements prometheus.Collector.

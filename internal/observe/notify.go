@@ -61,9 +61,11 @@ type Notifier struct {
 	// Window debounces each channel's event kind (default DefaultNotifyWindow).
 	Window time.Duration
 	// HTTP sends the POSTs (default: a client with a 10 s timeout).
-	HTTP   *http.Client
+	HTTP *http.Client
+	// Logger receives what was sent and what failed (never the URL); nil discards.
 	Logger *slog.Logger
-	Now    func() time.Time
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // Run checks every interval until ctx ends.

@@ -20,6 +20,7 @@ type EKM struct {
 	Store interface {
 		RecordThrottle(ctx context.Context, channelName string) error
 	}
+	// Logger receives a warning when a 429 cannot be recorded; nil discards.
 	Logger *slog.Logger
 
 	mu      sync.Mutex

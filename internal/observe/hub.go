@@ -46,6 +46,7 @@ var (
 // (and the loops' state from Temporal) at scrape time: every worker replica reports
 // the same truth, and nothing is kept in memory between scrapes.
 type Hub struct {
+	// Store is the hub: channels, their health facts (and the notification claims).
 	Store *store.Store
 	// Temporal answers whether the loops run; nil leaves ekmsync_loop_running out.
 	Temporal client.Client

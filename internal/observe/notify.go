@@ -52,6 +52,7 @@ type event struct {
 // so each event of each channel is sent once, and again only after it cleared and
 // recurred, at most once per Window.
 type Notifier struct {
+	// Store is the hub: channels, their health facts (and the notification claims).
 	Store *store.Store
 	// Temporal answers whether the loops run; nil leaves loop-not-running out.
 	Temporal client.Client

@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/config"
+	"github.com/ekmsync/ekmsync/internal/observe"
 	"github.com/ekmsync/ekmsync/internal/service"
 	"github.com/ekmsync/ekmsync/internal/version"
 )
@@ -42,7 +42,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "worker: "+err.Error())
 		os.Exit(2)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel.Level()}))
+	logger := observe.NewLogger(os.Stderr, cfg.LogFormat.JSON(), cfg.LogLevel.Level())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := service.Run(ctx, cfg, logger); err != nil {

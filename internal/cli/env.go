@@ -12,6 +12,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/codec"
 	"github.com/ekmsync/ekmsync/internal/config"
+	"github.com/ekmsync/ekmsync/internal/observe"
 	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/tclient"
@@ -85,7 +86,7 @@ func (e *env) client(ctx context.Context) (client.Client, error) {
 		if level < slog.LevelWarn && os.Getenv("EKMSYNC_LOG_LEVEL") == "" {
 			level = slog.LevelWarn
 		}
-		opts := tclient.Options{Logger: slog.New(slog.NewTextHandler(e.io.Stderr, &slog.HandlerOptions{Level: level}))}
+		opts := tclient.Options{Logger: observe.NewLogger(e.io.Stderr, cfg.LogFormat.JSON(), level)}
 		if len(cfg.PayloadKey) > 0 {
 			key, err := secret.NewKey(cfg.PayloadKey)
 			if err != nil {

@@ -11,6 +11,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/ekmsync/ekmsync/internal/config"
+	"github.com/ekmsync/ekmsync/internal/observe"
 )
 
 // operatorMessage is err as the operator reads it: a PostgreSQL or driver error
@@ -111,7 +114,9 @@ func debugLog(stderr io.Writer) *slog.Logger {
 	if !strings.EqualFold(strings.TrimSpace(os.Getenv("EKMSYNC_LOG_LEVEL")), "debug") {
 		return slog.New(slog.DiscardHandler)
 	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var format config.LogFormat
+	_ = format.Decode(os.Getenv("EKMSYNC_LOG_FORMAT"))
+	return observe.NewLogger(stderr, format.JSON(), slog.LevelDebug)
 }
 
 // checkArg refuses a text argument the hub cannot store or that is not sensible:

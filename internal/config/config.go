@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/kelseyhightower/envconfig"
 )
@@ -46,6 +48,7 @@ type Common struct {
 	DatabaseURL DatabaseURL `envconfig:"EKMSYNC_DATABASE_URL" default:"postgres://postgres@127.0.0.1:5432/ekmsync?sslmode=disable" desc:"PostgreSQL connection URL of the hub database"`
 	SecretKey   SecretKey   `envconfig:"EKMSYNC_SECRET_KEY" desc:"AES-256 key that encrypts client secrets and tokens at rest: 32 bytes, base64 or hex (make dev writes one to .dev/secret.key)"`
 	LogLevel    LogLevel    `envconfig:"EKMSYNC_LOG_LEVEL" default:"info" desc:"log level: debug, info, warn or error"`
+	LogFormat   LogFormat   `envconfig:"EKMSYNC_LOG_FORMAT" default:"text" desc:"log format: text, or json (one JSON object a line, for log collectors)"`
 	PayloadKey  SecretKey   `envconfig:"EKMSYNC_PAYLOAD_KEY" desc:"optional AES-256 key (base64 or hex) that encrypts Temporal payloads; empty: payloads in plaintext"`
 	TaskQueue   string      `envconfig:"EKMSYNC_TASK_QUEUE" default:"ekmsync" desc:"Temporal task queue of every ekmsync workflow and activity"`
 }
@@ -61,6 +64,9 @@ type Worker struct {
 	NotifyDebounce   Duration `envconfig:"EKMSYNC_NOTIFY_DEBOUNCE" default:"200ms" desc:"how long hub-change notifications are gathered before the loops are woken"`
 	DeploymentName   string   `envconfig:"EKMSYNC_DEPLOYMENT_NAME" desc:"Temporal Worker Deployment the worker joins, with its version as build ID (Worker Versioning); empty: an unversioned worker"`
 	CodecCORSOrigins string   `envconfig:"EKMSYNC_CODEC_CORS_ORIGINS" default:"http://localhost:8233" desc:"comma-separated Web UI origins allowed to call the codec server"`
+	OTelTraces       string   `envconfig:"EKMSYNC_OTEL_TRACES" desc:"otlp: send OpenTelemetry traces of workflows and activities to the OTLP endpoint of the standard OTEL_EXPORTER_OTLP_* variables; empty: no tracing"`
+	NotifyURL        Secret   `envconfig:"EKMSYNC_NOTIFY_URL" desc:"optional URL (a Slack incoming webhook, or anything that takes its JSON) told when a channel needs a person; empty: no notifications"`
+	NotifyEvery      Duration `envconfig:"EKMSYNC_NOTIFY_CHECK_INTERVAL" default:"1m" desc:"how often the hub is checked for what needs a person, when EKMSYNC_NOTIFY_URL is set"`
 }
 
 // Starter is the configuration of the operator CLI.
@@ -85,6 +91,19 @@ func Load(cfg any) error {
 func (c *Worker) validate() error {
 	if len(c.SecretKey) == 0 {
 		return errors.New("EKMSYNC_SECRET_KEY: required, but not set; want 32 bytes as base64 or 64 hex digits (generate one with: starter keygen)")
+	}
+	switch c.OTelTraces {
+	case "", "otlp":
+	default:
+		return fmt.Errorf("EKMSYNC_OTEL_TRACES: invalid value %q; want otlp, or empty for no tracing", c.OTelTraces)
+	}
+	if u := c.NotifyURL.Reveal(); u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			return errors.New("EKMSYNC_NOTIFY_URL: invalid value; want an http or https URL, e.g. a Slack incoming webhook's")
+		}
+	}
+	if c.NotifyEvery.D() < time.Second {
+		return errors.New("EKMSYNC_NOTIFY_CHECK_INTERVAL: want at least 1s")
 	}
 	return c.Common.validate()
 }

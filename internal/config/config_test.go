@@ -26,6 +26,10 @@ func TestLoadRejectsMalformedValuesNamingTheVariable(t *testing.T) {
 		{"EKMSYNC_WORKER_STOP_TIMEOUT", "soon", "EKMSYNC_WORKER_STOP_TIMEOUT: invalid value \"soon\": want a positive duration"},
 		{"EKMSYNC_SECRET_KEY", "tooshort", "EKMSYNC_SECRET_KEY: invalid value: want 32 bytes"},
 		{"EKMSYNC_DATABASE_URL", "host=db password=hunter2", "EKMSYNC_DATABASE_URL: invalid value: want a URL"},
+		{"EKMSYNC_LOG_FORMAT", "xml", "EKMSYNC_LOG_FORMAT: invalid value \"xml\": want text or json"},
+		{"EKMSYNC_OTEL_TRACES", "jaeger", "EKMSYNC_OTEL_TRACES: invalid value \"jaeger\"; want otlp"},
+		{"EKMSYNC_NOTIFY_URL", "hooks.slack.com/services/T0/B0/password", "EKMSYNC_NOTIFY_URL: invalid value; want an http or https URL"},
+		{"EKMSYNC_NOTIFY_CHECK_INTERVAL", "1ms", "EKMSYNC_NOTIFY_CHECK_INTERVAL: want at least 1s"},
 	}
 	for _, c := range cases {
 		t.Run(c.key, func(t *testing.T) {

@@ -97,6 +97,25 @@ func (l *LogLevel) Decode(value string) error {
 // Level returns the slog level.
 func (l LogLevel) Level() slog.Level { return slog.Level(l) }
 
+// LogFormat is how the binaries write their logs: text or json.
+type LogFormat string
+
+// Decode implements envconfig.Decoder.
+func (f *LogFormat) Decode(value string) error {
+	switch v := strings.ToLower(strings.TrimSpace(value)); v {
+	case "", "text":
+		*f = "text"
+	case "json":
+		*f = "json"
+	default:
+		return errors.New("want text or json")
+	}
+	return nil
+}
+
+// JSON reports whether logs are JSON lines.
+func (f LogFormat) JSON() bool { return f == "json" }
+
 // Addr is a listen address, host:port.
 type Addr string
 

@@ -66,6 +66,9 @@ type Config struct {
 	// token lacks, or a plan restriction): no retry helps, an operator must act.
 	// The product records it on the channel, as a rejected refresh token is.
 	OnForbidden func(ctx context.Context, err *Error)
+	// OnBudgetWait, if set, is told how long each request waited for the rate
+	// budget, with its priority (the worker's metrics).
+	OnBudgetWait func(p Priority, waited time.Duration)
 	// Logger receives one line per retry and per failed call, never a secret.
 	// Nil discards.
 	Logger *slog.Logger
@@ -214,9 +217,13 @@ func failureLevel(k Kind) slog.Level {
 
 // send makes one attempt: rate budget, HTTP exchange, classification.
 func (c *Client) send(ctx context.Context, r request, token string, body []byte) (*Envelope, error) {
+	began := time.Now()
 	seq, err := c.budget.acquire(ctx, PriorityFrom(ctx))
 	if err != nil {
 		return nil, err
+	}
+	if c.cfg.OnBudgetWait != nil {
+		c.cfg.OnBudgetWait(PriorityFrom(ctx), time.Since(began))
 	}
 	target := c.base + r.path
 	if len(r.query) > 0 {

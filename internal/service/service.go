@@ -21,6 +21,7 @@ import (
 	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/codec"
 	"github.com/ekmsync/ekmsync/internal/config"
+	"github.com/ekmsync/ekmsync/internal/observe"
 	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
@@ -60,6 +61,19 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 		topts.DataConverter = codec.DataConverter(payloadKey)
 		logger.Info("Temporal payloads are encrypted", "key_id", payloadKey.ID())
 	}
+	if cfg.OTelTraces == "otlp" {
+		tracing, err := observe.NewTracing(ctx)
+		if err != nil {
+			return fmt.Errorf("EKMSYNC_OTEL_TRACES: %w", err)
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = tracing.Shutdown(sctx)
+		}()
+		topts.Interceptors = append(topts.Interceptors, tracing.Interceptor)
+		logger.Info("OpenTelemetry tracing on: spans go to the OTLP endpoint of OTEL_EXPORTER_OTLP_*")
+	}
 	tc, err := retry(ctx, logger, cfg.ConnectRetryMax.D(), "Temporal at "+cfg.Address, func() (client.Client, error) {
 		return tclient.Dial(ctx, cfg.Temporal, topts)
 	})
@@ -72,16 +86,24 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	httpClient := &http.Client{Timeout: 60 * time.Second}
 	acts := &activities.Activities{
 		Store: st,
-		Shop:  &shop.Connector{Store: st, Key: key, HTTP: httpClient, Logger: logger},
+		Shop:  &shop.Connector{Store: st, Key: key, HTTP: httpClient, Logger: logger, Observer: &observe.EKM{Store: st, Logger: logger}},
 		Now:   time.Now,
 	}
-	w := worker.New(tc, cfg.TaskQueue, workerOptions(cfg))
+	metrics.registry.MustRegister(&observe.Hub{Store: st, Temporal: tc, Logger: logger})
+	wopts := workerOptions(cfg)
+	wopts.Interceptors = append(wopts.Interceptors, &observe.Interceptor{})
+	w := worker.New(tc, cfg.TaskQueue, wopts)
 	Register(versioned(w, cfg), acts)
 
 	wf := workflows.Starter{Client: tc, TaskQueue: cfg.TaskQueue}
 	go listenChanges(ctx, pool, st, wf, cfg.NotifyDebounce.D(), logger)
 
 	go pruneHints(ctx, st, logger)
+	if url := cfg.NotifyURL.Reveal(); url != "" {
+		n := &observe.Notifier{Store: st, Temporal: tc, URL: url, Logger: logger}
+		go n.Run(ctx, cfg.NotifyEvery.D())
+		logger.Info("notifications on: what needs a person goes to EKMSYNC_NOTIFY_URL", "check_every", cfg.NotifyEvery.D())
+	}
 	go ensureWebhookTokens(ctx, st, acts.Shop, logger)
 	// The refresh tokens' keep-alive runs in every worker (safe: see shop.KeepAlive),
 	// beside Temporal: it needs only PostgreSQL and EKM's token endpoint.

@@ -148,9 +148,10 @@ func TestTwoWorkersStartTogetherOnAnEmptyDatabase(t *testing.T) {
 		t.Fatalf("/metrics lacks runtime metrics")
 	}
 	// The SDK's own metrics (pollers, task latencies) are reported through tally
-	// every second.
+	// every second, under the names Temporal's dashboards query, with histogram
+	// buckets (not summaries).
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(body.String(), "ekmsync_temporal_") {
+	for !strings.Contains(body.String(), "\ntemporal_request_latency_seconds_bucket{") {
 		if time.Now().After(deadline) {
 			t.Fatalf("/metrics lacks the Temporal SDK's metrics:\n%s", body.String())
 		}

@@ -58,9 +58,18 @@ type Connector struct {
 	// IgnoreGate lets the starter's 'channel test' and 'channel add' call EKM for a
 	// disabled channel; the worker never sets it.
 	IgnoreGate bool
+	// Observer, if set, sees each channel's EKM traffic (the worker's metrics).
+	Observer Observer
 
 	mu      sync.Mutex
 	clients map[int64]*entry
+}
+
+// Observer sees a channel's EKM traffic: it may wrap the HTTP transport of the
+// channel's client (and token source), and is told each request's wait for budget.
+type Observer interface {
+	Transport(channel string, next http.RoundTripper) http.RoundTripper
+	BudgetWait(channel string, p ekm.Priority, waited time.Duration)
 }
 
 type entry struct {
@@ -86,6 +95,9 @@ func (c *Connector) Client(ctx context.Context, s channel.Settings) (*ekm.Client
 		return e.client, nil
 	}
 	hc := boundHTTP(c.HTTP)
+	if c.Observer != nil {
+		hc.Transport = c.Observer.Transport(s.Name, hc.Transport)
+	}
 	tokens := ekm.NewTokenSource(ekm.TokenSourceConfig{
 		TokenURL:      ekm.TokenURL(s.APIBaseURL),
 		ClientID:      s.ClientID,
@@ -106,6 +118,10 @@ func (c *Connector) Client(ctx context.Context, s channel.Settings) (*ekm.Client
 		Tokens:     tokens,
 		Budget:     budgets.For(s.Name),
 		Logger:     c.logger().With("channel", s.Name),
+	}
+	if c.Observer != nil {
+		obs, name := c.Observer, s.Name
+		cfg.OnBudgetWait = func(p ekm.Priority, waited time.Duration) { obs.BudgetWait(name, p, waited) }
 	}
 	if !c.IgnoreGate {
 		cfg.BeforeRequest = (&gate{store: c.Store, channelID: s.ID}).check

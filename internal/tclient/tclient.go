@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/log"
 
 	"github.com/ekmsync/ekmsync/internal/config"
@@ -25,6 +26,8 @@ type Options struct {
 	Logger         *slog.Logger
 	MetricsHandler client.MetricsHandler
 	DataConverter  converter.DataConverter
+	// Interceptors are the client's (and its workers') interceptors: tracing.
+	Interceptors []interceptor.ClientInterceptor
 }
 
 // Defaults the SDK applies to an empty address or namespace; named here so that
@@ -62,6 +65,7 @@ func ClientOptions(cfg config.Temporal, opts Options) (client.Options, error) {
 	}
 	co.MetricsHandler = opts.MetricsHandler
 	co.DataConverter = opts.DataConverter
+	co.Interceptors = opts.Interceptors
 	if opts.Logger != nil {
 		co.Logger = log.NewStructuredLogger(opts.Logger)
 	}

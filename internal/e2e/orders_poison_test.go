@@ -17,7 +17,8 @@ import (
 // integer range lands the good orders (the NUL one with the text made storable),
 // the Order Sync Date moves past them, 'orders problems' lists the poison one
 // with its reason; once the merchant fixes its lines on EKM, 'orders backfill
-// --ids' lands it and the problem is resolved.
+// --ids' (or the loop's own re-check of quarantined orders, if it comes first)
+// lands it once and the problem is resolved.
 func TestPoisonOrderIsQuarantinedAndLandsAfterAFix(t *testing.T) {
 	h := harness.New(t, harness.Options{Sim: ekmsim.Options{Seed: 12, Products: 10}})
 	base := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
@@ -72,7 +73,11 @@ func TestPoisonOrderIsQuarantinedAndLandsAfterAFix(t *testing.T) {
 		} `json:"result"`
 	}
 	h.CLIJSON(&bf, "orders", "backfill", h.Channel, "--ids", strconv.FormatInt(poison.ID, 10), "--wait")
-	if !bf.Done || bf.Result.New != 1 || bf.Result.Quarantined != 0 || len(bf.Result.Missing) != 0 {
+	// The loop re-checks quarantined orders at each sync, so it may have landed
+	// the fixed order just before the back-fill: then the back-fill finds it
+	// unchanged. Either way the order is stored once and the problem is gone.
+	landed := bf.Result.New == 1 || bf.Result.New == 0 && bf.Result.Unchanged == 1
+	if !bf.Done || !landed || bf.Result.Quarantined != 0 || len(bf.Result.Missing) != 0 {
 		t.Fatalf("backfill after the fix: %+v", bf)
 	}
 	if _, in := hubOrders(t, h)[poison.ID]; !in {

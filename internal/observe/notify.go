@@ -184,7 +184,7 @@ func (n *Notifier) loopEvents(ctx context.Context, s channel.Settings) []event {
 		running, err := h.running(ctx, id)
 		if err == nil && !running {
 			out = append(out, event{Kind: "loop-not-running", Text: fmt.Sprintf(
-				"ekmsync channel *%s*: the workflow %s is not running. Restart the channel's loops with `starter channel disable %s` then `starter channel enable %s`",
+				"ekmsync channel *%s*: the workflow %s is not running. Every worker's supervisor starts it again within a minute; if it stays down, see why its run closed with `starter channel show %s`, and start the channel's loops with `starter channel enable %s`",
 				s.Name, id, s.Name, s.Name)})
 			break
 		}

@@ -1,7 +1,7 @@
 // Package cli is the operator's command line, 'starter': every command takes
 // -o json (or --json) for scripts and exits 0 when its operation ran, 1 when it
-// could not run or failed, and 2 on a usage error (docs/cli.md). The starter binary is a thin main around Main, so tests drive the
-// very same code.
+// could not run or failed, and 2 on a usage error (docs/cli.md). The starter
+// binary is a thin main around Main, so tests drive the very same code.
 package cli
 
 import (
@@ -37,12 +37,12 @@ type command struct {
 	name    string
 	args    string // positional arguments, for usage
 	summary string
-	flags   func(fs *flag.FlagSet) // declares the command's own flags
+	flags   func(fs *flag.FlagSet) // declares the command's own flags (cobra parses them: cobra.go)
 	run     func(ctx context.Context, e *env, fs *flag.FlagSet, args []string) (result, error)
 	subs    []*command
 }
 
-// result is what a command produced: JSON with --json, text otherwise.
+// result is what a command produced: JSON with -o json, text otherwise.
 type result interface {
 	text(w io.Writer)
 }

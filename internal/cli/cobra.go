@@ -93,6 +93,13 @@ func newCobra(root *command, io IO) *cobra.Command {
 	c.PersistentFlags().BoolVar(&out.json, "json", false, "print the result as JSON (the same as -o json)")
 	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
+	// cobra's completion command (bash, zsh, fish and powershell) is a group like ours.
+	c.InitDefaultCompletionCmd()
+	for _, sub := range c.Commands() {
+		if sub.Name() == "completion" {
+			sub.Args, sub.RunE, sub.SuggestionsMinimumDistance = cobra.ArbitraryArgs, groupRun(io), 2
+		}
+	}
 	return c
 }
 
@@ -110,19 +117,7 @@ func cobraCommand(cmd *command, io IO, out *outputFlags) *cobra.Command {
 		for _, sub := range cmd.subs {
 			c.AddCommand(cobraCommand(sub, io, out))
 		}
-		// A group is run only when no subcommand matched: say so, with a suggestion.
-		c.RunE = func(c *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				c.SetOut(io.Stderr)
-				_ = c.Usage()
-				return exitCode(ExitUsage)
-			}
-			msg := fmt.Sprintf("unknown command %q", restoreNegatives(args)[0])
-			if s := c.SuggestionsFor(args[0]); len(s) > 0 {
-				msg += "; did you mean " + strings.Join(s, " or ") + "?"
-			}
-			return usageError{msg}
-		}
+		c.RunE = groupRun(io)
 		return c
 	}
 	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
@@ -146,6 +141,23 @@ func cobraCommand(cmd *command, io IO, out *outputFlags) *cobra.Command {
 		}
 	}
 	return c
+}
+
+// groupRun runs a group, which happens only when no subcommand matched: without
+// one, its usage goes to stderr; a mistyped one gets a suggestion. Both exit 2.
+func groupRun(io IO) func(c *cobra.Command, args []string) error {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			c.SetOut(io.Stderr)
+			_ = c.Usage()
+			return exitCode(ExitUsage)
+		}
+		msg := fmt.Sprintf("unknown command %q", restoreNegatives(args)[0])
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return usageError{msg}
+	}
 }
 
 // takesChannel says whether a command's first argument is an existing channel's

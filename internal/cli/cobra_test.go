@@ -51,6 +51,8 @@ func TestUsageErrorsGoToStderrWithExit2(t *testing.T) {
 		{[]string{"push", "status", "shop", "--limit", "many"}, `invalid argument "many" for "--limit"`},
 		{[]string{"orders", "lst"}, `unknown command "lst"; did you mean list?`},
 		{[]string{"chanel", "list"}, `unknown command "chanel"`},
+		{[]string{"verson"}, "did you mean version?"},
+		{[]string{"completion", "bsh"}, "did you mean bash"},
 		{[]string{"version", "-o", "yaml"}, "--output must be text or json"},
 		{[]string{"push", "status", "shop", "--limit", "-5"}, "--limit must be 1 or more"}, // a flag's value, not an argument
 	} {

@@ -208,3 +208,18 @@ func TestCompletionOffersChannelNames(t *testing.T) {
 		t.Errorf("unreachable database: exit %d, %q, stderr %q", code, names, errOut)
 	}
 }
+
+// With --headless the starter opens the authorize URL itself: it says so instead of
+// asking for a browser.
+func TestHeadlessAuthorisationDoesNotAskForABrowser(t *testing.T) {
+	var headless, browser bytes.Buffer
+	(&env{io: IO{Stderr: &headless}}).showURL(true)("http://127.0.0.1:1/authorize")
+	(&env{io: IO{Stderr: &browser}}).showURL(false)("http://127.0.0.1:1/authorize")
+	if strings.Contains(headless.String(), "Open this URL") || !strings.Contains(headless.String(), "without a browser") ||
+		!strings.Contains(headless.String(), "/authorize") {
+		t.Errorf("--headless says %q", headless.String())
+	}
+	if !strings.Contains(browser.String(), "Open this URL in a browser") {
+		t.Errorf("without --headless: %q", browser.String())
+	}
+}

@@ -112,7 +112,7 @@ func channelAddCommand() *command {
 			}
 			res := addedChannel{}
 			// From here on the channel exists: a failure leaves it for 'channel reauthorise'.
-			auth, err := conn.Authorize(ctx, created, shop.AuthorizeOptions{CallbackAddr: mustCallback(e), Headless: headless, Timeout: timeout, ShowURL: e.showURL})
+			auth, err := conn.Authorize(ctx, created, shop.AuthorizeOptions{CallbackAddr: mustCallback(e), Headless: headless, Timeout: timeout, ShowURL: e.showURL(headless)})
 			if err != nil {
 				return nil, fmt.Errorf("channel %s was added, but not authorised: %w; finish with 'starter channel reauthorise %s'", s.Name, err, s.Name)
 			}
@@ -189,10 +189,18 @@ func mustCallback(e *env) string {
 	return string(cfg.CallbackAddr)
 }
 
-// showURL tells the operator where to authorise: on stderr, so that --json output
-// stays parseable.
-func (e *env) showURL(u string) {
-	fmt.Fprintf(e.io.Stderr, "Open this URL in a browser logged in to the EKM shop, and approve:\n  %s\nWaiting for EKM's callback...\n", u)
+// showURL returns what tells the operator where to authorise: on stderr, so that
+// --json output stays parseable. With --headless the starter opens the URL itself
+// (the simulator's auto-approve) and says so instead of asking for a browser.
+func (e *env) showURL(headless bool) func(string) {
+	if headless {
+		return func(u string) {
+			fmt.Fprintf(e.io.Stderr, "Opening the authorize URL without a browser (--headless: approved only by a simulator in auto-approve mode):\n  %s\nWaiting for EKM's callback...\n", u)
+		}
+	}
+	return func(u string) {
+		fmt.Fprintf(e.io.Stderr, "Open this URL in a browser logged in to the EKM shop, and approve:\n  %s\nWaiting for EKM's callback...\n", u)
+	}
 }
 
 type shopInfo struct {

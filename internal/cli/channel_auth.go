@@ -148,7 +148,7 @@ func channelReauthoriseCommand() *command {
 					return nil, err
 				}
 			}
-			auth, err := conn.Authorize(ctx, c, shop.AuthorizeOptions{CallbackAddr: mustCallback(e), Headless: headless, Timeout: timeout, ShowURL: e.showURL})
+			auth, err := conn.Authorize(ctx, c, shop.AuthorizeOptions{CallbackAddr: mustCallback(e), Headless: headless, Timeout: timeout, ShowURL: e.showURL(headless)})
 			if err != nil {
 				return nil, err
 			}

@@ -84,6 +84,11 @@ func pushNowCommand() *command {
 			if err := h.Get(ctx, &res); err != nil {
 				return nil, fmt.Errorf("push now: %w", err)
 			}
+			if !res.Ran {
+				// The exit-code rule (docs/cli.md): an operation that could not run exits 1.
+				return pushNowResult{Channel: args[0], Result: res}, fmt.Errorf("no pass ran: channel %s is %s: %s",
+					args[0], orDash(string(res.ChannelState.State)), orDash(res.ChannelState.Reason))
+			}
 			return pushNowResult{Channel: args[0], Result: res}, nil
 		},
 	}

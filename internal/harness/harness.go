@@ -8,7 +8,6 @@ package harness
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -219,7 +218,7 @@ func (e *Env) MustCLI(args ...string) string {
 func (e *Env) CLIJSON(v any, args ...string) {
 	e.t.Helper()
 	out := e.MustCLI(append(args, "--json")...)
-	if err := json.Unmarshal([]byte(out), v); err != nil {
+	if err := cli.UnmarshalJSON([]byte(out), v); err != nil {
 		e.t.Fatalf("starter %s --json: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/contract"
 )
 
 // ChannelPushInput is the input of ChannelPush. Starters pass ChannelInput, whose
@@ -26,12 +26,12 @@ type ChannelPushInput struct {
 
 // PushPass is what one pass of the loop did, step by step.
 type PushPass struct {
-	Started       time.Time             `json:"started"`
-	Ended         time.Time             `json:"ended"`
-	Despatches    activities.StepResult `json:"despatches"`
-	Cancellations activities.StepResult `json:"cancellations"`
-	Stock         activities.StepResult `json:"stock"`
-	Prices        activities.StepResult `json:"prices"`
+	Started       time.Time           `json:"started"`
+	Ended         time.Time           `json:"ended"`
+	Despatches    contract.StepResult `json:"despatches"`
+	Cancellations contract.StepResult `json:"cancellations"`
+	Stock         contract.StepResult `json:"stock"`
+	Prices        contract.StepResult `json:"prices"`
 	// More is true when a step stopped at its bound: another pass follows at once.
 	More bool `json:"more,omitempty"`
 	// Error says why the pass stopped early, if it did; the next wake-up or
@@ -82,7 +82,7 @@ const fallbackWait = time.Minute
 // why in its status query and the EkmChannelState search attribute.
 func ChannelPush(ctx workflow.Context, in ChannelPushInput) error {
 	if strings.TrimSpace(in.Channel) == "" {
-		return temporal.NewNonRetryableApplicationError("ChannelPush needs a channel name", activities.ErrTypeBadInput, nil)
+		return temporal.NewNonRetryableApplicationError("ChannelPush needs a channel name", contract.ErrTypeBadInput, nil)
 	}
 	w := &channelPushImpl{in: in, woken: in.Woken, passes: in.Passes, last: in.Last, state: PushWaiting}
 	if err := w.setup(ctx); err != nil {
@@ -151,7 +151,7 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 			}
 		}
 		check, err := w.check(ctx)
-		if activities.IsType(err, activities.ErrTypeChannelGone) {
+		if contract.IsType(err, contract.ErrTypeChannelGone) {
 			return nil
 		}
 		if err != nil {
@@ -193,7 +193,7 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 		w.runPasses++
 		w.last = &pass
 		w.answer(PushNowResult{Ran: true, ChannelState: check.Status, Pass: &pass}, target)
-		if activities.IsType(err, activities.ErrTypeChannelGone) {
+		if contract.IsType(err, contract.ErrTypeChannelGone) {
 			return nil
 		}
 		again := err == nil && (pass.More || w.woken || w.requested > w.completed)
@@ -207,7 +207,7 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 		if again {
 			continue
 		}
-		if activities.IsType(err, activities.ErrTypeDisabled) || activities.IsType(err, activities.ErrTypeNeedsReauth) {
+		if contract.IsType(err, contract.ErrTypeDisabled) || contract.IsType(err, contract.ErrTypeNeedsReauth) {
 			// A refused pass goes back to the check at once, which idles the loop when
 			// the hub knows why; if the hub still says runnable, the check waits a
 			// sweep first, so that a refusal cannot make the loop a busy one.
@@ -218,21 +218,20 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 		if pass.Despatches.Busy+pass.Cancellations.Busy > 0 {
 			// Another attempt held some orders: it sends them, or, if it died, its
 			// claims expire within a lease, and the next pass then sends them.
-			wait = min(wait, activities.OrderClaimLease+time.Second)
+			wait = min(wait, contract.OrderClaimLease+time.Second)
 		}
 		w.wait(ctx, wait)
 	}
 }
 
 // check runs the PushCheck activity.
-func (w *channelPushImpl) check(ctx workflow.Context) (activities.PushCheckResult, error) {
+func (w *channelPushImpl) check(ctx workflow.Context) (contract.PushCheckResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Second, MaximumAttempts: 5},
 	})
-	var a *activities.Activities
-	var res activities.PushCheckResult
-	err := workflow.ExecuteActivity(ctx, a.PushCheck, activities.PushInput{Channel: w.in.Channel}).Get(ctx, &res)
+	var res contract.PushCheckResult
+	err := workflow.ExecuteActivity(ctx, contract.PushCheck, contract.PushInput{Channel: w.in.Channel}).Get(ctx, &res)
 	return res, err
 }
 
@@ -250,20 +249,19 @@ func (w *channelPushImpl) pass(ctx workflow.Context) (PushPass, error) {
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: 30 * time.Second, MaximumAttempts: 5},
 	})
-	var a *activities.Activities
 	steps := []struct {
-		fn   any
-		into *activities.StepResult
+		name string
+		into *contract.StepResult
 	}{
-		{a.PushDespatches, &p.Despatches},
-		{a.PushCancellations, &p.Cancellations},
-		{a.PushStock, &p.Stock},
-		{a.PushPrices, &p.Prices},
+		{contract.PushDespatches, &p.Despatches},
+		{contract.PushCancellations, &p.Cancellations},
+		{contract.PushStock, &p.Stock},
+		{contract.PushPrices, &p.Prices},
 	}
 	var err error
 	for _, s := range steps {
-		var r activities.StepResult
-		err = workflow.ExecuteActivity(ctx, s.fn, activities.PushInput{Channel: w.in.Channel}).Get(ctx, &r)
+		var r contract.StepResult
+		err = workflow.ExecuteActivity(ctx, s.name, contract.PushInput{Channel: w.in.Channel}).Get(ctx, &r)
 		s.into.Add(r)
 		if err != nil {
 			p.Error = errorText(err)

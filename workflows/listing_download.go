@@ -9,9 +9,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
-	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/internal/contract"
 )
 
 // Timing of the listing download.
@@ -38,7 +37,7 @@ const (
 func ListingDownload(ctx workflow.Context, in ListingDownloadInput) (ListingDownloadResult, error) {
 	if strings.TrimSpace(in.Channel) == "" {
 		return ListingDownloadResult{}, temporal.NewNonRetryableApplicationError(
-			"ListingDownload needs the channel's name in its input, e.g. {\"channel\": \"shop\"}", activities.ErrTypeBadInput, nil)
+			"ListingDownload needs the channel's name in its input, e.g. {\"channel\": \"shop\"}", contract.ErrTypeBadInput, nil)
 	}
 	w := &listingDownload{in: in, runs: 1}
 	if err := w.setup(ctx); err != nil {
@@ -103,9 +102,9 @@ func (w *listingDownload) run(ctx workflow.Context) (ListingDownloadResult, erro
 func (w *listingDownload) begin(ctx workflow.Context) (bool, error) {
 	w.say(ctx, ListingStarting, "Checking the channel.")
 	for {
-		var res activities.BeginListingResult
-		err := workflow.ExecuteActivity(listingShortOptions(ctx), listingActs.BeginListingDownload,
-			activities.BeginListingInput{Channel: w.in.Channel, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID}).Get(ctx, &res)
+		var res contract.BeginListingResult
+		err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.BeginListingDownload,
+			contract.BeginListingInput{Channel: w.in.Channel, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID}).Get(ctx, &res)
 		if err != nil {
 			return false, w.endWithout(ctx, err)
 		}
@@ -140,8 +139,8 @@ func (w *listingDownload) slice(ctx workflow.Context) (bool, error) {
 	if w.progress.PagesTotal == nil {
 		size = time.Nanosecond // the first page tells the total: show it, and the estimate, at once
 	}
-	var res activities.ListingPagesResult
-	err := workflow.ExecuteActivity(listingPagesOptions(ctx), listingActs.DownloadListingPages, activities.ListingPagesInput{
+	var res contract.ListingPagesResult
+	err := workflow.ExecuteActivity(listingPagesOptions(ctx), contract.DownloadListingPages, contract.ListingPagesInput{
 		Channel: w.in.Channel, Generation: w.gen, Slice: size, PerPage: w.perPage,
 	}).Get(ctx, &res)
 	if err != nil {
@@ -161,9 +160,9 @@ func (w *listingDownload) slice(ctx workflow.Context) (bool, error) {
 // or end the run (without removing anything) with the reason.
 func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (bool, error) {
 	switch {
-	case activities.IsType(err, activities.ErrTypeNeedsReauth):
+	case contract.IsType(err, contract.ErrTypeNeedsReauth):
 		var status channel.Status
-		if err := workflow.ExecuteActivity(listingShortOptions(ctx), listingActs.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
+		if err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
 			return true, w.endWithout(ctx, err)
 		}
 		if status.State == channel.StateOK {
@@ -182,7 +181,7 @@ func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (bool, e
 		}
 		w.say(ctx, ListingDownloading, "Reauthorised: resuming at page "+fmt.Sprint(w.progress.PagesDone+1)+".")
 		return false, nil
-	case activities.IsType(err, activities.ErrTypeDisabled):
+	case contract.IsType(err, contract.ErrTypeDisabled):
 		return true, w.end(ctx, ListingStopped, "Stopped: "+listingCause(err)+".", false)
 	}
 	return true, w.endWithout(ctx, err)
@@ -193,11 +192,11 @@ func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (bool, e
 // request) is recorded as the generation's failed outcome.
 func (w *listingDownload) endWithout(ctx workflow.Context, err error) error {
 	switch {
-	case activities.IsType(err, activities.ErrTypeChannelGone):
+	case contract.IsType(err, contract.ErrTypeChannelGone):
 		w.progress.InProgress = false
 		w.say(ctx, ListingStopped, "Stopped: the channel was removed.")
 		return nil
-	case activities.IsType(err, activities.ErrTypeSuperseded):
+	case contract.IsType(err, contract.ErrTypeSuperseded):
 		w.progress.InProgress = false
 		w.say(ctx, ListingStopped, "Stopped: a newer download of the channel began.")
 		return nil
@@ -210,11 +209,11 @@ func (w *listingDownload) endWithout(ctx workflow.Context, err error) error {
 
 // end ends the generation without completing it, recording the outcome in the hub.
 func (w *listingDownload) end(ctx workflow.Context, phase ListingPhase, msg string, failed bool) error {
-	var st store.ListingDownloadState
-	err := workflow.ExecuteActivity(listingShortOptions(ctx), listingActs.EndListingDownload, activities.EndListingInput{
+	var st contract.ListingDownloadState
+	err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.EndListingDownload, contract.EndListingInput{
 		Channel: w.in.Channel, Generation: w.gen, Outcome: strings.ToLower(msg[:1]) + msg[1:], Failed: failed,
 	}).Get(ctx, &st)
-	if err != nil && !activities.IsType(err, activities.ErrTypeChannelGone) {
+	if err != nil && !contract.IsType(err, contract.ErrTypeChannelGone) {
 		return err
 	}
 	if err == nil {
@@ -231,9 +230,9 @@ func (w *listingDownload) end(ctx workflow.Context, phase ListingPhase, msg stri
 func (w *listingDownload) finish(ctx workflow.Context) error {
 	w.say(ctx, ListingFinishing, "Finishing: checking with EKM the products the pages did not show.")
 	for {
-		var res activities.VerifyUnseenResult
-		err := workflow.ExecuteActivity(listingPagesOptions(ctx), listingActs.VerifyUnseenListings,
-			activities.ListingGenerationInput{Channel: w.in.Channel, Generation: w.gen}).Get(ctx, &res)
+		var res contract.VerifyUnseenResult
+		err := workflow.ExecuteActivity(listingPagesOptions(ctx), contract.VerifyUnseenListings,
+			contract.ListingGenerationInput{Channel: w.in.Channel, Generation: w.gen}).Get(ctx, &res)
 		if err == nil {
 			if res.State.Generation != 0 {
 				w.progress.ListingDownloadState = res.State
@@ -245,9 +244,9 @@ func (w *listingDownload) finish(ctx workflow.Context) error {
 		}
 	}
 	w.say(ctx, ListingFinishing, "Finishing: marking the listings EKM no longer has as removed, counting SKU problems.")
-	var st store.ListingDownloadState
-	if err := workflow.ExecuteActivity(listingFinishOptions(ctx), listingActs.FinishListingDownload,
-		activities.ListingGenerationInput{Channel: w.in.Channel, Generation: w.gen}).Get(ctx, &st); err != nil {
+	var st contract.ListingDownloadState
+	if err := workflow.ExecuteActivity(listingFinishOptions(ctx), contract.FinishListingDownload,
+		contract.ListingGenerationInput{Channel: w.in.Channel, Generation: w.gen}).Get(ctx, &st); err != nil {
 		return w.endWithout(ctx, err)
 	}
 	w.progress.ListingDownloadState = st
@@ -275,7 +274,7 @@ func (w *listingDownload) waitForConsent(ctx workflow.Context, status channel.St
 		sel.Select(ctx)
 		cancel()
 		w.drainWake()
-		if err := workflow.ExecuteActivity(listingShortOptions(ctx), listingActs.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
+		if err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
 			return status, err
 		}
 	}

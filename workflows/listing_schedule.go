@@ -5,7 +5,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/ekmsync/ekmsync/activities"
+	"github.com/ekmsync/ekmsync/internal/contract"
 )
 
 // ScheduledListingResult says which listing download the Schedule's run found or started.
@@ -25,7 +25,7 @@ type ScheduledListingResult struct {
 func ScheduledListingDownload(ctx workflow.Context, in ChannelInput) (ScheduledListingResult, error) {
 	if in.Channel == "" {
 		return ScheduledListingResult{}, temporal.NewNonRetryableApplicationError(
-			"ScheduledListingDownload needs the channel's name in its input, e.g. {\"channel\": \"shop\"}", activities.ErrTypeBadInput, nil)
+			"ScheduledListingDownload needs the channel's name in its input, e.g. {\"channel\": \"shop\"}", contract.ErrTypeBadInput, nil)
 	}
 	id := ListingDownloadID(in.Channel)
 	ctx = workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{

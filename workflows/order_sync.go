@@ -8,8 +8,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/contract"
 )
 
 // OrderSync timing.
@@ -36,17 +36,17 @@ type OrderSyncInput struct {
 
 // OrderSyncCarry is the loop's state carried across continue-as-new.
 type OrderSyncCarry struct {
-	State      channel.Status               `json:"state"`
-	Interval   time.Duration                `json:"interval"`
-	Hints      []int64                      `json:"hints,omitempty"`
-	Wake       bool                         `json:"wake,omitempty"`
-	LastRunAt  *time.Time                   `json:"last_run_at,omitempty"`
-	NextRunAt  *time.Time                   `json:"next_run_at,omitempty"`
-	SyncDate   *time.Time                   `json:"sync_date,omitempty"`
-	LastResult *activities.SyncOrdersResult `json:"last_result,omitempty"`
-	LastHints  *activities.SyncOrdersResult `json:"last_hints,omitempty"`
-	LastError  string                       `json:"last_error,omitempty"`
-	Totals     OrderSyncTotals              `json:"totals"`
+	State      channel.Status             `json:"state"`
+	Interval   time.Duration              `json:"interval"`
+	Hints      []int64                    `json:"hints,omitempty"`
+	Wake       bool                       `json:"wake,omitempty"`
+	LastRunAt  *time.Time                 `json:"last_run_at,omitempty"`
+	NextRunAt  *time.Time                 `json:"next_run_at,omitempty"`
+	SyncDate   *time.Time                 `json:"sync_date,omitempty"`
+	LastResult *contract.SyncOrdersResult `json:"last_result,omitempty"`
+	LastHints  *contract.SyncOrdersResult `json:"last_hints,omitempty"`
+	LastError  string                     `json:"last_error,omitempty"`
+	Totals     OrderSyncTotals            `json:"totals"`
 }
 
 // OrderSyncTotals add up what the loop did since it started (across runs).
@@ -64,20 +64,20 @@ type OrderSyncTotals struct {
 
 // OrderSyncStatus is the answer to the status query.
 type OrderSyncStatus struct {
-	Channel      string                       `json:"channel"`
-	State        channel.State                `json:"state"`
-	Reason       string                       `json:"reason,omitempty"`
-	Phase        string                       `json:"phase"` // syncing, waiting or idle
-	SyncDate     *time.Time                   `json:"order_sync_date,omitempty"`
-	LastRunAt    *time.Time                   `json:"last_run_at,omitempty"`
-	NextRunAt    *time.Time                   `json:"next_run_at,omitempty"`
-	Interval     time.Duration                `json:"interval"`
-	LastResult   *activities.SyncOrdersResult `json:"last_result,omitempty"`
-	LastHints    *activities.SyncOrdersResult `json:"last_hints,omitempty"`
-	LastError    string                       `json:"last_error,omitempty"`
-	PendingHints int                          `json:"pending_hints"`
-	QueuedSyncs  int                          `json:"queued_syncs"`
-	Totals       OrderSyncTotals              `json:"totals"`
+	Channel      string                     `json:"channel"`
+	State        channel.State              `json:"state"`
+	Reason       string                     `json:"reason,omitempty"`
+	Phase        string                     `json:"phase"` // syncing, waiting or idle
+	SyncDate     *time.Time                 `json:"order_sync_date,omitempty"`
+	LastRunAt    *time.Time                 `json:"last_run_at,omitempty"`
+	NextRunAt    *time.Time                 `json:"next_run_at,omitempty"`
+	Interval     time.Duration              `json:"interval"`
+	LastResult   *contract.SyncOrdersResult `json:"last_result,omitempty"`
+	LastHints    *contract.SyncOrdersResult `json:"last_hints,omitempty"`
+	LastError    string                     `json:"last_error,omitempty"`
+	PendingHints int                        `json:"pending_hints"`
+	QueuedSyncs  int                        `json:"queued_syncs"`
+	Totals       OrderSyncTotals            `json:"totals"`
 }
 
 // SyncNowInput is the argument of the sync-now Update: optionally, orders to
@@ -101,7 +101,7 @@ const (
 // keep its history bounded.
 func OrderSync(ctx workflow.Context, in OrderSyncInput) error {
 	if in.Channel == "" {
-		return temporal.NewNonRetryableApplicationError("OrderSync needs a channel name", activities.ErrTypeBadInput, nil)
+		return temporal.NewNonRetryableApplicationError("OrderSync needs a channel name", contract.ErrTypeBadInput, nil)
 	}
 	w := &orderSyncImpl{channel: in.Channel, answers: map[int]syncAnswer{}}
 	if in.Carry != nil {
@@ -141,7 +141,7 @@ type syncRequest struct {
 }
 
 type syncAnswer struct {
-	result activities.SyncOrdersResult
+	result contract.SyncOrdersResult
 	err    string
 }
 
@@ -181,17 +181,17 @@ func (w *orderSyncImpl) setup(ctx workflow.Context) error {
 
 // syncNow is the sync-now Update: it queues a request and waits for the answer
 // of a sync that started after it, so it never runs beside the loop's own sync.
-func (w *orderSyncImpl) syncNow(ctx workflow.Context, in SyncNowInput) (activities.SyncOrdersResult, error) {
+func (w *orderSyncImpl) syncNow(ctx workflow.Context, in SyncNowInput) (contract.SyncOrdersResult, error) {
 	w.nextSeq++
 	seq := w.nextSeq
 	w.queue = append(w.queue, syncRequest{seq: seq, ids: in.OrderIDs})
 	if err := workflow.Await(ctx, func() bool { _, ok := w.answers[seq]; return ok }); err != nil {
-		return activities.SyncOrdersResult{}, err
+		return contract.SyncOrdersResult{}, err
 	}
 	a := w.answers[seq]
 	delete(w.answers, seq)
 	if a.err != "" {
-		return a.result, temporal.NewApplicationError("order sync failed: "+a.err, "SyncFailed")
+		return a.result, temporal.NewApplicationError("order sync failed: "+a.err, contract.ErrTypeSyncFailed)
 	}
 	return a.result, nil
 }
@@ -259,9 +259,9 @@ func (w *orderSyncImpl) refresh(ctx workflow.Context) (bool, error) {
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 5},
 	})
-	var cfg activities.OrderLoopConfig
-	err := workflow.ExecuteActivity(ctx, (*activities.Activities).OrderSyncConfig, w.channel).Get(ctx, &cfg)
-	if activities.IsType(err, activities.ErrTypeChannelGone) {
+	var cfg contract.OrderLoopConfig
+	err := workflow.ExecuteActivity(ctx, contract.OrderSyncConfig, w.channel).Get(ctx, &cfg)
+	if contract.IsType(err, contract.ErrTypeChannelGone) {
 		return true, nil
 	}
 	if err != nil {
@@ -311,9 +311,9 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, hintsOnly bool) bool {
 	})
 	actx, stop := workflow.WithCancel(actx)
 	defer stop()
-	var res activities.SyncOrdersResult
-	fut := workflow.ExecuteActivity(actx, (*activities.Activities).SyncOrders,
-		activities.SyncOrdersInput{Channel: w.channel, Hints: hints, HintsOnly: hintsOnly})
+	var res contract.SyncOrdersResult
+	fut := workflow.ExecuteActivity(actx, contract.SyncOrders,
+		contract.SyncOrdersInput{Channel: w.channel, Hints: hints, HintsOnly: hintsOnly})
 	// Signals may flood in while a long sync runs: near the history's limit the
 	// sync is stopped (it resumes from its last committed page in the next run)
 	// and the loop continues as new, instead of being terminated by Temporal.
@@ -330,12 +330,12 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, hintsOnly bool) bool {
 		w.carry.LastError = "a sync was stopped to keep the loop's history bounded (a flood of signals); the next run syncs again"
 		answer.err = w.carry.LastError
 		served = w.nextSeq // every waiting sync-now is answered, so the loop can continue as new
-	case activities.IsType(err, activities.ErrTypeChannelGone):
+	case contract.IsType(err, contract.ErrTypeChannelGone):
 		return true
-	case activities.IsType(err, activities.ErrTypeNeedsReauth):
+	case contract.IsType(err, contract.ErrTypeNeedsReauth):
 		w.setState(ctx, channel.Status{State: channel.StateNeedsReauth, Reason: "EKM refused the channel's authorisation: run 'starter channel reauthorise " + w.channel + "'"})
 		answer.err = w.carry.State.Reason
-	case activities.IsType(err, activities.ErrTypeDisabled):
+	case contract.IsType(err, contract.ErrTypeDisabled):
 		w.setState(ctx, channel.Status{State: channel.StateDisabled, Reason: "channel is disabled"})
 		answer.err = w.carry.State.Reason
 	case err != nil:
@@ -364,8 +364,8 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, hintsOnly bool) bool {
 	// fetch; after a failed fetch of only hints they are dropped rather than
 	// retried in a loop: the window sync, with its overlap and last_updated pass,
 	// reads those orders anyway.
-	if interrupted || (err != nil && !hintsOnly) || (err == nil && !res.Ran) || activities.IsType(err, activities.ErrTypeNeedsReauth) ||
-		activities.IsType(err, activities.ErrTypeDisabled) {
+	if interrupted || (err != nil && !hintsOnly) || (err == nil && !res.Ran) || contract.IsType(err, contract.ErrTypeNeedsReauth) ||
+		contract.IsType(err, contract.ErrTypeDisabled) {
 		for _, id := range hints {
 			w.addHint(id)
 		}
@@ -393,7 +393,7 @@ func (w *orderSyncImpl) scheduleNext(now time.Time) {
 	w.carry.NextRunAt = &next
 }
 
-func (w *orderSyncImpl) count(res activities.SyncOrdersResult, hintsOnly bool) {
+func (w *orderSyncImpl) count(res contract.SyncOrdersResult, hintsOnly bool) {
 	if res.Interval > 0 {
 		w.carry.Interval = res.Interval
 	}

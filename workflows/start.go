@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ekmsync/ekmsync/activities"
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
@@ -196,15 +196,15 @@ func (s Starter) StartOrderBackfill(ctx context.Context, in OrderBackfillInput) 
 
 // SyncOrdersNow runs the sync-now Update of the channel's order-sync loop and
 // waits for what the sync did.
-func (s Starter) SyncOrdersNow(ctx context.Context, channelName string, in SyncNowInput) (activities.SyncOrdersResult, error) {
+func (s Starter) SyncOrdersNow(ctx context.Context, channelName string, in SyncNowInput) (contract.SyncOrdersResult, error) {
 	h, err := s.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: OrderSyncID(channelName), UpdateName: UpdateSyncNow, Args: []any{in},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		return activities.SyncOrdersResult{}, err
+		return contract.SyncOrdersResult{}, err
 	}
-	var res activities.SyncOrdersResult
+	var res contract.SyncOrdersResult
 	err = h.Get(ctx, &res)
 	return res, err
 }

@@ -32,7 +32,7 @@ func ScheduledListingDownload(ctx workflow.Context, in ChannelInput) (ScheduledL
 		WorkflowID:            id,
 		ParentClosePolicy:     enums.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes: initialAttributes(in.Channel),
+		TypedSearchAttributes: InitialAttributes(in.Channel),
 		StaticSummary:         "Listing download of channel " + in.Channel + " (scheduled)",
 	})
 	var started workflow.Execution

@@ -12,10 +12,10 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/codec"
 	"github.com/ekmsync/ekmsync/internal/config"
+	"github.com/ekmsync/ekmsync/internal/flows"
 	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/tclient"
-	"github.com/ekmsync/ekmsync/workflows"
 )
 
 // env opens what a command needs, lazily, and closes it afterwards.
@@ -103,12 +103,12 @@ func (e *env) client(ctx context.Context) (client.Client, error) {
 }
 
 // workflows returns the Temporal starter on the configured task queue.
-func (e *env) workflows(ctx context.Context) (workflows.Starter, error) {
+func (e *env) workflows(ctx context.Context) (flows.Starter, error) {
 	c, err := e.client(ctx)
 	if err != nil {
-		return workflows.Starter{}, err
+		return flows.Starter{}, err
 	}
-	return workflows.Starter{Client: c, TaskQueue: e.cfg.TaskQueue}, nil
+	return flows.Starter{Client: c, TaskQueue: e.cfg.TaskQueue}, nil
 }
 
 func (e *env) close() {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/contract"
+	"github.com/ekmsync/ekmsync/internal/flows"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
 )
@@ -128,7 +129,7 @@ func ordersSyncCommand() *command {
 
 // orderSyncWaitingFor says what an order sync that did not end in time was
 // waiting for: the loop's state, its last error, the activity's retries.
-func (e *env) orderSyncWaitingFor(ctx context.Context, w workflows.Starter, name string) string {
+func (e *env) orderSyncWaitingFor(ctx context.Context, w flows.Starter, name string) string {
 	return e.waitingFor(ctx, w, workflows.OrderSyncID(name), name, true, func(ctx context.Context) []string {
 		st, err := w.OrderSyncStatus(ctx, name)
 		if err != nil {
@@ -156,9 +157,9 @@ func loopError(name string, err error) error {
 
 // channelWorkflows checks the channel in the hub first, for a clear error, and
 // connects to Temporal.
-func channelWorkflows(ctx context.Context, e *env, name string) (workflows.Starter, error) {
+func channelWorkflows(ctx context.Context, e *env, name string) (flows.Starter, error) {
 	if _, _, err := channelOf(ctx, e, name); err != nil {
-		return workflows.Starter{}, err
+		return flows.Starter{}, err
 	}
 	return e.workflows(ctx)
 }

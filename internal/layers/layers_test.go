@@ -28,8 +28,9 @@ var layer = map[string]int{
 	"internal/shop":    3,
 	"activities":       4,
 	"workflows":        5,
-	"internal/service": 6, "internal/cli": 6,
-	"worker": 7, "starter": 7, "cmd/ekmsim": 7,
+	"internal/flows":   6,
+	"internal/service": 7, "internal/cli": 7,
+	"worker": 8, "starter": 8, "cmd/ekmsim": 8,
 
 	"internal/devserver": tooling, "internal/process": tooling, "internal/temporaltest": tooling,
 	"internal/harness": tooling, "internal/pgtemp": tooling, "internal/e2e": tooling, "internal/uitest": tooling,
@@ -71,6 +72,7 @@ var mustNotDepend = []struct {
 	{"workflows", module + "internal/store", "workflows are deterministic: their contract types are their own, never the hub's rows"},
 	{"workflows", "github.com/jackc/pgx", "workflows are deterministic and never reach PostgreSQL"},
 	{"starter", module + "activities", "the operator CLI starts and queries workflows; it never runs activities' code"},
+	{"workflows", "go.temporal.io/sdk/client", "workflows hold workflows and their contract types: starting, listing and terminating them is internal/flows'"},
 }
 
 // knownExceptions are rule breaks the code has today (none), each with the

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"time"
@@ -42,11 +43,30 @@ type OrderSyncCarry struct {
 	Wake       bool                       `json:"wake,omitempty"`
 	LastRunAt  *time.Time                 `json:"last_run_at,omitempty"`
 	NextRunAt  *time.Time                 `json:"next_run_at,omitempty"`
-	SyncDate   *time.Time                 `json:"sync_date,omitempty"`
+	SyncDate   *time.Time                 `json:"order_sync_date,omitempty"` // also read as sync_date (UnmarshalJSON)
 	LastResult *contract.SyncOrdersResult `json:"last_result,omitempty"`
 	LastHints  *contract.SyncOrdersResult `json:"last_hints,omitempty"`
 	LastError  string                     `json:"last_error,omitempty"`
 	Totals     OrderSyncTotals            `json:"totals"`
+}
+
+// UnmarshalJSON reads a carry, accepting the Order Sync Date under its former
+// name sync_date too: carries recorded in histories before the rename still
+// decode.
+func (c *OrderSyncCarry) UnmarshalJSON(b []byte) error {
+	type plain OrderSyncCarry
+	var v struct {
+		plain
+		Legacy *time.Time `json:"sync_date"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*c = OrderSyncCarry(v.plain)
+	if c.SyncDate == nil {
+		c.SyncDate = v.Legacy
+	}
+	return nil
 }
 
 // OrderSyncTotals add up what the loop did since it started (across runs).

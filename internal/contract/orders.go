@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
@@ -56,9 +57,9 @@ type SyncOrdersResult struct {
 	Status  channel.Status `json:"status"`
 	Ran     bool           `json:"ran"` // false: the channel was not ok, EKM was not called
 	OrderCounts
-	Rechecked    int           `json:"rechecked"`               // parked, watched and quarantined orders re-read by id
-	HintsMissing []int64       `json:"hints_missing,omitempty"` // webhook ids EKM does not have
-	SyncDate     *time.Time    `json:"sync_date,omitempty"`
+	Rechecked    int           `json:"rechecked"`                 // parked, watched and quarantined orders re-read by id
+	HintsMissing []int64       `json:"hints_missing,omitempty"`   // webhook ids EKM does not have
+	SyncDate     *time.Time    `json:"order_sync_date,omitempty"` // also read as sync_date (UnmarshalJSON)
 	Interval     time.Duration `json:"interval"`
 	StartedAt    time.Time     `json:"started_at"`
 	FinishedAt   time.Time     `json:"finished_at"`
@@ -89,4 +90,24 @@ type BackfillOrdersResult struct {
 type OrderLoopConfig struct {
 	Status   channel.Status `json:"status"`
 	Interval time.Duration  `json:"interval"`
+}
+
+// UnmarshalJSON reads a result, accepting the Order Sync Date under its former
+// name sync_date too: results recorded in histories before the rename still
+// decode. (A type that embeds SyncOrdersResult inherits this method: embed it
+// only in types that are never decoded.)
+func (r *SyncOrdersResult) UnmarshalJSON(b []byte) error {
+	type plain SyncOrdersResult
+	var v struct {
+		plain
+		Legacy *time.Time `json:"sync_date"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*r = SyncOrdersResult(v.plain)
+	if r.SyncDate == nil {
+		r.SyncDate = v.Legacy
+	}
+	return nil
 }

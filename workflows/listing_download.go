@@ -63,8 +63,17 @@ type listingDownload struct {
 // by the run itself. A variable so that tests can lower it.
 var listingSlicesPerRun = 120
 
-// errListingContinueAsNew is how the steps ask run to continue as new.
-var errListingContinueAsNew = errors.New("continue as new")
+// listingNext is what a step of the download tells the run to do next.
+type listingNext int
+
+const (
+	// listingGoOn: go on with the download.
+	listingGoOn listingNext = iota
+	// listingEnd: the run ends; the step has said the outcome.
+	listingEnd
+	// listingContinueAsNew: the history is full; a new run takes the download on.
+	listingContinueAsNew
+)
 
 func (w *listingDownload) setup(ctx workflow.Context) error {
 	w.progress = ListingProgress{Channel: w.in.Channel, Phase: ListingStarting, Message: "Checking the channel."}
@@ -76,64 +85,64 @@ func (w *listingDownload) setup(ctx workflow.Context) error {
 		workflow.QueryHandlerOptions{Description: "the listing download's progress: pages, products, listings, SKU problems, estimated completion"})
 }
 
+// run is the download: begin (or resume) a generation, fetch its pages slice by
+// slice, finish it; each step says what comes next.
 func (w *listingDownload) run(ctx workflow.Context) (ListingDownloadResult, error) {
+	next, err := listingGoOn, error(nil)
 	if w.in.Resume == nil {
-		began, err := w.begin(ctx)
-		if err != nil || !began {
-			return w.result(ctx, err)
-		}
+		next, err = w.begin(ctx)
 	} else {
 		w.say(ctx, ListingDownloading, "Resuming the download at page "+fmt.Sprint(w.progress.PagesDone+1)+".")
 	}
-	for !w.progress.AllPagesDone() {
+	for next == listingGoOn && !w.progress.AllPagesDone() {
 		if w.shouldContinueAsNew(ctx) {
-			return w.result(ctx, errListingContinueAsNew)
+			next = listingContinueAsNew
+			break
 		}
-		stop, err := w.slice(ctx)
-		if err != nil || stop {
-			return w.result(ctx, err)
-		}
+		next, err = w.slice(ctx)
 	}
-	return w.result(ctx, w.finish(ctx))
+	if next == listingGoOn {
+		next, err = w.finish(ctx)
+	}
+	return w.result(ctx, next, err)
 }
 
 // begin checks the channel and begins a generation, waiting while the channel
-// needs reauthorisation. It reports false when the run ends without beginning.
-func (w *listingDownload) begin(ctx workflow.Context) (bool, error) {
+// needs reauthorisation. Unless it began, the run ends or continues as new.
+func (w *listingDownload) begin(ctx workflow.Context) (listingNext, error) {
 	w.say(ctx, ListingStarting, "Checking the channel.")
 	for {
 		var res contract.BeginListingResult
 		err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.BeginListingDownload,
 			contract.BeginListingInput{Channel: w.in.Channel, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID}).Get(ctx, &res)
 		if err != nil {
-			return false, w.endWithout(ctx, err)
+			return listingEnd, w.endWithout(ctx, err)
 		}
 		w.progress.ListingDownloadState, w.progress.ChannelState = res.State, res.Status.State
 		switch {
 		case res.Began:
 			w.gen = res.State.Generation
 			w.say(ctx, ListingDownloading, "Downloading: waiting for the first page, which tells the total.")
-			return true, nil
+			return listingGoOn, nil
 		case res.Status.State == channel.StateDisabled:
 			w.say(ctx, ListingSkipped, "Not started: "+res.Status.Reason+".")
-			return false, nil
+			return listingEnd, nil
 		}
-		status, err := w.waitForConsent(ctx, res.Status)
+		status, next, err := w.waitForConsent(ctx, res.Status)
 		switch {
-		case errors.Is(err, errListingContinueAsNew):
-			return false, err
+		case next == listingContinueAsNew:
+			return next, nil
 		case err != nil:
-			return false, w.endWithout(ctx, err)
+			return listingEnd, w.endWithout(ctx, err)
 		case status.State == channel.StateDisabled:
 			w.say(ctx, ListingSkipped, "Not started: "+status.Reason+".")
-			return false, nil
+			return listingEnd, nil
 		}
 	}
 }
 
-// slice runs the page activity once and takes in its progress. It reports true
-// when the run must end (the outcome is then said).
-func (w *listingDownload) slice(ctx workflow.Context) (bool, error) {
+// slice runs the page activity once and takes in its progress.
+func (w *listingDownload) slice(ctx workflow.Context) (listingNext, error) {
 	w.slices++
 	size := w.in.Slice
 	if w.progress.PagesTotal == nil {
@@ -153,38 +162,38 @@ func (w *listingDownload) slice(ctx workflow.Context) (bool, error) {
 		msg += " Waiting for rate budget: order and stock traffic go first."
 	}
 	w.say(ctx, ListingDownloading, msg)
-	return false, nil
+	return listingGoOn, nil
 }
 
 // onPagesError decides what a failed slice means: wait for consent and go on,
 // or end the run (without removing anything) with the reason.
-func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (bool, error) {
+func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (listingNext, error) {
 	switch {
 	case contract.IsType(err, contract.ErrTypeNeedsReauth):
 		var status channel.Status
 		if err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
-			return true, w.endWithout(ctx, err)
+			return listingEnd, w.endWithout(ctx, err)
 		}
 		if status.State == channel.StateOK {
 			// EKM refused, but the hub still says the channel may run: resuming now
 			// would only be refused again, so the run ends (nothing removed) with why.
-			return true, w.end(ctx, ListingFailed, "Failed: "+listingCause(err)+".", true)
+			return listingEnd, w.end(ctx, ListingFailed, "Failed: "+listingCause(err)+".", true)
 		}
-		status, err := w.waitForConsent(ctx, status)
+		status, next, err := w.waitForConsent(ctx, status)
 		switch {
-		case errors.Is(err, errListingContinueAsNew):
-			return true, err
+		case next == listingContinueAsNew:
+			return next, nil
 		case err != nil:
-			return true, w.endWithout(ctx, err)
+			return listingEnd, w.endWithout(ctx, err)
 		case status.State == channel.StateDisabled:
-			return true, w.end(ctx, ListingStopped, "Stopped: "+status.Reason+".", false)
+			return listingEnd, w.end(ctx, ListingStopped, "Stopped: "+status.Reason+".", false)
 		}
 		w.say(ctx, ListingDownloading, "Reauthorised: resuming at page "+fmt.Sprint(w.progress.PagesDone+1)+".")
-		return false, nil
+		return listingGoOn, nil
 	case contract.IsType(err, contract.ErrTypeDisabled):
-		return true, w.end(ctx, ListingStopped, "Stopped: "+listingCause(err)+".", false)
+		return listingEnd, w.end(ctx, ListingStopped, "Stopped: "+listingCause(err)+".", false)
 	}
-	return true, w.endWithout(ctx, err)
+	return listingEnd, w.endWithout(ctx, err)
 }
 
 // endWithout ends the run after a step failed for good: a removed channel or a
@@ -226,8 +235,9 @@ func (w *listingDownload) end(ctx workflow.Context, phase ListingPhase, msg stri
 
 // finish completes the generation: the products the pages did not show are
 // checked with EKM (the pages may have skipped some), then the listings EKM no
-// longer has are marked removed and the SKU problems counted.
-func (w *listingDownload) finish(ctx workflow.Context) error {
+// longer has are marked removed and the SKU problems counted. The run then ends,
+// unless it waited for reauthorisation so long that it continues as new.
+func (w *listingDownload) finish(ctx workflow.Context) (listingNext, error) {
 	w.say(ctx, ListingFinishing, "Finishing: checking with EKM the products the pages did not show.")
 	for {
 		var res contract.VerifyUnseenResult
@@ -239,15 +249,15 @@ func (w *listingDownload) finish(ctx workflow.Context) error {
 			}
 			break
 		}
-		if stop, err := w.onPagesError(ctx, err); stop {
-			return err
+		if next, err := w.onPagesError(ctx, err); next != listingGoOn {
+			return next, err
 		}
 	}
 	w.say(ctx, ListingFinishing, "Finishing: marking the listings EKM no longer has as removed, counting SKU problems.")
 	var st contract.ListingDownloadState
 	if err := workflow.ExecuteActivity(listingFinishOptions(ctx), contract.FinishListingDownload,
 		contract.ListingGenerationInput{Channel: w.in.Channel, Generation: w.gen}).Get(ctx, &st); err != nil {
-		return w.endWithout(ctx, err)
+		return listingEnd, w.endWithout(ctx, err)
 	}
 	w.progress.ListingDownloadState = st
 	phase := ListingCompleted
@@ -255,17 +265,18 @@ func (w *listingDownload) finish(ctx workflow.Context) error {
 		phase = ListingIncomplete
 	}
 	w.say(ctx, phase, listingSentence(st.LastOutcome)+".")
-	return nil
+	return listingEnd, nil
 }
 
 // waitForConsent waits while the channel needs reauthorisation, waking on the wake
-// signal or every listingPoll to re-read it; it returns the channel's new status.
-func (w *listingDownload) waitForConsent(ctx workflow.Context, status channel.Status) (channel.Status, error) {
+// signal or every listingPoll to re-read it; it returns the channel's new status,
+// or listingContinueAsNew when the history fills up meanwhile.
+func (w *listingDownload) waitForConsent(ctx workflow.Context, status channel.Status) (channel.Status, listingNext, error) {
 	for status.State == channel.StateNeedsReauth {
 		w.progress.ChannelState = status.State
 		w.say(ctx, ListingWaiting, "Waiting for reauthorisation: "+status.Reason+".")
 		if w.shouldContinueAsNew(ctx) {
-			return status, errListingContinueAsNew
+			return status, listingContinueAsNew, nil
 		}
 		timerCtx, cancel := workflow.WithCancel(ctx)
 		sel := workflow.NewSelector(ctx)
@@ -275,11 +286,11 @@ func (w *listingDownload) waitForConsent(ctx workflow.Context, status channel.St
 		cancel()
 		w.drainWake()
 		if err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
-			return status, err
+			return status, listingGoOn, err
 		}
 	}
 	w.progress.ChannelState = status.State
-	return status, nil
+	return status, listingGoOn, nil
 }
 
 // drainWake consumes pending wake signals: one re-read answers them all.
@@ -295,9 +306,9 @@ func (w *listingDownload) shouldContinueAsNew(ctx workflow.Context) bool {
 }
 
 // result turns the end of a run into its result, or into a continue-as-new that
-// carries the generation on.
-func (w *listingDownload) result(ctx workflow.Context, err error) (ListingDownloadResult, error) {
-	if errors.Is(err, errListingContinueAsNew) {
+// carries the generation on: the run's one continue-as-new point.
+func (w *listingDownload) result(ctx workflow.Context, next listingNext, err error) (ListingDownloadResult, error) {
+	if next == listingContinueAsNew {
 		w.drainWake()
 		next := w.in
 		if w.gen != 0 {

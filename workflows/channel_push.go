@@ -146,7 +146,7 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 		if historyFull(ctx) && w.requested == w.completed {
 			// Woken by a full history (a flood of signals while waiting): continue
 			// as new before anything else, unless a push-now came meanwhile.
-			if err := w.continueAsNew(ctx); err != nil {
+			if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
 				return err
 			}
 		}
@@ -159,7 +159,7 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 			// wait for the outage), keep the history bounded, and try again later.
 			w.answer(PushNowResult{ChannelState: channel.Status{State: w.chState.State, Reason: "the hub could not be read: " + err.Error()}}, w.requested)
 			if w.shouldContinueAsNew(ctx) {
-				if err := w.continueAsNew(ctx); err != nil {
+				if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
 					return err
 				}
 			}
@@ -173,7 +173,7 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 			w.refused = false // the hub knows why: once runnable again, push at once
 			w.answer(PushNowResult{ChannelState: check.Status}, w.requested)
 			if w.shouldContinueAsNew(ctx) {
-				if err := w.continueAsNew(ctx); err != nil {
+				if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
 					return err
 				}
 				continue // a push-now came meanwhile: answer it first
@@ -199,7 +199,7 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 		again := err == nil && (pass.More || w.woken || w.requested > w.completed)
 		if w.shouldContinueAsNew(ctx) && w.requested == w.completed {
 			w.woken = w.woken || again
-			if err := w.continueAsNew(ctx); err != nil {
+			if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
 				return err
 			}
 			again = true // a push-now came meanwhile: serve it first
@@ -313,19 +313,20 @@ func (w *channelPushImpl) shouldContinueAsNew(ctx workflow.Context) bool {
 	return w.runPasses >= maxPassesPerRun || historyFull(ctx)
 }
 
-// continueAsNew returns the error that starts the next run with the loop's state
-// and the wake-ups received so far, once every push-now update has been answered;
-// or nil when a new push-now came meanwhile, which the loop serves first.
-func (w *channelPushImpl) continueAsNew(ctx workflow.Context) error {
+// continueAsNew waits until every push-now update has been answered, then
+// returns nextContinueAsNew with the error that starts the next run with the
+// loop's state and the wake-ups received so far; or nextGoOn when a new push-now
+// came meanwhile, which the loop serves first.
+func (w *channelPushImpl) continueAsNew(ctx workflow.Context) (loopNext, error) {
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || w.requested > w.completed })
 	if w.requested > w.completed {
-		return nil
+		return nextGoOn, nil
 	}
 	wake := workflow.GetSignalChannel(ctx, SignalWake)
 	for wake.ReceiveAsync(nil) {
 		w.woken = true
 	}
-	return workflow.NewContinueAsNewError(ctx, ChannelPushWorkflow, ChannelPushInput{
+	return nextContinueAsNew, workflow.NewContinueAsNewError(ctx, ChannelPushWorkflow, ChannelPushInput{
 		Channel: w.in.Channel, Woken: w.woken, Passes: w.passes, Last: w.last,
 	})
 }

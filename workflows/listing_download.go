@@ -63,18 +63,6 @@ type listingDownload struct {
 // by the run itself. A variable so that tests can lower it.
 var listingSlicesPerRun = 120
 
-// listingNext is what a step of the download tells the run to do next.
-type listingNext int
-
-const (
-	// listingGoOn: go on with the download.
-	listingGoOn listingNext = iota
-	// listingEnd: the run ends; the step has said the outcome.
-	listingEnd
-	// listingContinueAsNew: the history is full; a new run takes the download on.
-	listingContinueAsNew
-)
-
 func (w *listingDownload) setup(ctx workflow.Context) error {
 	w.progress = ListingProgress{Channel: w.in.Channel, Phase: ListingStarting, Message: "Checking the channel."}
 	if r := w.in.Resume; r != nil {
@@ -88,20 +76,20 @@ func (w *listingDownload) setup(ctx workflow.Context) error {
 // run is the download: begin (or resume) a generation, fetch its pages slice by
 // slice, finish it; each step says what comes next.
 func (w *listingDownload) run(ctx workflow.Context) (ListingDownloadResult, error) {
-	next, err := listingGoOn, error(nil)
+	next, err := nextGoOn, error(nil)
 	if w.in.Resume == nil {
 		next, err = w.begin(ctx)
 	} else {
 		w.say(ctx, ListingDownloading, "Resuming the download at page "+fmt.Sprint(w.progress.PagesDone+1)+".")
 	}
-	for next == listingGoOn && !w.progress.AllPagesDone() {
+	for next == nextGoOn && !w.progress.AllPagesDone() {
 		if w.shouldContinueAsNew(ctx) {
-			next = listingContinueAsNew
+			next = nextContinueAsNew
 			break
 		}
 		next, err = w.slice(ctx)
 	}
-	if next == listingGoOn {
+	if next == nextGoOn {
 		next, err = w.finish(ctx)
 	}
 	return w.result(ctx, next, err)
@@ -109,40 +97,40 @@ func (w *listingDownload) run(ctx workflow.Context) (ListingDownloadResult, erro
 
 // begin checks the channel and begins a generation, waiting while the channel
 // needs reauthorisation. Unless it began, the run ends or continues as new.
-func (w *listingDownload) begin(ctx workflow.Context) (listingNext, error) {
+func (w *listingDownload) begin(ctx workflow.Context) (loopNext, error) {
 	w.say(ctx, ListingStarting, "Checking the channel.")
 	for {
 		var res contract.BeginListingResult
 		err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.BeginListingDownload,
 			contract.BeginListingInput{Channel: w.in.Channel, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID}).Get(ctx, &res)
 		if err != nil {
-			return listingEnd, w.endWithout(ctx, err)
+			return nextEnd, w.endWithout(ctx, err)
 		}
 		w.progress.ListingDownloadState, w.progress.ChannelState = res.State, res.Status.State
 		switch {
 		case res.Began:
 			w.gen = res.State.Generation
 			w.say(ctx, ListingDownloading, "Downloading: waiting for the first page, which tells the total.")
-			return listingGoOn, nil
+			return nextGoOn, nil
 		case res.Status.State == channel.StateDisabled:
 			w.say(ctx, ListingSkipped, "Not started: "+res.Status.Reason+".")
-			return listingEnd, nil
+			return nextEnd, nil
 		}
 		status, next, err := w.waitForConsent(ctx, res.Status)
 		switch {
-		case next == listingContinueAsNew:
+		case next == nextContinueAsNew:
 			return next, nil
 		case err != nil:
-			return listingEnd, w.endWithout(ctx, err)
+			return nextEnd, w.endWithout(ctx, err)
 		case status.State == channel.StateDisabled:
 			w.say(ctx, ListingSkipped, "Not started: "+status.Reason+".")
-			return listingEnd, nil
+			return nextEnd, nil
 		}
 	}
 }
 
 // slice runs the page activity once and takes in its progress.
-func (w *listingDownload) slice(ctx workflow.Context) (listingNext, error) {
+func (w *listingDownload) slice(ctx workflow.Context) (loopNext, error) {
 	w.slices++
 	size := w.in.Slice
 	if w.progress.PagesTotal == nil {
@@ -162,38 +150,38 @@ func (w *listingDownload) slice(ctx workflow.Context) (listingNext, error) {
 		msg += " Waiting for rate budget: order and stock traffic go first."
 	}
 	w.say(ctx, ListingDownloading, msg)
-	return listingGoOn, nil
+	return nextGoOn, nil
 }
 
 // onPagesError decides what a failed slice means: wait for consent and go on,
 // or end the run (without removing anything) with the reason.
-func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (listingNext, error) {
+func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (loopNext, error) {
 	switch {
 	case contract.IsType(err, contract.ErrTypeNeedsReauth):
 		var status channel.Status
 		if err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
-			return listingEnd, w.endWithout(ctx, err)
+			return nextEnd, w.endWithout(ctx, err)
 		}
 		if status.State == channel.StateOK {
 			// EKM refused, but the hub still says the channel may run: resuming now
 			// would only be refused again, so the run ends (nothing removed) with why.
-			return listingEnd, w.end(ctx, ListingFailed, "Failed: "+listingCause(err)+".", true)
+			return nextEnd, w.end(ctx, ListingFailed, "Failed: "+listingCause(err)+".", true)
 		}
 		status, next, err := w.waitForConsent(ctx, status)
 		switch {
-		case next == listingContinueAsNew:
+		case next == nextContinueAsNew:
 			return next, nil
 		case err != nil:
-			return listingEnd, w.endWithout(ctx, err)
+			return nextEnd, w.endWithout(ctx, err)
 		case status.State == channel.StateDisabled:
-			return listingEnd, w.end(ctx, ListingStopped, "Stopped: "+status.Reason+".", false)
+			return nextEnd, w.end(ctx, ListingStopped, "Stopped: "+status.Reason+".", false)
 		}
 		w.say(ctx, ListingDownloading, "Reauthorised: resuming at page "+fmt.Sprint(w.progress.PagesDone+1)+".")
-		return listingGoOn, nil
+		return nextGoOn, nil
 	case contract.IsType(err, contract.ErrTypeDisabled):
-		return listingEnd, w.end(ctx, ListingStopped, "Stopped: "+listingCause(err)+".", false)
+		return nextEnd, w.end(ctx, ListingStopped, "Stopped: "+listingCause(err)+".", false)
 	}
-	return listingEnd, w.endWithout(ctx, err)
+	return nextEnd, w.endWithout(ctx, err)
 }
 
 // endWithout ends the run after a step failed for good: a removed channel or a
@@ -237,7 +225,7 @@ func (w *listingDownload) end(ctx workflow.Context, phase ListingPhase, msg stri
 // checked with EKM (the pages may have skipped some), then the listings EKM no
 // longer has are marked removed and the SKU problems counted. The run then ends,
 // unless it waited for reauthorisation so long that it continues as new.
-func (w *listingDownload) finish(ctx workflow.Context) (listingNext, error) {
+func (w *listingDownload) finish(ctx workflow.Context) (loopNext, error) {
 	w.say(ctx, ListingFinishing, "Finishing: checking with EKM the products the pages did not show.")
 	for {
 		var res contract.VerifyUnseenResult
@@ -249,7 +237,7 @@ func (w *listingDownload) finish(ctx workflow.Context) (listingNext, error) {
 			}
 			break
 		}
-		if next, err := w.onPagesError(ctx, err); next != listingGoOn {
+		if next, err := w.onPagesError(ctx, err); next != nextGoOn {
 			return next, err
 		}
 	}
@@ -257,7 +245,7 @@ func (w *listingDownload) finish(ctx workflow.Context) (listingNext, error) {
 	var st contract.ListingDownloadState
 	if err := workflow.ExecuteActivity(listingFinishOptions(ctx), contract.FinishListingDownload,
 		contract.ListingGenerationInput{Channel: w.in.Channel, Generation: w.gen}).Get(ctx, &st); err != nil {
-		return listingEnd, w.endWithout(ctx, err)
+		return nextEnd, w.endWithout(ctx, err)
 	}
 	w.progress.ListingDownloadState = st
 	phase := ListingCompleted
@@ -265,18 +253,18 @@ func (w *listingDownload) finish(ctx workflow.Context) (listingNext, error) {
 		phase = ListingIncomplete
 	}
 	w.say(ctx, phase, listingSentence(st.LastOutcome)+".")
-	return listingEnd, nil
+	return nextEnd, nil
 }
 
 // waitForConsent waits while the channel needs reauthorisation, waking on the wake
 // signal or every listingPoll to re-read it; it returns the channel's new status,
-// or listingContinueAsNew when the history fills up meanwhile.
-func (w *listingDownload) waitForConsent(ctx workflow.Context, status channel.Status) (channel.Status, listingNext, error) {
+// or nextContinueAsNew when the history fills up meanwhile.
+func (w *listingDownload) waitForConsent(ctx workflow.Context, status channel.Status) (channel.Status, loopNext, error) {
 	for status.State == channel.StateNeedsReauth {
 		w.progress.ChannelState = status.State
 		w.say(ctx, ListingWaiting, "Waiting for reauthorisation: "+status.Reason+".")
 		if w.shouldContinueAsNew(ctx) {
-			return status, listingContinueAsNew, nil
+			return status, nextContinueAsNew, nil
 		}
 		timerCtx, cancel := workflow.WithCancel(ctx)
 		sel := workflow.NewSelector(ctx)
@@ -286,11 +274,11 @@ func (w *listingDownload) waitForConsent(ctx workflow.Context, status channel.St
 		cancel()
 		w.drainWake()
 		if err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
-			return status, listingGoOn, err
+			return status, nextGoOn, err
 		}
 	}
 	w.progress.ChannelState = status.State
-	return status, listingGoOn, nil
+	return status, nextGoOn, nil
 }
 
 // drainWake consumes pending wake signals: one re-read answers them all.
@@ -307,8 +295,8 @@ func (w *listingDownload) shouldContinueAsNew(ctx workflow.Context) bool {
 
 // result turns the end of a run into its result, or into a continue-as-new that
 // carries the generation on: the run's one continue-as-new point.
-func (w *listingDownload) result(ctx workflow.Context, next listingNext, err error) (ListingDownloadResult, error) {
-	if next == listingContinueAsNew {
+func (w *listingDownload) result(ctx workflow.Context, next loopNext, err error) (ListingDownloadResult, error) {
+	if next == nextContinueAsNew {
 		w.drainWake()
 		next := w.in
 		if w.gen != 0 {

@@ -226,20 +226,13 @@ func (w *orderSyncImpl) ok() bool { return w.carry.State.State == channel.StateO
 
 func (w *orderSyncImpl) run(ctx workflow.Context) error {
 	if w.carry.State.State == "" {
-		if gone, err := w.refresh(ctx); gone || err != nil {
+		if next, err := w.refresh(ctx); next == nextEnd || err != nil {
 			return err
 		}
 	}
 	for i := 0; ; i++ {
-		now := workflow.Now(ctx)
-		due := w.ok() && (w.carry.NextRunAt == nil || !now.Before(*w.carry.NextRunAt))
-		switch {
-		case len(w.queue) > 0 || due:
-			if gone := w.sync(ctx, false); gone {
-				return nil
-			}
-		case w.ok() && len(w.hints) > 0:
-			if gone := w.sync(ctx, true); gone {
+		if step := w.step(workflow.Now(ctx)); step != orderNothing {
+			if w.sync(ctx, step) == nextEnd {
 				return nil
 			}
 		}
@@ -264,17 +257,43 @@ func (w *orderSyncImpl) run(ctx workflow.Context) error {
 		}
 		if w.wake || (!woken && !w.ok()) {
 			w.wake = false
-			if gone, err := w.refresh(ctx); gone || err != nil {
+			if next, err := w.refresh(ctx); next == nextEnd || err != nil {
 				return err
 			}
 		}
 	}
 }
 
+// orderStep is the work an iteration of the loop does before it waits.
+type orderStep int
+
+const (
+	// orderNothing: nothing is due.
+	orderNothing orderStep = iota
+	// orderSync: a full sync, due by the interval or asked for by sync-now, with
+	// the pending hints and the requests' ids.
+	orderSync
+	// orderHints: only the webhook hints, fetched by id (no window, no cursor move).
+	orderHints
+)
+
+// step says what is due: a sync when a sync-now waits or the next run's time has
+// come, else the hints when some wait, while the channel is ok.
+func (w *orderSyncImpl) step(now time.Time) orderStep {
+	due := w.ok() && (w.carry.NextRunAt == nil || !now.Before(*w.carry.NextRunAt))
+	switch {
+	case len(w.queue) > 0 || due:
+		return orderSync
+	case w.ok() && len(w.hints) > 0:
+		return orderHints
+	}
+	return orderNothing
+}
+
 // refresh re-reads the channel's state and interval from the hub (no EKM call).
-// A channel that becomes ok syncs at once; a new interval moves the next run. It
-// reports whether the channel is gone.
-func (w *orderSyncImpl) refresh(ctx workflow.Context) (bool, error) {
+// A channel that becomes ok syncs at once; a new interval moves the next run. A
+// channel that is gone ends the loop.
+func (w *orderSyncImpl) refresh(ctx workflow.Context) (loopNext, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 5},
@@ -282,12 +301,12 @@ func (w *orderSyncImpl) refresh(ctx workflow.Context) (bool, error) {
 	var cfg contract.OrderLoopConfig
 	err := workflow.ExecuteActivity(ctx, contract.OrderSyncConfig, w.channel).Get(ctx, &cfg)
 	if contract.IsType(err, contract.ErrTypeChannelGone) {
-		return true, nil
+		return nextEnd, nil
 	}
 	if err != nil {
 		// The hub is unreachable: keep the state we had and try at the next wake or poll.
 		w.carry.LastError = "reading the channel: " + err.Error()
-		return false, nil
+		return nextGoOn, nil
 	}
 	wasOK := w.ok()
 	w.setState(ctx, cfg.Status)
@@ -301,13 +320,14 @@ func (w *orderSyncImpl) refresh(ctx workflow.Context) (bool, error) {
 	if w.ok() && !wasOK {
 		w.carry.NextRunAt = nil // resumed: sync now
 	}
-	return false, nil
+	return nextGoOn, nil
 }
 
-// sync runs one SyncOrders activity: a full sync with the pending hints and the
-// queued requests' ids, or (hintsOnly) just the hints. It answers the requests
-// queued before it started, and reports whether the channel is gone.
-func (w *orderSyncImpl) sync(ctx workflow.Context, hintsOnly bool) bool {
+// sync runs one SyncOrders activity: a full sync (orderSync) with the pending
+// hints and the queued requests' ids, or just the hints (orderHints). It answers
+// the requests queued before it started; a channel that is gone ends the loop.
+func (w *orderSyncImpl) sync(ctx workflow.Context, step orderStep) loopNext {
+	hintsOnly := step == orderHints
 	w.phase = PhaseSyncing
 	hints := w.hints
 	w.hints = nil
@@ -351,7 +371,7 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, hintsOnly bool) bool {
 		answer.err = w.carry.LastError
 		served = w.nextSeq // every waiting sync-now is answered, so the loop can continue as new
 	case contract.IsType(err, contract.ErrTypeChannelGone):
-		return true
+		return nextEnd
 	case contract.IsType(err, contract.ErrTypeNeedsReauth):
 		w.setState(ctx, channel.Status{State: channel.StateNeedsReauth, Reason: "EKM refused the channel's authorisation: run 'starter channel reauthorise " + w.channel + "'"})
 		answer.err = w.carry.State.Reason
@@ -401,7 +421,7 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, hintsOnly bool) bool {
 		}
 		w.queue = kept
 	}
-	return false
+	return nextGoOn
 }
 
 func (w *orderSyncImpl) scheduleNext(now time.Time) {

@@ -53,8 +53,8 @@ type listingDownload struct {
 	gen      int64
 	perPage  time.Duration
 	runs     int
-	slices   int // slices in this run
-	wake     workflow.ReceiveChannel
+	slices   int  // slices in this run
+	woken    bool // a wake signal came: re-read the channel (set by a goroutine of setup)
 	shown    listingShown
 }
 
@@ -68,7 +68,13 @@ func (w *listingDownload) setup(ctx workflow.Context) error {
 	if r := w.in.Resume; r != nil {
 		w.gen, w.perPage, w.runs, w.progress = r.Generation, r.PerPage, r.Runs+1, r.Progress
 	}
-	w.wake = workflow.GetSignalChannel(ctx, SignalWake)
+	wake := workflow.GetSignalChannel(ctx, SignalWake)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			wake.Receive(ctx, nil)
+			w.woken = true
+		}
+	})
 	return workflow.SetQueryHandlerWithOptions(ctx, QueryProgress, func() (ListingProgress, error) { return w.progress, nil },
 		workflow.QueryHandlerOptions{Description: "the listing download's progress: pages, products, listings, SKU problems, estimated completion"})
 }
@@ -266,25 +272,15 @@ func (w *listingDownload) waitForConsent(ctx workflow.Context, status channel.St
 		if w.shouldContinueAsNew(ctx) {
 			return status, nextContinueAsNew, nil
 		}
-		timerCtx, cancel := workflow.WithCancel(ctx)
-		sel := workflow.NewSelector(ctx)
-		sel.AddFuture(workflow.NewTimer(timerCtx, listingPoll), func(workflow.Future) {})
-		sel.AddReceive(w.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
-		sel.Select(ctx)
-		cancel()
-		w.drainWake()
+		// A cancelled run stops at the activity below, with its error.
+		_, _ = awaitOrTimeout(ctx, listingPoll, func() bool { return w.woken })
+		w.woken = false // one re-read answers every wake-up
 		if err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
 			return status, nextGoOn, err
 		}
 	}
 	w.progress.ChannelState = status.State
 	return status, nextGoOn, nil
-}
-
-// drainWake consumes pending wake signals: one re-read answers them all.
-func (w *listingDownload) drainWake() {
-	for w.wake.ReceiveAsync(nil) {
-	}
 }
 
 // shouldContinueAsNew reports whether the history has grown enough to continue as new.
@@ -297,7 +293,7 @@ func (w *listingDownload) shouldContinueAsNew(ctx workflow.Context) bool {
 // carries the generation on: the run's one continue-as-new point.
 func (w *listingDownload) result(ctx workflow.Context, next loopNext, err error) (ListingDownloadResult, error) {
 	if next == nextContinueAsNew {
-		w.drainWake()
+		w.woken = false // the next run reads the channel anyway
 		next := w.in
 		if w.gen != 0 {
 			next.Resume = &ListingResume{Generation: w.gen, PerPage: w.perPage, Runs: w.runs, Progress: w.progress}

@@ -94,14 +94,13 @@ func ChannelPush(ctx workflow.Context, in ChannelPushInput) error {
 type channelPushImpl struct {
 	in    ChannelPushInput
 	woken bool
-	// requested counts push-now updates; completed is the count answered.
-	requested, completed int
-	nowResult            PushNowResult
-	passes, runPasses    int
-	last                 *PushPass
-	state                string
-	chState              channel.Status
-	nextSweep            *time.Time
+	// pushNow serves the push-now Update.
+	pushNow           runNow[struct{}, PushNowResult]
+	passes, runPasses int
+	last              *PushPass
+	state             string
+	chState           channel.Status
+	nextSweep         *time.Time
 	// refused is set after a pass EKM or the gate refused, until the next check.
 	refused bool
 }
@@ -118,12 +117,7 @@ func (w *channelPushImpl) setup(ctx workflow.Context) error {
 		return err
 	}
 	if err := workflow.SetUpdateHandler(ctx, UpdatePushNow, func(ctx workflow.Context) (PushNowResult, error) {
-		w.requested++
-		n := w.requested
-		if err := workflow.Await(ctx, func() bool { return w.completed >= n }); err != nil {
-			return PushNowResult{}, err
-		}
-		return w.nowResult, nil
+		return w.pushNow.ask(ctx, struct{}{})
 	}); err != nil {
 		return err
 	}
@@ -143,7 +137,7 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err() // cancelled by an operator: the loop stops
 		}
-		if historyFull(ctx) && w.requested == w.completed {
+		if historyFull(ctx) && !w.pushNow.waiting() {
 			// Woken by a full history (a flood of signals while waiting): continue
 			// as new before anything else, unless a push-now came meanwhile.
 			if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
@@ -157,7 +151,7 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 		if err != nil {
 			// The hub is unreachable: answer waiting push-nows (they would otherwise
 			// wait for the outage), keep the history bounded, and try again later.
-			w.answer(PushNowResult{ChannelState: channel.Status{State: w.chState.State, Reason: "the hub could not be read: " + err.Error()}}, w.requested)
+			w.answer(PushNowResult{ChannelState: channel.Status{State: w.chState.State, Reason: "the hub could not be read: " + err.Error()}}, w.pushNow.upTo())
 			if w.shouldContinueAsNew(ctx) {
 				if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
 					return err
@@ -171,7 +165,7 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 			w.state = PushIdle
 			w.woken = false
 			w.refused = false // the hub knows why: once runnable again, push at once
-			w.answer(PushNowResult{ChannelState: check.Status}, w.requested)
+			w.answer(PushNowResult{ChannelState: check.Status}, w.pushNow.upTo())
 			if w.shouldContinueAsNew(ctx) {
 				if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
 					return err
@@ -186,7 +180,7 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 			w.wait(ctx, check.Sweep)
 			continue
 		}
-		target := w.requested
+		target := w.pushNow.upTo()
 		w.woken = false
 		pass, err := w.pass(ctx)
 		w.passes++
@@ -196,8 +190,8 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 		if contract.IsType(err, contract.ErrTypeChannelGone) {
 			return nil
 		}
-		again := err == nil && (pass.More || w.woken || w.requested > w.completed)
-		if w.shouldContinueAsNew(ctx) && w.requested == w.completed {
+		again := err == nil && (pass.More || w.woken || w.pushNow.waiting())
+		if w.shouldContinueAsNew(ctx) && !w.pushNow.waiting() {
 			w.woken = w.woken || again
 			if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
 				return err
@@ -278,10 +272,7 @@ func (w *channelPushImpl) pass(ctx workflow.Context) (PushPass, error) {
 
 // answer completes the push-now updates up to number upTo with res.
 func (w *channelPushImpl) answer(res PushNowResult, upTo int) {
-	if upTo > w.completed {
-		w.nowResult = res
-		w.completed = upTo
-	}
+	w.pushNow.answer(upTo, res, nil)
 }
 
 // wait waits for a wake-up, a push-now or the sweep interval.
@@ -295,7 +286,7 @@ func (w *channelPushImpl) wait(ctx workflow.Context, d time.Duration) {
 	next := workflow.Now(ctx).Add(d)
 	w.nextSweep = &next
 	setDetails(ctx, pushDetails(w.status()))
-	_, _ = awaitOrTimeout(ctx, d, func() bool { return w.woken || w.requested > w.completed || historyFull(ctx) })
+	_, _ = awaitOrTimeout(ctx, d, func() bool { return w.woken || w.pushNow.waiting() || historyFull(ctx) })
 	w.nextSweep = nil
 }
 
@@ -318,8 +309,8 @@ func (w *channelPushImpl) shouldContinueAsNew(ctx workflow.Context) bool {
 // loop's state and the wake-ups received so far; or nextGoOn when a new push-now
 // came meanwhile, which the loop serves first.
 func (w *channelPushImpl) continueAsNew(ctx workflow.Context) (loopNext, error) {
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || w.requested > w.completed })
-	if w.requested > w.completed {
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || w.pushNow.waiting() })
+	if w.pushNow.waiting() {
 		return nextGoOn, nil
 	}
 	wake := workflow.GetSignalChannel(ctx, SignalWake)

@@ -123,7 +123,7 @@ func OrderSync(ctx workflow.Context, in OrderSyncInput) error {
 	if in.Channel == "" {
 		return temporal.NewNonRetryableApplicationError("OrderSync needs a channel name", contract.ErrTypeBadInput, nil)
 	}
-	w := &orderSyncImpl{channel: in.Channel, answers: map[int]syncAnswer{}}
+	w := &orderSyncImpl{channel: in.Channel}
 	if in.Carry != nil {
 		w.carry = *in.Carry
 	}
@@ -142,10 +142,9 @@ type orderSyncImpl struct {
 	phase   string
 	hints   []int64
 	wake    bool
-	// sync-now requests: queued until a sync that started after them ends.
-	queue   []syncRequest
-	nextSeq int
-	answers map[int]syncAnswer
+	// syncNow serves the sync-now Update: a request waits until a sync that
+	// started after it ends.
+	syncNow runNow[SyncNowInput, contract.SyncOrdersResult]
 
 	hintCh workflow.ReceiveChannel
 	wakeCh workflow.ReceiveChannel
@@ -155,21 +154,11 @@ type orderSyncImpl struct {
 	}
 }
 
-type syncRequest struct {
-	seq int
-	ids []int64
-}
-
-type syncAnswer struct {
-	result contract.SyncOrdersResult
-	err    string
-}
-
 func (w *orderSyncImpl) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (OrderSyncStatus, error) { return w.status(), nil }); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSyncNow, w.syncNow, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSyncNow, w.syncNow.ask, workflow.UpdateHandlerOptions{
 		Validator: func(ctx workflow.Context, in SyncNowInput) error {
 			for _, id := range in.OrderIDs {
 				if id <= 0 {
@@ -199,23 +188,6 @@ func (w *orderSyncImpl) setup(ctx workflow.Context) error {
 	return nil
 }
 
-// syncNow is the sync-now Update: it queues a request and waits for the answer
-// of a sync that started after it, so it never runs beside the loop's own sync.
-func (w *orderSyncImpl) syncNow(ctx workflow.Context, in SyncNowInput) (contract.SyncOrdersResult, error) {
-	w.nextSeq++
-	seq := w.nextSeq
-	w.queue = append(w.queue, syncRequest{seq: seq, ids: in.OrderIDs})
-	if err := workflow.Await(ctx, func() bool { _, ok := w.answers[seq]; return ok }); err != nil {
-		return contract.SyncOrdersResult{}, err
-	}
-	a := w.answers[seq]
-	delete(w.answers, seq)
-	if a.err != "" {
-		return a.result, temporal.NewApplicationError("order sync failed: "+a.err, contract.ErrTypeSyncFailed)
-	}
-	return a.result, nil
-}
-
 func (w *orderSyncImpl) addHint(id int64) {
 	if id > 0 && !slices.Contains(w.hints, id) && len(w.hints) < maxPendingHints {
 		w.hints = append(w.hints, id)
@@ -236,7 +208,7 @@ func (w *orderSyncImpl) run(ctx workflow.Context) error {
 				return nil
 			}
 		}
-		if (i >= maxIterations || historyFull(ctx)) && len(w.queue) == 0 {
+		if (i >= maxIterations || historyFull(ctx)) && !w.syncNow.waiting() {
 			return w.continueAsNew(ctx)
 		}
 		w.phase = PhaseWaiting
@@ -250,7 +222,7 @@ func (w *orderSyncImpl) run(ctx workflow.Context) error {
 		// A full history ends the wait too, so that a flood of signals to an idle
 		// loop continues it as new instead of growing its history to the limit.
 		woken, err := awaitOrTimeout(ctx, wait, func() bool {
-			return w.wake || len(w.queue) > 0 || (w.ok() && len(w.hints) > 0) || historyFull(ctx)
+			return w.wake || w.syncNow.waiting() || (w.ok() && len(w.hints) > 0) || historyFull(ctx)
 		})
 		if err != nil {
 			return err
@@ -282,7 +254,7 @@ const (
 func (w *orderSyncImpl) step(now time.Time) orderStep {
 	due := w.ok() && (w.carry.NextRunAt == nil || !now.Before(*w.carry.NextRunAt))
 	switch {
-	case len(w.queue) > 0 || due:
+	case w.syncNow.waiting() || due:
 		return orderSync
 	case w.ok() && len(w.hints) > 0:
 		return orderHints
@@ -331,10 +303,10 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, step orderStep) loopNext {
 	w.phase = PhaseSyncing
 	hints := w.hints
 	w.hints = nil
-	served := w.nextSeq
+	served := w.syncNow.upTo()
 	if !hintsOnly {
-		for _, r := range w.queue {
-			hints = append(hints, r.ids...)
+		for _, r := range w.syncNow.pending {
+			hints = append(hints, r.in.OrderIDs...)
 		}
 	}
 	// The activity heartbeats on every request and page, so a lost worker is
@@ -364,24 +336,24 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, step orderStep) loopNext {
 	}
 	err := fut.Get(ctx, &res)
 	now := workflow.Now(ctx)
-	answer := syncAnswer{result: res}
+	failure := "" // why the sync-now requests it serves failed
 	switch {
 	case interrupted:
 		w.carry.LastError = "a sync was stopped to keep the loop's history bounded (a flood of signals); the next run syncs again"
-		answer.err = w.carry.LastError
-		served = w.nextSeq // every waiting sync-now is answered, so the loop can continue as new
+		failure = w.carry.LastError
+		served = w.syncNow.upTo() // every waiting sync-now is answered, so the loop can continue as new
 	case contract.IsType(err, contract.ErrTypeChannelGone):
 		return nextEnd
 	case contract.IsType(err, contract.ErrTypeNeedsReauth):
 		w.setState(ctx, channel.Status{State: channel.StateNeedsReauth, Reason: "EKM refused the channel's authorisation: run 'starter channel reauthorise " + w.channel + "'"})
-		answer.err = w.carry.State.Reason
+		failure = w.carry.State.Reason
 	case contract.IsType(err, contract.ErrTypeDisabled):
 		w.setState(ctx, channel.Status{State: channel.StateDisabled, Reason: "channel is disabled"})
-		answer.err = w.carry.State.Reason
+		failure = w.carry.State.Reason
 	case err != nil:
 		w.carry.LastError = err.Error()
 		w.carry.Totals.Failures++
-		answer.err = err.Error()
+		failure = err.Error()
 		if !hintsOnly {
 			w.scheduleNext(now)
 		}
@@ -411,15 +383,11 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, step orderStep) loopNext {
 		}
 	}
 	if !hintsOnly || interrupted {
-		kept := w.queue[:0]
-		for _, r := range w.queue {
-			if r.seq <= served {
-				w.answers[r.seq] = answer
-			} else {
-				kept = append(kept, r)
-			}
+		var failed error
+		if failure != "" {
+			failed = temporal.NewApplicationError("order sync failed: "+failure, contract.ErrTypeSyncFailed)
 		}
-		w.queue = kept
+		w.syncNow.answer(served, res, failed)
 	}
 	return nextGoOn
 }
@@ -482,7 +450,7 @@ func (w *orderSyncImpl) status() OrderSyncStatus {
 		Channel: w.channel, State: w.carry.State.State, Reason: w.carry.State.Reason, Phase: w.phase,
 		SyncDate: w.carry.SyncDate, LastRunAt: w.carry.LastRunAt, NextRunAt: w.carry.NextRunAt, Interval: w.carry.Interval,
 		LastResult: w.carry.LastResult, LastHints: w.carry.LastHints, LastError: w.carry.LastError,
-		PendingHints: len(w.hints), QueuedSyncs: len(w.queue), Totals: w.carry.Totals,
+		PendingHints: len(w.hints), QueuedSyncs: len(w.syncNow.pending), Totals: w.carry.Totals,
 	}
 }
 

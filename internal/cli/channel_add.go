@@ -19,7 +19,7 @@ import (
 
 type addedChannel struct {
 	Channel       channel.Settings    `json:"channel"`
-	Authorization *shop.Authorization `json:"authorization,omitempty"`
+	Authorization *shop.Authorization `json:"authorisation,omitempty"`
 	Flows         []string            `json:"workflows,omitempty"`
 	Warnings      []string            `json:"warnings,omitempty"`
 }
@@ -53,7 +53,7 @@ func channelAddCommand() *command {
 			fs.StringVar(&currency, "currency", "", "ISO 4217 currency for downloaded orders (default: the shop's)")
 			fs.Var(&maps, "map", "status mapping override, 'EKM status=target' (repeatable)")
 			fs.BoolVar(&yes, "yes", false, "accept the proposed status mapping without asking")
-			fs.BoolVar(&headless, "headless", false, "open the authorize URL without a browser (simulator auto-approve)")
+			fs.BoolVar(&headless, "headless", false, "open the authorisation URL without a browser (simulator auto-approve)")
 			fs.DurationVar(&timeout, "timeout", 10*time.Minute, "how long to wait for EKM's callback")
 			fs.BoolVar(&simulator, "simulator", false, "allow an --api-url other than EKM's (https://api.ekm.net) or a loopback address: a simulator")
 		},

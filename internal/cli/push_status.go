@@ -12,8 +12,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
 )
@@ -38,7 +38,7 @@ func (r pushNowResult) text(w io.Writer) {
 	fmt.Fprintf(w, "pass of channel %s done in %s\n", r.Channel, p.Ended.Sub(p.Started).Round(time.Millisecond))
 	for _, s := range []struct {
 		name string
-		r    activities.StepResult
+		r    contract.StepResult
 	}{{"despatches", p.Despatches}, {"cancellations", p.Cancellations}, {"stock", p.Stock}, {"prices", p.Prices}} {
 		fmt.Fprintf(w, "  %-14s sent %d, already on EKM %d, not sent %d, failed %d", s.name, s.r.Sent, s.r.Already, s.r.NotSent, s.r.Failed)
 		if s.r.Held > 0 {

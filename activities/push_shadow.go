@@ -8,7 +8,7 @@ import (
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
-// Shadow mode (docs/channel-semantics.md §9): a channel in shadow runs its push
+// Shadow mode (docs/channel-semantics.md §4, shadow mode): a channel in shadow runs its push
 // as usual up to the point of EKM's write endpoints, and records each write it
 // would send in the push plan instead. Nothing of the ledger changes for it, so
 // the rows stay pending: once the channel is live, the next pass sends what the

@@ -12,7 +12,7 @@ import (
 	"github.com/ekmsync/ekmsync/internal/harness"
 )
 
-// Shadow mode (docs/channel-semantics.md §9) through the CLI against the
+// Shadow mode (docs/channel-semantics.md §4, shadow mode) through the CLI against the
 // simulator: a channel in shadow sends nothing and 'push plan' lists what it
 // would send; switched to live, the shop receives exactly those writes, once.
 

@@ -7,7 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The push plan of a channel in shadow mode (docs/channel-semantics.md §9): each
+// The push plan of a channel in shadow mode (docs/channel-semantics.md §4, shadow mode): each
 // EKM write its push would send, as the latest pass computed it from the ledger.
 // The ledger decides every send; the plan only shows it, so switching to live
 // sends what the ledger holds then, through the normal push, once.

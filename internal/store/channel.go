@@ -284,6 +284,17 @@ func (s *Store) ChannelGate(ctx context.Context, id int64) (enabled bool, auth c
 	return enabled, auth, err
 }
 
+// ChannelShadow reads whether the channel is in shadow mode now: the gate asks
+// it before each write to the shop.
+func (s *Store) ChannelShadow(ctx context.Context, id int64) (bool, error) {
+	var shadow bool
+	err := s.Pool.QueryRow(ctx, `SELECT shadow FROM channels WHERE id = $1`, id).Scan(&shadow)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("channel %d: %w", id, ErrNotFound)
+	}
+	return shadow, err
+}
+
 // SetShopUsername records the merchant username (the token's sub), which routes webhooks.
 func (s *Store) SetShopUsername(ctx context.Context, id int64, username string) error {
 	_, err := s.Pool.Exec(ctx, `UPDATE channels SET shop_username = NULLIF($2, '') WHERE id = $1`, id, username)

@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/harness"
+	"github.com/ekmsync/ekmsync/internal/store/hubtest"
 )
 
 // Shadow mode (docs/channel-semantics.md §4, shadow mode) through the CLI against the
@@ -126,4 +129,67 @@ func sameWrites(a, b []writeKey) bool {
 	slices.SortFunc(a, order)
 	slices.SortFunc(b, order)
 	return slices.Equal(a, b)
+}
+
+// 'channel add --mode shadow' adds a channel whose push never writes to the shop,
+// from its first pass; a mode that does not exist is refused before anything is
+// created.
+func TestChannelAddStartsInShadowMode(t *testing.T) {
+	p := newPushEnv(t, harness.Options{})
+	secretFile := filepath.Join(t.TempDir(), "client-secret")
+	if err := os.WriteFile(secretFile, []byte("ekmsim-demo-secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	name := p.Channel + "-shadow"
+	add := func(mode string) (string, string, int) {
+		return p.CLI("channel", "add", name, "--api-url", p.SimURL, "--client-id", "ekmsim-demo-client",
+			"--client-secret-file", secretFile, "--redirect-url", "http://"+string(p.Config.CallbackAddr)+"/callback",
+			"--headless", "--yes", "--timeout", "30s", "--mode", mode)
+	}
+	if _, errOut, code := add("dry-run"); code != 2 || !strings.Contains(errOut, "live or shadow") {
+		t.Fatalf("--mode dry-run: exit %d, %q; want a usage error naming live or shadow", code, errOut)
+	}
+	if _, err := p.Store().Channel(context.Background(), name); err == nil {
+		t.Fatal("a refused 'channel add' created the channel")
+	}
+	out, errOut, code := add("shadow")
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = p.Workflows.StopChannel(ctx, name)
+	})
+	if code != 0 || !strings.Contains(out, "mode shadow") {
+		t.Fatalf("channel add --mode shadow: exit %d, %q, %q", code, out, errOut)
+	}
+	var show struct {
+		Settings []struct {
+			Key   string `json:"setting"`
+			Value string `json:"value"`
+		} `json:"settings"`
+	}
+	p.CLIJSON(&show, "channel", "show", name)
+	mode := ""
+	for _, s := range show.Settings {
+		if s.Key == "mode" {
+			mode = s.Value
+		}
+	}
+	if mode != "shadow" {
+		t.Errorf("channel show: mode %q, want shadow", mode)
+	}
+	p.MustCLI("channel", "set", name, "enabled=on")
+	pr := p.Sim.CreateProduct(ekmsim.ProductSpec{ProductCode: hubtest.Ptr("Q"), Stock: hubtest.Ptr[int64](1)})
+	s, _ := p.Store().Channel(context.Background(), name)
+	hubtest.StockItem(t, p.DB.Pool, "Q", map[string]int{"default": 9})
+	hubtest.InsertListing(t, p.DB.Pool, hubtest.Listing{ChannelID: s.ID, ProductID: pr.ID, SKU: "Q", EKMStock: hubtest.Ptr[int64](1)})
+	var res struct{}
+	p.CLIJSON(&res, "push", "now", name)
+	if w := p.Sim.Writes(ekmsim.WriteFilter{ProductID: pr.ID}); len(w) != 0 {
+		t.Errorf("%d writes from a channel added in shadow mode, want none", len(w))
+	}
+	var plan planJSON
+	p.CLIJSON(&plan, "push", "plan", name)
+	if len(plan.Writes) != 1 || plan.Writes[0].EKMProductID != pr.ID {
+		t.Errorf("push plan = %+v, want product %d's stock", plan.Writes, pr.ID)
+	}
 }

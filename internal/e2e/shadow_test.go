@@ -182,7 +182,9 @@ func TestChannelAddStartsInShadowMode(t *testing.T) {
 	s, _ := p.Store().Channel(context.Background(), name)
 	hubtest.StockItem(t, p.DB.Pool, "Q", map[string]int{"default": 9})
 	hubtest.InsertListing(t, p.DB.Pool, hubtest.Listing{ChannelID: s.ID, ProductID: pr.ID, SKU: "Q", EKMStock: hubtest.Ptr[int64](1)})
-	var res struct{}
+	var res struct {
+		Result map[string]any `json:"result"`
+	}
 	p.CLIJSON(&res, "push", "now", name)
 	if w := p.Sim.Writes(ekmsim.WriteFilter{ProductID: pr.ID}); len(w) != 0 {
 		t.Errorf("%d writes from a channel added in shadow mode, want none", len(w))
@@ -190,6 +192,6 @@ func TestChannelAddStartsInShadowMode(t *testing.T) {
 	var plan planJSON
 	p.CLIJSON(&plan, "push", "plan", name)
 	if len(plan.Writes) != 1 || plan.Writes[0].EKMProductID != pr.ID {
-		t.Errorf("push plan = %+v, want product %d's stock", plan.Writes, pr.ID)
+		t.Errorf("push plan = %+v, want product %d's stock (push now: %v)", plan.Writes, pr.ID, res.Result)
 	}
 }

@@ -57,7 +57,7 @@ func (s *Store) RecordPlan(ctx context.Context, channelID int64, channelName, ki
 	}
 	// One row per write and target (the last wins): an upsert may not touch a row twice.
 	byKey := map[[2]string]int{}
-	var rows []row
+	rows := make([]row, 0, len(writes)) // never JSON null
 	for _, w := range writes {
 		r := row{Storable(w.Write), Storable(w.Target), Storable(w.Subject), w.EKMOrderID, w.EKMProductID, w.EKMVariantID, w.Values, Storable(w.Reason)}
 		if i, ok := byKey[[2]string{r.Write, r.Target}]; ok {

@@ -59,4 +59,8 @@ func TestRecordPlanReplacesItsKindAndAuditsOnlyChanges(t *testing.T) {
 	if plan, _ := db.Store.Plan(ctx, ch); len(plan) != 1 || plan[0].Kind != store.PlanPrice {
 		t.Fatalf("after clearing stock: %+v; want the price only", plan)
 	}
+	record(store.PlanPrice) // a pass that plans nothing
+	if plan, _ := db.Store.Plan(ctx, ch); len(plan) != 0 {
+		t.Fatalf("after an empty price plan: %+v; want none", plan)
+	}
 }

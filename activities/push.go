@@ -120,5 +120,5 @@ func auditEntry(s channel.Settings, action, subject string, detail map[string]an
 // rather than from the item: such failures are not recorded on items.
 func gateError(err error) bool {
 	c := classify(err)
-	return IsType(c, ErrTypeDisabled) || IsType(c, ErrTypeNeedsReauth) || errors.Is(err, context.Canceled)
+	return IsType(c, ErrTypeDisabled) || IsType(c, ErrTypeNeedsReauth) || errors.Is(err, shop.ErrShadow) || errors.Is(err, context.Canceled)
 }

@@ -27,6 +27,14 @@ func (a *Activities) PushCancellations(ctx context.Context, in PushInput) (StepR
 		return res, err
 	}
 	var full StepResult
+	if s.Shadow && s.CancellationHold() == "" {
+		full, err = a.shadowOrders(ctx, s, store.FullCancellations, store.PlanCancellation, planCancel)
+		res.Add(full)
+		return res, err
+	}
+	if err := a.planned(ctx, s, store.PlanCancellation); err != nil {
+		return res, err
+	}
 	if hold := s.CancellationHold(); hold != "" {
 		full, err = a.holdOrders(ctx, s, store.FullCancellations, "ekm.cancellation.held", hold)
 	} else {

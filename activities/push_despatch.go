@@ -25,7 +25,16 @@ func (a *Activities) PushDespatches(ctx context.Context, in PushInput) (StepResu
 		return StepResult{}, err
 	}
 	if hold := s.DespatchHold(); hold != "" {
+		if err := a.planned(ctx, s, store.PlanDespatch); err != nil {
+			return StepResult{}, err
+		}
 		return a.holdOrders(ctx, s, store.Despatches, "ekm.despatch.held", hold)
+	}
+	if s.Shadow {
+		return a.shadowOrders(ctx, s, store.Despatches, store.PlanDespatch, planDespatch)
+	}
+	if err := a.planned(ctx, s, store.PlanDespatch); err != nil {
+		return StepResult{}, err
 	}
 	c, ctx, err := a.pushClient(ctx, s, ekm.PriorityOrders)
 	if err != nil {

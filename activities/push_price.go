@@ -18,12 +18,14 @@ import (
 func (a *Activities) PushPrices(ctx context.Context, in PushInput) (StepResult, error) {
 	defer keepAlive(ctx, nil)()
 	return pushListings(ctx, a, in, listingPush[store.PriceLine]{
-		on: func(s channel.Settings) bool { return s.PriceChange },
+		kind: store.PlanPrice,
+		on:   func(s channel.Settings) bool { return s.PriceChange },
 		plan: func(ctx context.Context, s channel.Settings) ([]store.PriceLine, error) {
 			return a.Store.PricePlan(ctx, s.ID)
 		},
 		concurrency: 1, // each is a read and a write of the same product
 		send:        a.sendPrice,
+		shadow:      planPrice,
 	})
 }
 

@@ -20,19 +20,23 @@ import (
 func (a *Activities) PushStock(ctx context.Context, in PushInput) (StepResult, error) {
 	defer keepAlive(ctx, nil)()
 	return pushListings(ctx, a, in, listingPush[store.StockLine]{
+		kind:        store.PlanStock,
 		on:          func(s channel.Settings) bool { return s.UpdateInventory },
 		plan:        a.Store.StockPlan,
 		concurrency: stockConcurrency,
 		send:        a.sendStock,
+		shadow:      planStock,
 	})
 }
 
 // listingPush describes one listing value's push (stock or price).
 type listingPush[L interface{ Pending(time.Time) bool }] struct {
+	kind        string                      // its kind in the push plan
 	on          func(channel.Settings) bool // the setting that turns it on
 	plan        func(context.Context, channel.Settings) ([]L, error)
 	concurrency int
 	send        func(context.Context, *ekm.Client, channel.Settings, L) (listingOutcome, error)
+	shadow      func(channel.Settings, L) store.PlannedWrite // the write send would make, for shadow mode
 }
 
 // listingOutcome is what one listing's send came to.
@@ -48,8 +52,13 @@ const (
 // start, while the push's setting is on.
 func pushListings[L interface{ Pending(time.Time) bool }](ctx context.Context, a *Activities, in PushInput, p listingPush[L]) (StepResult, error) {
 	s, err := a.settings(ctx, in.Channel)
-	if err != nil || !p.on(s) {
+	if err != nil {
 		return StepResult{}, err
+	}
+	if !s.Shadow || !p.on(s) {
+		if err := a.planned(ctx, s, p.kind); err != nil || !p.on(s) {
+			return StepResult{}, err
+		}
 	}
 	plan, err := p.plan(ctx, s)
 	if err != nil {
@@ -61,6 +70,13 @@ func pushListings[L interface{ Pending(time.Time) bool }](ctx context.Context, a
 		if l.Pending(start) {
 			pending = append(pending, l)
 		}
+	}
+	if s.Shadow {
+		writes := make([]store.PlannedWrite, len(pending))
+		for i, l := range pending {
+			writes[i] = p.shadow(s, l)
+		}
+		return StepResult{WouldSend: len(writes)}, a.Store.RecordPlan(ctx, s.ID, s.Name, p.kind, writes)
 	}
 	if len(pending) == 0 {
 		return StepResult{}, nil

@@ -90,6 +90,19 @@ var Registry = []Setting{
 	durationSetting("order-overlap", "Order sync overlap", 0, 48*time.Hour, func(s *Settings) *time.Duration { return &s.OrderOverlap }),
 	durationSetting("listing-interval", "Listing download interval", time.Hour, 30*24*time.Hour, func(s *Settings) *time.Duration { return &s.ListingInterval }),
 	durationSetting("push-sweep-interval", "Push sweep interval", 5*time.Second, time.Hour, func(s *Settings) *time.Duration { return &s.PushSweepInterval }),
+	{Key: "mode", Title: "Mode", Help: "live (the push sends to EKM) or shadow (it records what it would send)",
+		get: func(s Settings) string { return ModeName(s.Shadow) },
+		set: func(s *Settings, v string) error {
+			switch strings.ToLower(strings.TrimSpace(v)) {
+			case ModeLive:
+				s.Shadow = false
+			case ModeShadow:
+				s.Shadow = true
+			default:
+				return fmt.Errorf("live or shadow")
+			}
+			return nil
+		}},
 	boolSetting("token-keepalive", "Token keep-alive", func(s *Settings) *bool { return &s.TokenKeepAlive }),
 	urlSetting("api-base-url", "EKM API base URL", func(s *Settings) *string { return &s.APIBaseURL }),
 	urlSetting("redirect-url", "Redirect URL", func(s *Settings) *string { return &s.RedirectURL }),
@@ -102,6 +115,20 @@ var Registry = []Setting{
 			s.ClientID = strings.TrimSpace(v)
 			return nil
 		}},
+}
+
+// The values of the mode setting.
+const (
+	ModeLive   = "live"
+	ModeShadow = "shadow"
+)
+
+// ModeName is the mode setting's value for a channel in shadow or not.
+func ModeName(shadow bool) string {
+	if shadow {
+		return ModeShadow
+	}
+	return ModeLive
 }
 
 // Lookup finds a setting by key, case-insensitively.

@@ -64,6 +64,7 @@ func TestApplyRefusesOutOfRangeValuesOfEverySetting(t *testing.T) {
 		"listing-interval":      {"59m", "721h"},
 		"push-sweep-interval":   {"4s", "61m"},
 		"token-keepalive":       {"x", "maybe"},
+		"mode":                  {"", "dry-run", "on", "live\x00"},
 		"api-base-url":          {"", "ftp://x", "http://", "https://u:p@api.ekm.net", "https://api.ekm.net/\x00", "https://" + long},
 		"redirect-url":          {"", "callback", "https://" + long},
 		"client-id":             {"", "  ", "id\x00", "id\nx", long},
@@ -91,7 +92,7 @@ func TestApplyRefusesOutOfRangeValuesOfEverySetting(t *testing.T) {
 	// The bounds themselves are accepted.
 	for _, c := range []Change{{"max-listed", "2147483647"}, {"end-when", "2147483647"}, {"default-tax-rate", "0"},
 		{"default-tax-rate", "100"}, {"order-sync-interval", "24h"}, {"order-overlap", "0s"}, {"order-overlap", "48h"},
-		{"listing-interval", "720h"}, {"push-sweep-interval", "5s"}, {"push-sweep-interval", "1h"}} {
+		{"listing-interval", "720h"}, {"push-sweep-interval", "5s"}, {"push-sweep-interval", "1h"}, {"mode", "Shadow"}, {"mode", " live "}} {
 		if _, _, err := Apply(s, []Change{c}); err != nil {
 			t.Errorf("%s=%s refused: %v", c.Key, c.Value, err)
 		}

@@ -46,6 +46,10 @@ type Settings struct {
 	AuthError   string          `json:"auth_error,omitempty"`
 	CreatedAt   time.Time       `json:"created_at"`
 	UpdatedAt   time.Time       `json:"updated_at"`
+
+	// Shadow is the channel's mode shadow (mode=shadow): it reads from EKM as
+	// usual, and its push records each write it would send instead of sending it.
+	Shadow bool `json:"shadow"`
 }
 
 // AuthState is the state of a channel's OAuth consent.

@@ -26,6 +26,9 @@ type addedChannel struct {
 
 func (r addedChannel) text(w io.Writer) {
 	fmt.Fprintf(w, "channel %s added (disabled); currency %s\n", r.Channel.Name, r.Channel.Currency)
+	if r.Channel.Shadow {
+		fmt.Fprintf(w, "mode shadow: its push sends nothing to EKM ('starter push plan %s' shows what it would send)\n", r.Channel.Name)
+	}
 	printMapping(w, r.Channel)
 	for _, f := range r.Flows {
 		fmt.Fprintf(w, "workflow %s is running (idle until the channel is enabled)\n", f)
@@ -37,7 +40,7 @@ func (r addedChannel) text(w io.Writer) {
 }
 
 func channelAddCommand() *command {
-	var apiURL, clientID, secretFile, redirect, currency string
+	var apiURL, clientID, secretFile, redirect, currency, mode string
 	var maps multiFlag
 	var yes, headless, simulator bool
 	var timeout time.Duration
@@ -51,6 +54,7 @@ func channelAddCommand() *command {
 			fs.StringVar(&secretFile, "client-secret-file", "", "file holding the app's client secret")
 			fs.StringVar(&redirect, "redirect-url", "http://127.0.0.1:8765/callback", "the app's Return URL, served locally during authorisation")
 			fs.StringVar(&currency, "currency", "", "ISO 4217 currency for downloaded orders (default: the shop's)")
+			fs.StringVar(&mode, "mode", channel.ModeLive, "live, or shadow: the push records what it would send to EKM and sends nothing ('push plan')")
 			fs.Var(&maps, "map", "status mapping override, 'EKM status=target' (repeatable)")
 			fs.BoolVar(&yes, "yes", false, "accept the proposed status mapping without asking")
 			fs.BoolVar(&headless, "headless", false, "open the authorisation URL without a browser (simulator auto-approve)")
@@ -69,7 +73,8 @@ func channelAddCommand() *command {
 			if err := channel.ValidateName(s.Name); err != nil {
 				return nil, usagef("%v", err)
 			}
-			initial := []channel.Change{{Key: "api-base-url", Value: apiURL}, {Key: "redirect-url", Value: redirect}, {Key: "client-id", Value: clientID}}
+			initial := []channel.Change{{Key: "api-base-url", Value: apiURL}, {Key: "redirect-url", Value: redirect}, {Key: "client-id", Value: clientID},
+				{Key: "mode", Value: mode}}
 			if currency != "" {
 				initial = append(initial, channel.Change{Key: "currency", Value: currency})
 			}

@@ -20,7 +20,7 @@ import (
 
 func pushCommand() *command {
 	return &command{name: "push", summary: "the outbound push to EKM: what is pending, held, failed and sent; push now",
-		subs: []*command{pushStatusCommand(), pushNowCommand()}}
+		subs: []*command{pushStatusCommand(), pushNowCommand(), pushPlanCommand()}}
 }
 
 // pushNowResult is the result of 'push now'.
@@ -41,6 +41,9 @@ func (r pushNowResult) text(w io.Writer) {
 		r    contract.StepResult
 	}{{"despatches", p.Despatches}, {"cancellations", p.Cancellations}, {"stock", p.Stock}, {"prices", p.Prices}} {
 		fmt.Fprintf(w, "  %-14s sent %d, already on EKM %d, not sent %d, failed %d", s.name, s.r.Sent, s.r.Already, s.r.NotSent, s.r.Failed)
+		if s.r.WouldSend > 0 {
+			fmt.Fprintf(w, ", would send %d (shadow mode: 'push plan')", s.r.WouldSend)
+		}
 		if s.r.Held > 0 {
 			fmt.Fprintf(w, ", held %d (%s)", s.r.Held, s.r.HeldReason)
 		}
@@ -97,6 +100,9 @@ func pushNowCommand() *command {
 // pushStatus is the result of 'push status'.
 type pushStatus struct {
 	Channel string `json:"channel"`
+	// Mode is the channel's mode; in shadow, Plan is what it would send.
+	Mode string               `json:"mode"`
+	Plan []store.PlannedWrite `json:"plan,omitempty"`
 	// Loop is the push workflow's own status; LoopError says why it could not
 	// be read (Temporal unreachable, loop not running).
 	Loop      *workflows.PushStatus `json:"loop,omitempty"`
@@ -168,7 +174,12 @@ func pushStatusCommand() *command {
 			if err != nil {
 				return nil, err
 			}
-			res := pushStatus{Channel: s.Name}
+			res := pushStatus{Channel: s.Name, Mode: channel.ModeName(s.Shadow)}
+			if s.Shadow {
+				if res.Plan, err = st.Plan(ctx, s.ID); err != nil {
+					return nil, err
+				}
+			}
 			if res.Despatches, res.Cancellations, err = orderPushes(ctx, st, s, limit); err != nil {
 				return nil, err
 			}
@@ -320,6 +331,9 @@ func (e *env) pushLoop(ctx context.Context, name string) (*loopRun, *workflows.P
 
 func (r pushStatus) text(w io.Writer) {
 	fmt.Fprintf(w, "Push of channel %s\n", r.Channel)
+	if r.Mode == channel.ModeShadow {
+		fmt.Fprintf(w, "Mode: shadow: nothing is sent to EKM; %d writes would be sent ('starter push plan %s' lists them with their reasons)\n", len(r.Plan), r.Channel)
+	}
 	if r.Loop != nil {
 		l := r.Loop
 		state := l.State
@@ -385,6 +399,13 @@ func (r pushStatus) text(w io.Writer) {
 			v := l.v(s)
 			fmt.Fprintf(w, "%s %s: %s (%d/%d) confirmed %s\n", l.name, utc(v.SentAt), s.SKU, s.ProductID, s.VariantID, v.Confirmed)
 		}
+	}
+	for i, p := range r.Plan {
+		if i == 10 {
+			fmt.Fprintf(w, "... and %d more ('starter push plan %s')\n", len(r.Plan)-i, r.Channel)
+			break
+		}
+		fmt.Fprintf(w, "would send %s: %s %s to %s: %s\n", p.Kind, p.Subject, p.Write, p.Target, p.Reason)
 	}
 	if len(r.Listings) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

@@ -50,6 +50,9 @@ type StepResult struct {
 	Busy int `json:"busy,omitempty"`
 	// More is true when the call stopped at its bound with work left.
 	More bool `json:"more,omitempty"`
+	// WouldSend counts the EKM writes a channel in shadow mode would send: they
+	// are recorded in the push plan, not sent (activities/push_shadow.go).
+	WouldSend int `json:"would_send,omitempty"`
 }
 
 // Add adds o's counts to r.
@@ -64,4 +67,5 @@ func (r *StepResult) Add(o StepResult) {
 	r.Failed += o.Failed
 	r.Busy += o.Busy
 	r.More = r.More || o.More
+	r.WouldSend += o.WouldSend
 }

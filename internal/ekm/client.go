@@ -60,7 +60,8 @@ type Config struct {
 	MaxRetryAfter time.Duration
 	// BeforeRequest, if set, runs before every attempt; when it returns an error
 	// the request is not sent and that error is returned unchanged. The product
-	// uses it to stop every call of a disabled channel at once.
+	// uses it to stop every call of a disabled channel at once, and every write
+	// to the shop's data of a channel in shadow mode (WritesShop tells them).
 	BeforeRequest func(ctx context.Context) error
 	// OnForbidden, if set, runs when EKM answers 403 (a scope or consent the
 	// token lacks, or a plan restriction): no retry helps, an operator must act.
@@ -134,6 +135,18 @@ type request struct {
 	noContent bool
 }
 
+// shopWriteKey marks the context of BeforeRequest with whether the request
+// writes the shop's data.
+type shopWriteKey struct{}
+
+// WritesShop reports, within Config.BeforeRequest, whether the request about to
+// be sent writes the shop's orders or products (every such endpoint is a PUT;
+// webhook subscriptions and reads are not).
+func WritesShop(ctx context.Context) bool {
+	w, _ := ctx.Value(shopWriteKey{}).(bool)
+	return w
+}
+
 // call sends r with the client's retry policy and returns the decoded envelope.
 func (c *Client) call(ctx context.Context, r request) (*Envelope, error) {
 	var body []byte
@@ -149,7 +162,7 @@ func (c *Client) call(ctx context.Context, r request) (*Envelope, error) {
 			return nil, err
 		}
 		if c.cfg.BeforeRequest != nil {
-			if err := c.cfg.BeforeRequest(ctx); err != nil {
+			if err := c.cfg.BeforeRequest(context.WithValue(ctx, shopWriteKey{}, r.method == http.MethodPut)); err != nil {
 				return nil, err
 			}
 		}

@@ -23,6 +23,10 @@ import (
 // ErrDisabled is returned instead of calling EKM for a disabled channel.
 var ErrDisabled = errors.New("channel is disabled: nothing is sent to or fetched from EKM")
 
+// ErrShadow is returned instead of writing to the shop's orders or products for a
+// channel in shadow mode: its push records what it would send instead.
+var ErrShadow = errors.New("channel is in shadow mode: nothing is written to EKM ('starter push plan' shows what would be)")
+
 // ErrNeedsReauth is returned instead of calling EKM for a channel whose consent EKM
 // has rejected, until the operator reauthorises it.
 var ErrNeedsReauth = errors.New("channel needs reauthorisation: run 'starter channel reauthorise'")
@@ -256,6 +260,18 @@ func (g *gate) check(ctx context.Context) error {
 		return &refusedError{reason: "credentials refused: the channel's API URL was changed outside the CLI (see 'starter channel show')"}
 	case auth != channel.AuthOK:
 		return ErrNeedsReauth
+	}
+	if !ekm.WritesShop(ctx) {
+		return nil
+	}
+	// A channel switched to shadow mode while a push pass was sending sends no
+	// more: the pass's next attempt records the rest as planned.
+	shadow, err := g.store.ChannelShadow(ctx, g.channelID)
+	if err != nil {
+		return fmt.Errorf("read channel mode: %w", err)
+	}
+	if shadow {
+		return ErrShadow
 	}
 	return nil
 }

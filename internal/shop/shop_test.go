@@ -71,6 +71,35 @@ func TestGateStopsTheVeryNextCallAfterADisable(t *testing.T) {
 	}
 }
 
+// A channel switched to shadow mode writes nothing more to the shop from its very
+// next request, even through a client made before the switch; it still reads.
+func TestGateRefusesShopWritesInShadowMode(t *testing.T) {
+	conn, st, sim, s := setup(t)
+	ctx := context.Background()
+	c, err := conn.Client(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := sim.CreateProduct(ekmsim.ProductSpec{})
+	if _, err := c.SetProductStock(ctx, pr.ID, 3); err != nil {
+		t.Fatalf("live channel: %v", err)
+	}
+	if _, _, err := st.UpdateChannel(ctx, "shop", "test", func(cur channel.Settings) (channel.Settings, []channel.AppliedChange, error) {
+		return channel.Apply(cur, []channel.Change{{Key: "mode", Value: "shadow"}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SetProductStock(ctx, pr.ID, 4); !errors.Is(err, shop.ErrShadow) {
+		t.Fatalf("stock write in shadow mode: %v, want ErrShadow", err)
+	}
+	if w := sim.Writes(ekmsim.WriteFilter{ProductID: pr.ID}); len(w) != 1 {
+		t.Fatalf("%d writes reached the shop, want only the one made while live", len(w))
+	}
+	if _, err := c.GetProduct(ctx, pr.ID); err != nil {
+		t.Fatalf("a read in shadow mode: %v, want it sent", err)
+	}
+}
+
 // When EKM rejects the refresh token, the channel is marked needs-reauth at once
 // and every later call is stopped by the gate.
 func TestRejectedRefreshMarksTheChannelAndStopsCalls(t *testing.T) {

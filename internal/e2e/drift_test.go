@@ -1,0 +1,147 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ekmsync/ekmsync/internal/ekmsim"
+	"github.com/ekmsync/ekmsync/internal/harness"
+	"github.com/ekmsync/ekmsync/internal/store/hubtest"
+)
+
+// driftJSON is what the tests read of 'channel drift --json'.
+type driftJSON struct {
+	Counts struct {
+		Stock        int `json:"stock"`
+		Price        int `json:"price"`
+		NotOnEKM     int `json:"not_on_ekm"`
+		MissedOrders int `json:"missed_orders"`
+		ShippedOnEKM int `json:"shipped_on_ekm"`
+		ShippedInHub int `json:"shipped_in_hub"`
+	} `json:"counts"`
+	Listings []struct {
+		ProductID int64  `json:"product_id"`
+		SKU       string `json:"sku"`
+		Kind      string `json:"kind"`
+		State     string `json:"state"`
+		EKM       string `json:"ekm"`
+		Hub       string `json:"hub"`
+	} `json:"listings"`
+	Orders []struct {
+		EKMOrderID int64  `json:"ekm_order_id"`
+		Kind       string `json:"kind"`
+		State      string `json:"state"`
+	} `json:"orders"`
+	Healed *struct {
+		ListingsMarked int     `json:"listings_marked"`
+		BackfillIDs    []int64 `json:"backfill_ids"`
+		Left           int     `json:"left"`
+	} `json:"healed"`
+}
+
+// rows names the report's rows, "<kind> <sku or order id> <state>", sorted.
+func (d driftJSON) rows() []string {
+	var out []string
+	for _, l := range d.Listings {
+		out = append(out, fmt.Sprintf("%s %s %s %s->%s", l.Kind, l.SKU, l.State, l.EKM, l.Hub))
+	}
+	for _, o := range d.Orders {
+		out = append(out, fmt.Sprintf("%s %d %s", o.Kind, o.EKMOrderID, o.State))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Stock and a price changed in EKM's admin behind the hub's back, and an order
+// the hub lost, are exactly what 'channel drift' reports; --heal makes the push
+// send the hub's values again and the back-fill bring the order in, through their
+// normal paths; the next comparison reports nothing.
+func TestDriftReportsAndHealsStockPriceAndMissedOrders(t *testing.T) {
+	p := newPushEnv(t, harness.Options{Settings: []string{"price-change=on"}})
+	ctx := context.Background()
+	a := p.product("DRIFT-A", 5, 5)
+	b := p.product("DRIFT-B", 3, 3)
+	p.product("DRIFT-C", 7, 7) // stays as the hub wants: never reported
+	for _, sku := range []string{"DRIFT-A", "DRIFT-B", "DRIFT-C"} {
+		p.MustCLI("price", "set", sku, "10.00") // what EKM shows
+	}
+	// Two paid orders of an unlisted item, downloaded by the order sync; then the
+	// hub loses the older one (its download deleted), which no later sync re-reads:
+	// the cursor and the last_updated cursor have passed it.
+	older := p.Sim.CreateOrder(ekmsim.OrderSpec{Status: "Processing", OrderDate: time.Now().Add(-3 * time.Hour),
+		Lines: []ekmsim.LineSpec{{ProductCode: "UNLISTED", Quantity: 1}}})
+	newer := p.Sim.CreateOrder(ekmsim.OrderSpec{Status: "Processing", Lines: []ekmsim.LineSpec{{ProductCode: "UNLISTED", Quantity: 1}}})
+	syncNow(t, p.Env)
+	if hub := hubOrders(t, p.Env); len(hub) != 2 {
+		t.Fatalf("the sync stored %d orders, want 2", len(hub))
+	}
+	var before driftJSON
+	p.CLIJSON(&before, "channel", "drift", p.Channel, "--drifted-only")
+	if n := len(before.Listings) + len(before.Orders); n != 0 {
+		t.Fatalf("drift before any change reports %v, want nothing", before.rows())
+	}
+	if _, err := p.DB.Pool.Exec(ctx, `DELETE FROM orders WHERE channel_id = $1 AND ekm_order_id = $2`, p.channelID, older.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Sim.UpdateProduct(a.ID, ekmsim.ProductPatch{Stock: hubtest.Ptr[int64](9)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Sim.UpdateProduct(b.ID, ekmsim.ProductPatch{Price: hubtest.Ptr(12.5)}); err != nil {
+		t.Fatal(err)
+	}
+
+	var report driftJSON
+	p.CLIJSON(&report, "channel", "drift", p.Channel, "--drifted-only")
+	want := []string{fmt.Sprintf("missed %d drifted", older.ID), "price DRIFT-B drifted 12.50->10.00", "stock DRIFT-A drifted 9->5"}
+	if got := report.rows(); !slices.Equal(got, want) {
+		t.Fatalf("drift rows = %q, want %q", got, want)
+	}
+	if c := report.Counts; c.Stock != 1 || c.Price != 1 || c.MissedOrders != 1 || c.NotOnEKM+c.ShippedOnEKM+c.ShippedInHub != 0 {
+		t.Errorf("counts = %+v, want one stock, one price, one missed order", c)
+	}
+	// The full view lists the listings that agree, as ok.
+	var full driftJSON
+	p.CLIJSON(&full, "channel", "drift", p.Channel)
+	if !slices.Contains(full.rows(), "stock DRIFT-C ok 7->7") {
+		t.Errorf("full view = %q, want DRIFT-C's stock as ok", full.rows())
+	}
+	if len(p.shopWrites()) != 0 {
+		t.Fatalf("a comparison wrote to EKM: %+v", p.shopWrites())
+	}
+
+	var healed driftJSON
+	p.CLIJSON(&healed, "channel", "drift", p.Channel, "--heal", "--drifted-only")
+	if h := healed.Healed; h == nil || h.ListingsMarked != 2 || !slices.Equal(h.BackfillIDs, []int64{older.ID}) || h.Left != 0 {
+		t.Fatalf("heal = %+v, want 2 listing values marked and order %d back-filled", h, older.ID)
+	}
+	p.Eventually(60*time.Second, "the push sends the hub's stock and price, and the back-fill brings the order in", func() bool {
+		ga, _ := p.Sim.Product(a.ID)
+		gb, _ := p.Sim.Product(b.ID)
+		_, back := hubOrders(t, p.Env)[older.ID]
+		return ga.NumberInStock == 5 && gb.Price == 10 && back
+	})
+	if w := p.writes(ekmsim.KindProductStock, ekmsim.WriteFilter{ProductID: a.ID}); len(w) != 1 {
+		t.Errorf("%d stock writes of DRIFT-A, want 1", len(w))
+	}
+	if w := p.writes(ekmsim.KindProductStock, ekmsim.WriteFilter{ProductID: b.ID}); len(w) != 0 {
+		t.Errorf("%d stock writes of DRIFT-B, whose stock did not drift, want 0", len(w))
+	}
+	if _, ok := hubOrders(t, p.Env)[newer.ID]; !ok {
+		t.Errorf("order %d left the hub", newer.ID)
+	}
+	p.Eventually(30*time.Second, "the push ledger records the sends", func() bool {
+		var after driftJSON
+		p.CLIJSON(&after, "channel", "drift", p.Channel, "--drifted-only")
+		return len(after.Listings)+len(after.Orders) == 0
+	})
+	var after driftJSON
+	p.CLIJSON(&after, "channel", "drift", p.Channel)
+	for _, l := range after.Listings {
+		if l.State != "ok" {
+			t.Errorf("after the heal: %s %s is %s", l.Kind, l.SKU, l.State)
+		}
+	}
+}

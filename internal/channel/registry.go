@@ -91,6 +91,7 @@ var Registry = []Setting{
 	durationSetting("listing-interval", "Listing download interval", time.Hour, 30*24*time.Hour, func(s *Settings) *time.Duration { return &s.ListingInterval }),
 	durationSetting("push-sweep-interval", "Push sweep interval", 5*time.Second, time.Hour, func(s *Settings) *time.Duration { return &s.PushSweepInterval }),
 	boolSetting("token-keepalive", "Token keep-alive", func(s *Settings) *bool { return &s.TokenKeepAlive }),
+	driftIntervalSetting(),
 	urlSetting("api-base-url", "EKM API base URL", func(s *Settings) *string { return &s.APIBaseURL }),
 	urlSetting("redirect-url", "Redirect URL", func(s *Settings) *string { return &s.RedirectURL }),
 	{Key: "client-id", Title: "Client ID", Help: "the app's client id from partners.ekm.net",

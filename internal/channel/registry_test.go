@@ -64,6 +64,7 @@ func TestApplyRefusesOutOfRangeValuesOfEverySetting(t *testing.T) {
 		"listing-interval":      {"59m", "721h"},
 		"push-sweep-interval":   {"4s", "61m"},
 		"token-keepalive":       {"x", "maybe"},
+		"drift-interval":        {"59m", "721h", "-1h", "1h0.5s", "x", ""},
 		"api-base-url":          {"", "ftp://x", "http://", "https://u:p@api.ekm.net", "https://api.ekm.net/\x00", "https://" + long},
 		"redirect-url":          {"", "callback", "https://" + long},
 		"client-id":             {"", "  ", "id\x00", "id\nx", long},

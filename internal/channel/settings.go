@@ -46,6 +46,9 @@ type Settings struct {
 	AuthError   string          `json:"auth_error,omitempty"`
 	CreatedAt   time.Time       `json:"created_at"`
 	UpdatedAt   time.Time       `json:"updated_at"`
+	// DriftInterval is how often the worker compares EKM with the hub (0: never
+	// on a schedule).
+	DriftInterval time.Duration `json:"drift_interval"`
 }
 
 // AuthState is the state of a channel's OAuth consent.
@@ -159,6 +162,7 @@ func Defaults() Settings {
 		EmailOnDespatch:     true,
 		EmailOnCancellation: false,
 		TokenKeepAlive:      true,
+		DriftInterval:       24 * time.Hour,
 		AuthState:           AuthUnauthorised,
 		Mapping:             Mapping{},
 		DeliveryMap:         DeliveryMapping{},

@@ -106,7 +106,7 @@ func channelDriftCommand() *command {
 			if err != nil {
 				return nil, err
 			}
-			r, err := drift.Compare(ctx, st, client, c, drift.Options{Since: from, Now: now})
+			r, err := drift.Run(ctx, st, client, c, drift.Options{Since: from, Now: now})
 			if err != nil {
 				return nil, fmt.Errorf("comparison of %s failed: %w", c.Name, err)
 			}

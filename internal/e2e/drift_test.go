@@ -102,6 +102,17 @@ func TestDriftReportsAndHealsStockPriceAndMissedOrders(t *testing.T) {
 	if c := report.Counts; c.Stock != 1 || c.Price != 1 || c.MissedOrders != 1 || c.NotOnEKM+c.ShippedOnEKM+c.ShippedInHub != 0 {
 		t.Errorf("counts = %+v, want one stock, one price, one missed order", c)
 	}
+	// The same figures as metrics: the comparison is recorded in the hub.
+	body := scrapeText(t, "http://"+string(p.WorkerConfig.AdminAddr)+"/metrics")
+	ch := `channel="` + p.Channel + `"`
+	for kind, want := range map[string]float64{"stock": 1, "price": 1, "missed_orders": 1, "not_on_ekm": 0, "shipped_in_hub": 0} {
+		if v := sampleValue(body, `ekmsync_drift_rows{`+ch+`,kind="`+kind+`"}`); v != want {
+			t.Errorf("ekmsync_drift_rows of %s = %v, want %v", kind, v, want)
+		}
+	}
+	if v := sampleValue(body, `ekmsync_drift_failed{`+ch+`}`); v != 0 {
+		t.Errorf("ekmsync_drift_failed = %v, want 0", v)
+	}
 	// The full view lists the listings that agree, as ok.
 	var full driftJSON
 	p.CLIJSON(&full, "channel", "drift", p.Channel)

@@ -20,9 +20,9 @@ const KindCancelledOnEKM = "cancelled_on_ekm"
 // order sync's own rules (channel.Settings.DecideOrder) to each against the hub's
 // copy: an order the sync would store that the hub lacks is missed; one EKM shows
 // shipped or cancelled that the hub holds open, or one whose despatch the push
-// sent while EKM is not in a Shipped status, disagrees. What the order sync has
-// not reached yet (placed after the Order Sync Date, or changed on EKM after the
-// sync's last_updated cursor) is pending, not drift.
+// sent while EKM is not in a Shipped status, disagrees. What the next order sync
+// reads anyway (placed, or changed on EKM, inside its window: the Order Sync Date
+// or the last_updated cursor, less the overlap) is pending, not drift.
 func compareOrders(ctx context.Context, st *store.Store, c *ekm.Client, s channel.Settings, since, now time.Time, r *Report) error {
 	var orders []ekm.Order
 	q := ekm.SearchOptions{Query: "order_date ge " + odataTime(since), OrderBy: "order_date"}
@@ -59,16 +59,16 @@ func compareOrders(ctx context.Context, st *store.Store, c *ekm.Client, s channe
 		switch {
 		case !inHub && d.Action == channel.ActionStore:
 			row.Kind, row.Reason = KindMissed, "not in the hub, and the order sync's rules download it: "+d.Target.Title()
-			if sync.SyncDate == nil || o.OrderDate.Time.After(*sync.SyncDate) {
-				row.State, row.Reason = StatePending, "placed after the Order Sync Date: the next sync downloads it"
+			if sync.SyncDate == nil || !o.OrderDate.Time.Before(sync.SyncDate.Add(-s.OrderOverlap)) {
+				row.State, row.Reason = StatePending, "inside the next sync's window (the Order Sync Date less the overlap): the next sync downloads it"
 			}
 		case inHub && h.Status == "open" && (d.Action == channel.ActionShip || d.Action == channel.ActionCancel):
 			row.Kind, row.Reason = KindShippedOnEKM, "shipped on EKM, open in the hub"
 			if d.Action == channel.ActionCancel {
 				row.Kind, row.Reason = KindCancelledOnEKM, "cancelled on EKM, open in the hub"
 			}
-			if o.LastUpdated != nil && (sync.UpdatedCursor == nil || o.LastUpdated.Time.After(*sync.UpdatedCursor)) {
-				row.State, row.Reason = StatePending, row.Reason+": changed on EKM after the last sync, which the next one reads"
+			if o.LastUpdated != nil && (sync.UpdatedCursor == nil || !o.LastUpdated.Time.Before(sync.UpdatedCursor.Add(-s.OrderOverlap))) {
+				row.State, row.Reason = StatePending, row.Reason+": changed on EKM inside the next sync's last_updated window, which re-reads it"
 			}
 		case inHub && h.Status == "shipped" && !h.ShippedOnChannel && h.DespatchSent && d.Target != channel.Shipped:
 			row.Kind, row.Reason = KindShippedInHub, fmt.Sprintf("the despatch was sent, but EKM shows status %q, which does not map to Shipped "+

@@ -156,3 +156,76 @@ func TestDriftReportsAndHealsStockPriceAndMissedOrders(t *testing.T) {
 		}
 	}
 }
+
+// Order states that disagree: an order EKM shows dispatched that the hub holds
+// open (its copy set back behind the sync) is healed by the back-fill; an order
+// the hub despatched that EKM shows in an unshipped status is reported and left
+// to the operator, since sending the despatch again would e-mail the customer.
+func TestDriftReportsOrderStatesThatDisagree(t *testing.T) {
+	// No overlap: the next sync would re-read an order changed within it, which
+	// is then pending, not drift.
+	p := newPushEnv(t, harness.Options{Settings: []string{"order-overlap=0s"}})
+	ctx := context.Background()
+	line := []ekmsim.LineSpec{{ProductCode: "UNLISTED", Quantity: 1}}
+	onEKM := p.Sim.CreateOrder(ekmsim.OrderSpec{Status: "Processing", OrderDate: time.Now().Add(-2 * time.Hour), Lines: line})
+	inHub := p.Sim.CreateOrder(ekmsim.OrderSpec{Status: "Processing", OrderDate: time.Now().Add(-time.Hour), Lines: line})
+	syncNow(t, p.Env)
+	// Shipped on EKM; the sync marks the hub's copy, which then loses it.
+	if _, err := p.Sim.UpdateOrder(onEKM.ID, ekmsim.OrderPatch{Status: hubtest.Ptr("Dispatched")}); err != nil {
+		t.Fatal(err)
+	}
+	syncNow(t, p.Env)
+	if got := hubOrders(t, p.Env)[onEKM.ID]; got.Status != "shipped" {
+		t.Fatalf("the sync left order %d %q, want shipped", onEKM.ID, got.Status)
+	}
+	// Despatched by the hub, then set back to Processing on EKM.
+	var hubID int64
+	if err := p.DB.Pool.QueryRow(ctx, `SELECT id FROM orders WHERE channel_id = $1 AND ekm_order_id = $2`, p.channelID, inHub.ID).Scan(&hubID); err != nil {
+		t.Fatal(err)
+	}
+	p.MustCLI("orders", "ship", fmt.Sprint(hubID), "--tracking", "RM1", "--carrier", "Royal Mail")
+	p.Eventually(30*time.Second, "the push despatches the order", func() bool {
+		o, _ := p.Sim.Order(inHub.ID)
+		return o.Status == "DISPATCHED"
+	})
+	p.Eventually(30*time.Second, "the push records the despatch", func() bool {
+		var n int
+		_ = p.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM order_outbound WHERE order_id = $1 AND kind = 'despatch' AND outcome = 'sent'`, hubID).Scan(&n)
+		return n == 1
+	})
+	if _, err := p.Sim.UpdateOrder(inHub.ID, ekmsim.OrderPatch{Status: hubtest.Ptr("Processing")}); err != nil {
+		t.Fatal(err)
+	}
+	syncNow(t, p.Env) // the sync reads the change: the hub's copy stays shipped
+	// The hub loses order onEKM's shipped state, behind the sync's cursors.
+	if _, err := p.DB.Pool.Exec(ctx, `UPDATE orders SET status = 'open', shipped_on_channel = false WHERE channel_id = $1 AND ekm_order_id = $2`,
+		p.channelID, onEKM.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	var report driftJSON
+	p.CLIJSON(&report, "channel", "drift", p.Channel, "--drifted-only", "--heal")
+	want := []string{fmt.Sprintf("shipped_in_hub %d drifted", inHub.ID), fmt.Sprintf("shipped_on_ekm %d drifted", onEKM.ID)}
+	if got := report.rows(); !slices.Equal(got, want) {
+		t.Fatalf("drift rows = %q, want %q", got, want)
+	}
+	if h := report.Healed; h == nil || !slices.Equal(h.BackfillIDs, []int64{onEKM.ID}) || h.Left != 1 {
+		t.Fatalf("heal = %+v, want order %d back-filled and one row left to the operator", h, onEKM.ID)
+	}
+	p.Eventually(60*time.Second, "the back-fill marks the order shipped on the channel", func() bool {
+		got := hubOrders(t, p.Env)[onEKM.ID]
+		return got.Status == "shipped" && got.ShippedOnChannel
+	})
+	if n := len(p.writes(ekmsim.KindOrderStatus, ekmsim.WriteFilter{OrderID: inHub.ID})); n != 1 {
+		t.Errorf("%d status writes of order %d, want the one despatch: a heal never sends it again", n, inHub.ID)
+	}
+	// The operator sets EKM right; nothing is left.
+	if _, err := p.Sim.UpdateOrder(inHub.ID, ekmsim.OrderPatch{Status: hubtest.Ptr("Dispatched")}); err != nil {
+		t.Fatal(err)
+	}
+	var after driftJSON
+	p.CLIJSON(&after, "channel", "drift", p.Channel, "--drifted-only")
+	if rows := after.rows(); len(rows) != 0 {
+		t.Fatalf("drift after the heal = %q, want nothing", rows)
+	}
+}

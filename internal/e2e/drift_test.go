@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -227,5 +228,10 @@ func TestDriftReportsOrderStatesThatDisagree(t *testing.T) {
 	p.CLIJSON(&after, "channel", "drift", p.Channel, "--drifted-only")
 	if rows := after.rows(); len(rows) != 0 {
 		t.Fatalf("drift after the heal = %q, want nothing", rows)
+	}
+	// A disabled channel never calls EKM: the comparison is refused, saying what to run.
+	p.MustCLI("channel", "set", p.Channel, "enabled=off")
+	if out, errOut, code := p.CLI("channel", "drift", p.Channel); code != 1 || !strings.Contains(errOut, "channel enable") {
+		t.Errorf("drift of a disabled channel: exit %d, %s %s; want 1 and the command that enables it", code, out, errOut)
 	}
 }

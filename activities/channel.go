@@ -10,10 +10,6 @@ import (
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
-// ErrTypeChannelGone is the application error type of an activity whose channel no
-// longer exists: workflows end quietly on it instead of retrying.
-const ErrTypeChannelGone = "ChannelGone"
-
 // ChannelStatus reads a channel's state (ok, disabled, needs-reauth, misconfigured)
 // from the hub, without calling EKM. Idle loops poll it, cheaply, to resume on their
 // own once an operator fixes the channel.

@@ -10,14 +10,6 @@ import (
 	"github.com/ekmsync/ekmsync/internal/shop"
 )
 
-// Application error types the workflows act on. They are non-retryable: retrying
-// them would only repeat the same refusal (docs/architecture.md: no retry storm).
-const (
-	ErrTypeNeedsReauth = "NeedsReauth"     // EKM rejected the refresh token
-	ErrTypeDisabled    = "ChannelDisabled" // the channel was disabled
-	ErrTypeRejected    = "EKMRejected"     // EKM answered 400/404/422 to a request
-)
-
 // classify turns an error from EKM or the gate into what Temporal should do with it:
 // retry (the default), retry after EKM's rate-limit delay, or stop at once with a
 // typed non-retryable error that names the problem.
@@ -37,17 +29,10 @@ func classify(err error) error {
 	case ekm.KindBadRequest, ekm.KindNotFound, ekm.KindUnprocessable:
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeRejected, err)
 	case ekm.KindRateLimited:
-		return temporal.NewApplicationErrorWithOptions(err.Error(), "RateLimited",
+		return temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeRateLimited,
 			temporal.ApplicationErrorOptions{Cause: err, NextRetryDelay: ekm.RetryAfter(err)})
 	}
 	return err
-}
-
-// IsType reports whether err is (or wraps) a Temporal application error of type t,
-// as the workflows see an activity's failure.
-func IsType(err error, t string) bool {
-	var app *temporal.ApplicationError
-	return errors.As(err, &app) && app.Type() == t
 }
 
 // reason is a short, secret-free explanation of err for statuses and records.

@@ -11,26 +11,6 @@ import (
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
-// ErrTypeSuperseded is the application error type of a listing download step whose
-// generation is no longer the channel's current one: the run stops, it does not retry.
-const ErrTypeSuperseded = "ListingDownloadSuperseded"
-
-// BeginListingInput asks to begin a listing download of a channel.
-type BeginListingInput struct {
-	Channel string `json:"channel"`
-	// RunID is the workflow run that asks: a retried request returns the
-	// generation this run began instead of beginning another.
-	RunID string `json:"run_id"`
-}
-
-// BeginListingResult is the channel's state and, when it could begin, the new
-// download generation.
-type BeginListingResult struct {
-	Status channel.Status             `json:"status"`
-	Began  bool                       `json:"began"`
-	State  store.ListingDownloadState `json:"state"`
-}
-
 // BeginListingDownload checks the channel and, when it may call EKM, begins a new
 // download generation in the hub (in progress, start time now, counters at zero).
 // A disabled channel does not begin, nor one that needs reauthorisation (the
@@ -51,18 +31,12 @@ func (a *Activities) BeginListingDownload(ctx context.Context, in BeginListingIn
 		if err := a.Store.NoteListingOutcome(ctx, s.ID, outcome); err != nil {
 			return res, err
 		}
-		res.State, err = a.Store.ListingDownload(ctx, s.ID)
+		res.State, err = listingState(a.Store.ListingDownload(ctx, s.ID))
 		return res, err
 	}
-	res.State, err = a.Store.BeginListingDownload(ctx, s.ID, in.RunID)
+	res.State, err = listingState(a.Store.BeginListingDownload(ctx, s.ID, in.RunID))
 	res.Began = err == nil
 	return res, err
-}
-
-// ListingGenerationInput names one download generation of a channel.
-type ListingGenerationInput struct {
-	Channel    string `json:"channel"`
-	Generation int64  `json:"generation"`
 }
 
 // FinishListingDownload completes a generation whose pages are all committed:
@@ -75,16 +49,6 @@ func (a *Activities) FinishListingDownload(ctx context.Context, in ListingGenera
 	}
 	st, err := a.Store.FinishListingDownload(ctx, s.ID, in.Generation)
 	return st, listingSuperseded(err)
-}
-
-// EndListingInput ends a generation without completing it.
-type EndListingInput struct {
-	Channel    string `json:"channel"`
-	Generation int64  `json:"generation"`
-	// Outcome says in words why it ended, e.g. "stopped: channel is disabled".
-	Outcome string `json:"outcome"`
-	// Failed records the outcome among the channel's errors too.
-	Failed bool `json:"failed,omitempty"`
 }
 
 // EndListingDownload ends a generation that cannot complete (the channel was

@@ -40,31 +40,6 @@ const (
 	listingSmoothing = 0.2
 )
 
-// ListingPagesInput asks for a slice of a download generation's pages.
-type ListingPagesInput struct {
-	Channel    string `json:"channel"`
-	Generation int64  `json:"generation"`
-	// Slice is how long to keep fetching; zero means DefaultListingSlice.
-	Slice time.Duration `json:"slice,omitempty"`
-	// PerPage is the work time per page observed so far (budget waits excluded),
-	// carried from call to call for the estimate.
-	PerPage time.Duration `json:"per_page,omitempty"`
-}
-
-// ListingPagesResult is the state after a slice.
-type ListingPagesResult struct {
-	State store.ListingDownloadState `json:"state"`
-	// Status is the channel's state when the slice began.
-	Status channel.Status `json:"status"`
-	// Pages is how many pages this call committed.
-	Pages int `json:"pages"`
-	// PerPage is the updated work time per page.
-	PerPage time.Duration `json:"per_page"`
-	// Starved says the slice ended while a page waited for rate budget that
-	// order and stock traffic were using.
-	Starved bool `json:"starved,omitempty"`
-}
-
 // DownloadListingPages fetches and commits the generation's pages, in order, from
 // the page after the last one committed, for about one slice. Each page is written
 // to the hub in one transaction, then its number is heartbeaten; a retry after a
@@ -81,7 +56,7 @@ func (a *Activities) DownloadListingPages(ctx context.Context, in ListingPagesIn
 	if err := listingGate(res.Status); err != nil {
 		return res, err
 	}
-	if res.State, err = a.Store.ListingDownload(ctx, s.ID); err != nil {
+	if res.State, err = listingState(a.Store.ListingDownload(ctx, s.ID)); err != nil {
 		return res, err
 	}
 	if res.State.Generation != in.Generation || !res.State.InProgress {
@@ -261,7 +236,7 @@ func (r *pageRun) commit(ctx context.Context, group []fetchedPage) error {
 	if err != nil {
 		return err
 	}
-	r.res.State = st
+	r.res.State, _ = listingState(st, nil)
 	r.res.Pages += len(batch)
 	r.committed.Store(int64(st.PagesDone))
 	activity.RecordHeartbeat(ctx, int64(st.PagesDone))

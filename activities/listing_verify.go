@@ -13,17 +13,6 @@ import (
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
-// VerifyUnseenResult says what the check of the unseen products found.
-type VerifyUnseenResult struct {
-	State store.ListingDownloadState `json:"state"`
-	// Unseen is how many products with live listings the pages did not show.
-	Unseen int `json:"unseen"`
-	// Found is how many of them EKM still has: the pages skipped them.
-	Found int `json:"found"`
-	// Skipped says why they could not be checked (EKM refused the search), or "".
-	Skipped string `json:"skipped,omitempty"`
-}
-
 // VerifyUnseenListings asks EKM, 20 at a time by id, for the products whose
 // listings the generation's pages did not show, before the finish marks them
 // removed. The product list is paged by position: a product deleted on a page
@@ -79,7 +68,7 @@ func (a *Activities) VerifyUnseenListings(ctx context.Context, in ListingGenerat
 		listings, bad := ListingsOf(items)
 		listings = slices.DeleteFunc(listings, func(l store.Listing) bool { return !asked[l.ProductID] })
 		if len(listings) > 0 || len(bad) > 0 {
-			if res.State, err = a.Store.MarkListingsSeen(ctx, s.ID, in.Generation, listings, len(bad), at); err != nil {
+			if res.State, err = listingState(a.Store.MarkListingsSeen(ctx, s.ID, in.Generation, listings, len(bad), at)); err != nil {
 				return res, listingSuperseded(err)
 			}
 		}
@@ -87,7 +76,7 @@ func (a *Activities) VerifyUnseenListings(ctx context.Context, in ListingGenerat
 		checked.Add(int64(len(batch)))
 	}
 	if res.State.Generation == 0 {
-		res.State, err = a.Store.ListingDownload(ctx, s.ID)
+		res.State, err = listingState(a.Store.ListingDownload(ctx, s.ID))
 	}
 	return res, err
 }

@@ -3,38 +3,12 @@ package activities
 import (
 	"context"
 	"slices"
-	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 )
-
-// BackfillOrdersInput asks to re-read a channel's orders placed in [From, To), or
-// the orders with the given ids.
-type BackfillOrdersInput struct {
-	Channel string     `json:"channel"`
-	From    *time.Time `json:"from,omitempty"`
-	To      *time.Time `json:"to,omitempty"`
-	IDs     []int64    `json:"ids,omitempty"`
-}
-
-// BackfillOrdersResult is what a back-fill did.
-type BackfillOrdersResult struct {
-	Channel string         `json:"channel"`
-	Status  channel.Status `json:"status"`
-	Ran     bool           `json:"ran"`
-	OrderCounts
-	Missing    []int64   `json:"missing,omitempty"` // requested ids EKM does not have
-	StartedAt  time.Time `json:"started_at"`
-	FinishedAt time.Time `json:"finished_at"`
-}
-
-// ErrTypeBadInput is the application error type of a request that can never
-// succeed as given (a back-fill without a range or ids, a workflow started
-// without a channel).
-const ErrTypeBadInput = "BadInput"
 
 // BackfillOrders re-reads a date range or a list of orders with the same rules
 // as the sync, idempotently, without moving the Order Sync Date. It heartbeats
@@ -82,13 +56,6 @@ func (a *Activities) BackfillOrders(ctx context.Context, in BackfillOrdersInput)
 	}
 	res.FinishedAt = a.now()
 	return res, nil
-}
-
-// OrderLoopConfig is what the order-sync loop needs to know of its channel
-// between syncs.
-type OrderLoopConfig struct {
-	Status   channel.Status `json:"status"`
-	Interval time.Duration  `json:"interval"`
 }
 
 // OrderSyncConfig reads the channel's state and order-sync interval from the hub,

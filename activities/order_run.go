@@ -268,7 +268,7 @@ func (r *orderRun) commit(ctx context.Context, p *prepared, syncDate *time.Time)
 		}
 	}
 	for _, s := range p.skips {
-		c.addSkip(s)
+		addSkip(c, s)
 	}
 	c.Quarantined += len(p.problems)
 	if len(c.Problems) < maxListed {

@@ -28,38 +28,8 @@ const InitialLookback = 7 * 24 * time.Hour
 // results travel through Temporal, and the hub has the whole story.
 const maxListed = 20
 
-// OrderCounts is what a sync, a webhook fetch or a back-fill did.
-type OrderCounts struct {
-	New              int           `json:"new"`
-	Updated          int           `json:"updated"`
-	Unchanged        int           `json:"unchanged"`
-	Skipped          int           `json:"skipped"`
-	Quarantined      int           `json:"quarantined"`
-	Parked           int           `json:"parked"`             // new orders stored unpaid and parked
-	Unparked         int           `json:"unparked"`           // parked orders now paid
-	Cancelled        int           `json:"cancelled"`          // hub orders switched to cancelled
-	ShippedOnChannel int           `json:"shipped_on_channel"` // hub orders marked shipped on the channel
-	Skips            []SkipReason  `json:"skips,omitempty"`
-	Problems         []Quarantined `json:"problems,omitempty"`
-	Requests         int           `json:"requests"` // EKM requests: pages, items, orders by id
-	Pages            int           `json:"pages"`
-}
-
-// SkipReason counts the orders skipped for one reason, with a few of their ids.
-type SkipReason struct {
-	Reason   string  `json:"reason"`
-	Count    int     `json:"count"`
-	OrderIDs []int64 `json:"order_ids"`
-}
-
-// Quarantined is an order that could not be used, with the reason.
-type Quarantined struct {
-	Key     string `json:"key"`
-	OrderID *int64 `json:"order_id,omitempty"`
-	Reason  string `json:"reason"`
-}
-
-func (c *OrderCounts) addSkip(s skipped) {
+// addSkip counts an order skipped for s's reason, keeping a few ids per reason.
+func addSkip(c *OrderCounts, s skipped) {
 	c.Skipped++
 	for i := range c.Skips {
 		if c.Skips[i].Reason == s.reason {
@@ -72,30 +42,6 @@ func (c *OrderCounts) addSkip(s skipped) {
 	}
 	c.Skips = append(c.Skips, SkipReason{Reason: s.reason, Count: 1, OrderIDs: []int64{s.id}})
 	sort.Slice(c.Skips, func(i, j int) bool { return c.Skips[i].Reason < c.Skips[j].Reason })
-}
-
-// SyncOrdersInput asks for an order sync of a channel.
-type SyncOrdersInput struct {
-	Channel string `json:"channel"`
-	// Hints are EKM order ids to fetch by id (webhooks), besides the sync.
-	Hints []int64 `json:"hints,omitempty"`
-	// HintsOnly fetches only the hints: no window, no re-checks, no cursor move.
-	HintsOnly bool `json:"hints_only,omitempty"`
-}
-
-// SyncOrdersResult is what a sync did, and the channel's state and interval for
-// the loop.
-type SyncOrdersResult struct {
-	Channel string         `json:"channel"`
-	Status  channel.Status `json:"status"`
-	Ran     bool           `json:"ran"` // false: the channel was not ok, EKM was not called
-	OrderCounts
-	Rechecked    int           `json:"rechecked"`               // parked, watched and quarantined orders re-read by id
-	HintsMissing []int64       `json:"hints_missing,omitempty"` // webhook ids EKM does not have
-	SyncDate     *time.Time    `json:"sync_date,omitempty"`
-	Interval     time.Duration `json:"interval"`
-	StartedAt    time.Time     `json:"started_at"`
-	FinishedAt   time.Time     `json:"finished_at"`
 }
 
 // syncProgress is a sync's heartbeat: the cursor after the last committed page

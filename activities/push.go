@@ -32,58 +32,6 @@ const orderBatch = 50
 // budget busy when EKM answers slowly, few enough to leave the budget to orders.
 const stockConcurrency = 4
 
-// PushInput is the input of the push activities: the channel's name only.
-type PushInput struct {
-	Channel string `json:"channel"`
-}
-
-// PushCheckResult is what the push loop needs to know before a pass.
-type PushCheckResult struct {
-	Status channel.Status `json:"status"`
-	// Runnable is false while the channel is disabled or needs reauthorisation:
-	// the loop then idles, and the pending work waits in the hub.
-	Runnable bool `json:"runnable"`
-	// Sweep is the push-sweep-interval: how long the loop waits for a wake-up
-	// before it looks again on its own.
-	Sweep time.Duration `json:"sweep"`
-}
-
-// StepResult is what one call of a push activity did.
-type StepResult struct {
-	Sent int `json:"sent"`
-	// Already counts work recorded as done without a call, because EKM already
-	// showed it (a despatch EKM shows dispatched, a price EKM already has).
-	Already int `json:"already,omitempty"`
-	// NotSent counts work recorded as not to be sent (partial cancellations).
-	NotSent int `json:"not_sent,omitempty"`
-	// Held counts work held, with the reason.
-	Held       int    `json:"held,omitempty"`
-	HeldReason string `json:"held_reason,omitempty"`
-	// Failed counts sends EKM refused, retried after a backoff, and sends it
-	// answered with a server error, retried at the next pass (see failure).
-	Failed int `json:"failed,omitempty"`
-	// Busy counts orders another attempt of the push was working on: that
-	// attempt finishes them, or, if it died, the next pass does once its claim
-	// expires.
-	Busy int `json:"busy,omitempty"`
-	// More is true when the call stopped at its bound with work left.
-	More bool `json:"more,omitempty"`
-}
-
-// Add adds o's counts to r.
-func (r *StepResult) Add(o StepResult) {
-	r.Sent += o.Sent
-	r.Already += o.Already
-	r.NotSent += o.NotSent
-	r.Held = max(r.Held, o.Held)
-	if o.HeldReason != "" {
-		r.HeldReason = o.HeldReason
-	}
-	r.Failed += o.Failed
-	r.Busy += o.Busy
-	r.More = r.More || o.More
-}
-
 // PushCheck reads the channel's state for the push loop, without calling EKM.
 // A channel whose mapping cannot download orders can still push: only disabled
 // and unauthorised channels stop it.

@@ -12,6 +12,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
@@ -24,10 +25,9 @@ import (
 // never started with less than claimMargin of the claim left, and its call is
 // cancelled when the claim is lost or could not be renewed in time.
 const (
-	// OrderClaimLease is how long a claim lasts without renewal: how soon a row
-	// whose attempt died is taken by the next one. The push loop looks again
-	// after it when a pass found rows busy.
-	OrderClaimLease = 15 * time.Second
+	// OrderClaimLease is how long a claim lasts without renewal (the contract's,
+	// which the push loop knows too).
+	OrderClaimLease = contract.OrderClaimLease
 	claimLease      = OrderClaimLease
 	// claimRenew is how often a working attempt renews its claim.
 	claimRenew = claimLease / 3

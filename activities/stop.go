@@ -9,11 +9,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 )
 
-// ErrTypeWorkerStopping is the type of the (retryable) error of an activity that
-// its worker's stop cut short: Temporal runs it again on a running worker, and it
-// resumes from what it committed.
-const ErrTypeWorkerStopping = "WorkerStopping"
-
 // errWorkerStopping is the cause of an activity context cancelled by its worker's stop.
 var errWorkerStopping = errors.New("the worker is stopping")
 

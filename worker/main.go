@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/config"
-	"github.com/ekmsync/ekmsync/internal/observe"
+	"github.com/ekmsync/ekmsync/internal/logging"
 	"github.com/ekmsync/ekmsync/internal/service"
 	"github.com/ekmsync/ekmsync/internal/version"
 )
@@ -42,7 +42,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "worker: "+err.Error())
 		os.Exit(2)
 	}
-	logger := observe.NewLogger(os.Stderr, cfg.LogFormat.JSON(), cfg.LogLevel.Level())
+	logger := logging.NewLogger(os.Stderr, cfg.LogFormat.JSON(), cfg.LogLevel.Level())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := service.Run(ctx, cfg, logger); err != nil {

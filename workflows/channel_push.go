@@ -8,8 +8,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/contract"
 )
 
 // ChannelPushInput is the input of ChannelPush. Starters pass ChannelInput, whose
@@ -26,12 +26,12 @@ type ChannelPushInput struct {
 
 // PushPass is what one pass of the loop did, step by step.
 type PushPass struct {
-	Started       time.Time             `json:"started"`
-	Ended         time.Time             `json:"ended"`
-	Despatches    activities.StepResult `json:"despatches"`
-	Cancellations activities.StepResult `json:"cancellations"`
-	Stock         activities.StepResult `json:"stock"`
-	Prices        activities.StepResult `json:"prices"`
+	Started       time.Time           `json:"started"`
+	Ended         time.Time           `json:"ended"`
+	Despatches    contract.StepResult `json:"despatches"`
+	Cancellations contract.StepResult `json:"cancellations"`
+	Stock         contract.StepResult `json:"stock"`
+	Prices        contract.StepResult `json:"prices"`
 	// More is true when a step stopped at its bound: another pass follows at once.
 	More bool `json:"more,omitempty"`
 	// Error says why the pass stopped early, if it did; the next wake-up or
@@ -82,7 +82,7 @@ const fallbackWait = time.Minute
 // why in its status query and the EkmChannelState search attribute.
 func ChannelPush(ctx workflow.Context, in ChannelPushInput) error {
 	if strings.TrimSpace(in.Channel) == "" {
-		return temporal.NewNonRetryableApplicationError("ChannelPush needs a channel name", activities.ErrTypeBadInput, nil)
+		return temporal.NewNonRetryableApplicationError("ChannelPush needs a channel name", contract.ErrTypeBadInput, nil)
 	}
 	w := &channelPushImpl{in: in, woken: in.Woken, passes: in.Passes, last: in.Last, state: PushWaiting}
 	if err := w.setup(ctx); err != nil {
@@ -94,14 +94,13 @@ func ChannelPush(ctx workflow.Context, in ChannelPushInput) error {
 type channelPushImpl struct {
 	in    ChannelPushInput
 	woken bool
-	// requested counts push-now updates; completed is the count answered.
-	requested, completed int
-	nowResult            PushNowResult
-	passes, runPasses    int
-	last                 *PushPass
-	state                string
-	chState              channel.Status
-	nextSweep            *time.Time
+	// pushNow serves the push-now Update.
+	pushNow           runNow[struct{}, PushNowResult]
+	passes, runPasses int
+	last              *PushPass
+	state             string
+	chState           channel.Status
+	nextSweep         *time.Time
 	// refused is set after a pass EKM or the gate refused, until the next check.
 	refused bool
 }
@@ -118,12 +117,7 @@ func (w *channelPushImpl) setup(ctx workflow.Context) error {
 		return err
 	}
 	if err := workflow.SetUpdateHandler(ctx, UpdatePushNow, func(ctx workflow.Context) (PushNowResult, error) {
-		w.requested++
-		n := w.requested
-		if err := workflow.Await(ctx, func() bool { return w.completed >= n }); err != nil {
-			return PushNowResult{}, err
-		}
-		return w.nowResult, nil
+		return w.pushNow.ask(ctx, struct{}{})
 	}); err != nil {
 		return err
 	}
@@ -143,23 +137,23 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err() // cancelled by an operator: the loop stops
 		}
-		if historyFull(ctx) && w.requested == w.completed {
+		if historyFull(ctx) && !w.pushNow.waiting() {
 			// Woken by a full history (a flood of signals while waiting): continue
 			// as new before anything else, unless a push-now came meanwhile.
-			if err := w.continueAsNew(ctx); err != nil {
+			if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
 				return err
 			}
 		}
 		check, err := w.check(ctx)
-		if activities.IsType(err, activities.ErrTypeChannelGone) {
+		if contract.IsType(err, contract.ErrTypeChannelGone) {
 			return nil
 		}
 		if err != nil {
 			// The hub is unreachable: answer waiting push-nows (they would otherwise
 			// wait for the outage), keep the history bounded, and try again later.
-			w.answer(PushNowResult{ChannelState: channel.Status{State: w.chState.State, Reason: "the hub could not be read: " + err.Error()}}, w.requested)
+			w.answer(PushNowResult{ChannelState: channel.Status{State: w.chState.State, Reason: "the hub could not be read: " + err.Error()}}, w.pushNow.upTo())
 			if w.shouldContinueAsNew(ctx) {
-				if err := w.continueAsNew(ctx); err != nil {
+				if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
 					return err
 				}
 			}
@@ -171,9 +165,9 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 			w.state = PushIdle
 			w.woken = false
 			w.refused = false // the hub knows why: once runnable again, push at once
-			w.answer(PushNowResult{ChannelState: check.Status}, w.requested)
+			w.answer(PushNowResult{ChannelState: check.Status}, w.pushNow.upTo())
 			if w.shouldContinueAsNew(ctx) {
-				if err := w.continueAsNew(ctx); err != nil {
+				if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
 					return err
 				}
 				continue // a push-now came meanwhile: answer it first
@@ -186,20 +180,20 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 			w.wait(ctx, check.Sweep)
 			continue
 		}
-		target := w.requested
+		target := w.pushNow.upTo()
 		w.woken = false
 		pass, err := w.pass(ctx)
 		w.passes++
 		w.runPasses++
 		w.last = &pass
 		w.answer(PushNowResult{Ran: true, ChannelState: check.Status, Pass: &pass}, target)
-		if activities.IsType(err, activities.ErrTypeChannelGone) {
+		if contract.IsType(err, contract.ErrTypeChannelGone) {
 			return nil
 		}
-		again := err == nil && (pass.More || w.woken || w.requested > w.completed)
-		if w.shouldContinueAsNew(ctx) && w.requested == w.completed {
+		again := err == nil && (pass.More || w.woken || w.pushNow.waiting())
+		if w.shouldContinueAsNew(ctx) && !w.pushNow.waiting() {
 			w.woken = w.woken || again
-			if err := w.continueAsNew(ctx); err != nil {
+			if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
 				return err
 			}
 			again = true // a push-now came meanwhile: serve it first
@@ -207,7 +201,7 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 		if again {
 			continue
 		}
-		if activities.IsType(err, activities.ErrTypeDisabled) || activities.IsType(err, activities.ErrTypeNeedsReauth) {
+		if contract.IsType(err, contract.ErrTypeDisabled) || contract.IsType(err, contract.ErrTypeNeedsReauth) {
 			// A refused pass goes back to the check at once, which idles the loop when
 			// the hub knows why; if the hub still says runnable, the check waits a
 			// sweep first, so that a refusal cannot make the loop a busy one.
@@ -218,21 +212,20 @@ func (w *channelPushImpl) run(ctx workflow.Context) error {
 		if pass.Despatches.Busy+pass.Cancellations.Busy > 0 {
 			// Another attempt held some orders: it sends them, or, if it died, its
 			// claims expire within a lease, and the next pass then sends them.
-			wait = min(wait, activities.OrderClaimLease+time.Second)
+			wait = min(wait, contract.OrderClaimLease+time.Second)
 		}
 		w.wait(ctx, wait)
 	}
 }
 
 // check runs the PushCheck activity.
-func (w *channelPushImpl) check(ctx workflow.Context) (activities.PushCheckResult, error) {
+func (w *channelPushImpl) check(ctx workflow.Context) (contract.PushCheckResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Second, MaximumAttempts: 5},
 	})
-	var a *activities.Activities
-	var res activities.PushCheckResult
-	err := workflow.ExecuteActivity(ctx, a.PushCheck, activities.PushInput{Channel: w.in.Channel}).Get(ctx, &res)
+	var res contract.PushCheckResult
+	err := workflow.ExecuteActivity(ctx, contract.PushCheck, contract.PushInput{Channel: w.in.Channel}).Get(ctx, &res)
 	return res, err
 }
 
@@ -250,20 +243,19 @@ func (w *channelPushImpl) pass(ctx workflow.Context) (PushPass, error) {
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: 30 * time.Second, MaximumAttempts: 5},
 	})
-	var a *activities.Activities
 	steps := []struct {
-		fn   any
-		into *activities.StepResult
+		name string
+		into *contract.StepResult
 	}{
-		{a.PushDespatches, &p.Despatches},
-		{a.PushCancellations, &p.Cancellations},
-		{a.PushStock, &p.Stock},
-		{a.PushPrices, &p.Prices},
+		{contract.PushDespatches, &p.Despatches},
+		{contract.PushCancellations, &p.Cancellations},
+		{contract.PushStock, &p.Stock},
+		{contract.PushPrices, &p.Prices},
 	}
 	var err error
 	for _, s := range steps {
-		var r activities.StepResult
-		err = workflow.ExecuteActivity(ctx, s.fn, activities.PushInput{Channel: w.in.Channel}).Get(ctx, &r)
+		var r contract.StepResult
+		err = workflow.ExecuteActivity(ctx, s.name, contract.PushInput{Channel: w.in.Channel}).Get(ctx, &r)
 		s.into.Add(r)
 		if err != nil {
 			p.Error = errorText(err)
@@ -280,10 +272,7 @@ func (w *channelPushImpl) pass(ctx workflow.Context) (PushPass, error) {
 
 // answer completes the push-now updates up to number upTo with res.
 func (w *channelPushImpl) answer(res PushNowResult, upTo int) {
-	if upTo > w.completed {
-		w.nowResult = res
-		w.completed = upTo
-	}
+	w.pushNow.answer(upTo, res, nil)
 }
 
 // wait waits for a wake-up, a push-now or the sweep interval.
@@ -297,7 +286,7 @@ func (w *channelPushImpl) wait(ctx workflow.Context, d time.Duration) {
 	next := workflow.Now(ctx).Add(d)
 	w.nextSweep = &next
 	setDetails(ctx, pushDetails(w.status()))
-	_, _ = awaitOrTimeout(ctx, d, func() bool { return w.woken || w.requested > w.completed || historyFull(ctx) })
+	_, _ = awaitOrTimeout(ctx, d, func() bool { return w.woken || w.pushNow.waiting() || historyFull(ctx) })
 	w.nextSweep = nil
 }
 
@@ -315,19 +304,20 @@ func (w *channelPushImpl) shouldContinueAsNew(ctx workflow.Context) bool {
 	return w.runPasses >= maxPassesPerRun || historyFull(ctx)
 }
 
-// continueAsNew returns the error that starts the next run with the loop's state
-// and the wake-ups received so far, once every push-now update has been answered;
-// or nil when a new push-now came meanwhile, which the loop serves first.
-func (w *channelPushImpl) continueAsNew(ctx workflow.Context) error {
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || w.requested > w.completed })
-	if w.requested > w.completed {
-		return nil
+// continueAsNew waits until every push-now update has been answered, then
+// returns nextContinueAsNew with the error that starts the next run with the
+// loop's state and the wake-ups received so far; or nextGoOn when a new push-now
+// came meanwhile, which the loop serves first.
+func (w *channelPushImpl) continueAsNew(ctx workflow.Context) (loopNext, error) {
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || w.pushNow.waiting() })
+	if w.pushNow.waiting() {
+		return nextGoOn, nil
 	}
 	wake := workflow.GetSignalChannel(ctx, SignalWake)
 	for wake.ReceiveAsync(nil) {
 		w.woken = true
 	}
-	return workflow.NewContinueAsNewError(ctx, ChannelPushWorkflow, ChannelPushInput{
+	return nextContinueAsNew, workflow.NewContinueAsNewError(ctx, ChannelPushWorkflow, ChannelPushInput{
 		Channel: w.in.Channel, Woken: w.woken, Passes: w.passes, Last: w.last,
 	})
 }

@@ -7,7 +7,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/ekmsync/ekmsync/activities"
+	"github.com/ekmsync/ekmsync/internal/contract"
 )
 
 // The loops' current details: what the Web UI's User Metadata tab shows, in words,
@@ -52,7 +52,7 @@ func pushDetails(st PushStatus) string {
 	return strings.Join(b, "")
 }
 
-func step(name string, r activities.StepResult) string {
+func step(name string, r contract.StepResult) string {
 	s := fmt.Sprintf("%d %s sent", r.Sent, name)
 	if r.Held > 0 {
 		s += fmt.Sprintf(", %d held (%s)", r.Held, r.HeldReason)

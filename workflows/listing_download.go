@@ -9,9 +9,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
-	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/internal/contract"
 )
 
 // Timing of the listing download.
@@ -38,7 +37,7 @@ const (
 func ListingDownload(ctx workflow.Context, in ListingDownloadInput) (ListingDownloadResult, error) {
 	if strings.TrimSpace(in.Channel) == "" {
 		return ListingDownloadResult{}, temporal.NewNonRetryableApplicationError(
-			"ListingDownload needs the channel's name in its input, e.g. {\"channel\": \"shop\"}", activities.ErrTypeBadInput, nil)
+			"ListingDownload needs the channel's name in its input, e.g. {\"channel\": \"shop\"}", contract.ErrTypeBadInput, nil)
 	}
 	w := &listingDownload{in: in, runs: 1}
 	if err := w.setup(ctx); err != nil {
@@ -54,8 +53,8 @@ type listingDownload struct {
 	gen      int64
 	perPage  time.Duration
 	runs     int
-	slices   int // slices in this run
-	wake     workflow.ReceiveChannel
+	slices   int  // slices in this run
+	woken    bool // a wake signal came: re-read the channel (set by a goroutine of setup)
 	shown    listingShown
 }
 
@@ -64,84 +63,87 @@ type listingDownload struct {
 // by the run itself. A variable so that tests can lower it.
 var listingSlicesPerRun = 120
 
-// errListingContinueAsNew is how the steps ask run to continue as new.
-var errListingContinueAsNew = errors.New("continue as new")
-
 func (w *listingDownload) setup(ctx workflow.Context) error {
 	w.progress = ListingProgress{Channel: w.in.Channel, Phase: ListingStarting, Message: "Checking the channel."}
 	if r := w.in.Resume; r != nil {
 		w.gen, w.perPage, w.runs, w.progress = r.Generation, r.PerPage, r.Runs+1, r.Progress
 	}
-	w.wake = workflow.GetSignalChannel(ctx, SignalWake)
+	wake := workflow.GetSignalChannel(ctx, SignalWake)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			wake.Receive(ctx, nil)
+			w.woken = true
+		}
+	})
 	return workflow.SetQueryHandlerWithOptions(ctx, QueryProgress, func() (ListingProgress, error) { return w.progress, nil },
 		workflow.QueryHandlerOptions{Description: "the listing download's progress: pages, products, listings, SKU problems, estimated completion"})
 }
 
+// run is the download: begin (or resume) a generation, fetch its pages slice by
+// slice, finish it; each step says what comes next.
 func (w *listingDownload) run(ctx workflow.Context) (ListingDownloadResult, error) {
+	next, err := nextGoOn, error(nil)
 	if w.in.Resume == nil {
-		began, err := w.begin(ctx)
-		if err != nil || !began {
-			return w.result(ctx, err)
-		}
+		next, err = w.begin(ctx)
 	} else {
 		w.say(ctx, ListingDownloading, "Resuming the download at page "+fmt.Sprint(w.progress.PagesDone+1)+".")
 	}
-	for !w.progress.AllPagesDone() {
+	for next == nextGoOn && !w.progress.AllPagesDone() {
 		if w.shouldContinueAsNew(ctx) {
-			return w.result(ctx, errListingContinueAsNew)
+			next = nextContinueAsNew
+			break
 		}
-		stop, err := w.slice(ctx)
-		if err != nil || stop {
-			return w.result(ctx, err)
-		}
+		next, err = w.slice(ctx)
 	}
-	return w.result(ctx, w.finish(ctx))
+	if next == nextGoOn {
+		next, err = w.finish(ctx)
+	}
+	return w.result(ctx, next, err)
 }
 
 // begin checks the channel and begins a generation, waiting while the channel
-// needs reauthorisation. It reports false when the run ends without beginning.
-func (w *listingDownload) begin(ctx workflow.Context) (bool, error) {
+// needs reauthorisation. Unless it began, the run ends or continues as new.
+func (w *listingDownload) begin(ctx workflow.Context) (loopNext, error) {
 	w.say(ctx, ListingStarting, "Checking the channel.")
 	for {
-		var res activities.BeginListingResult
-		err := workflow.ExecuteActivity(listingShortOptions(ctx), listingActs.BeginListingDownload,
-			activities.BeginListingInput{Channel: w.in.Channel, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID}).Get(ctx, &res)
+		var res contract.BeginListingResult
+		err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.BeginListingDownload,
+			contract.BeginListingInput{Channel: w.in.Channel, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID}).Get(ctx, &res)
 		if err != nil {
-			return false, w.endWithout(ctx, err)
+			return nextEnd, w.endWithout(ctx, err)
 		}
 		w.progress.ListingDownloadState, w.progress.ChannelState = res.State, res.Status.State
 		switch {
 		case res.Began:
 			w.gen = res.State.Generation
 			w.say(ctx, ListingDownloading, "Downloading: waiting for the first page, which tells the total.")
-			return true, nil
+			return nextGoOn, nil
 		case res.Status.State == channel.StateDisabled:
 			w.say(ctx, ListingSkipped, "Not started: "+res.Status.Reason+".")
-			return false, nil
+			return nextEnd, nil
 		}
-		status, err := w.waitForConsent(ctx, res.Status)
+		status, next, err := w.waitForConsent(ctx, res.Status)
 		switch {
-		case errors.Is(err, errListingContinueAsNew):
-			return false, err
+		case next == nextContinueAsNew:
+			return next, nil
 		case err != nil:
-			return false, w.endWithout(ctx, err)
+			return nextEnd, w.endWithout(ctx, err)
 		case status.State == channel.StateDisabled:
 			w.say(ctx, ListingSkipped, "Not started: "+status.Reason+".")
-			return false, nil
+			return nextEnd, nil
 		}
 	}
 }
 
-// slice runs the page activity once and takes in its progress. It reports true
-// when the run must end (the outcome is then said).
-func (w *listingDownload) slice(ctx workflow.Context) (bool, error) {
+// slice runs the page activity once and takes in its progress.
+func (w *listingDownload) slice(ctx workflow.Context) (loopNext, error) {
 	w.slices++
 	size := w.in.Slice
 	if w.progress.PagesTotal == nil {
 		size = time.Nanosecond // the first page tells the total: show it, and the estimate, at once
 	}
-	var res activities.ListingPagesResult
-	err := workflow.ExecuteActivity(listingPagesOptions(ctx), listingActs.DownloadListingPages, activities.ListingPagesInput{
+	var res contract.ListingPagesResult
+	err := workflow.ExecuteActivity(listingPagesOptions(ctx), contract.DownloadListingPages, contract.ListingPagesInput{
 		Channel: w.in.Channel, Generation: w.gen, Slice: size, PerPage: w.perPage,
 	}).Get(ctx, &res)
 	if err != nil {
@@ -154,38 +156,38 @@ func (w *listingDownload) slice(ctx workflow.Context) (bool, error) {
 		msg += " Waiting for rate budget: order and stock traffic go first."
 	}
 	w.say(ctx, ListingDownloading, msg)
-	return false, nil
+	return nextGoOn, nil
 }
 
 // onPagesError decides what a failed slice means: wait for consent and go on,
 // or end the run (without removing anything) with the reason.
-func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (bool, error) {
+func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (loopNext, error) {
 	switch {
-	case activities.IsType(err, activities.ErrTypeNeedsReauth):
+	case contract.IsType(err, contract.ErrTypeNeedsReauth):
 		var status channel.Status
-		if err := workflow.ExecuteActivity(listingShortOptions(ctx), listingActs.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
-			return true, w.endWithout(ctx, err)
+		if err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
+			return nextEnd, w.endWithout(ctx, err)
 		}
 		if status.State == channel.StateOK {
 			// EKM refused, but the hub still says the channel may run: resuming now
 			// would only be refused again, so the run ends (nothing removed) with why.
-			return true, w.end(ctx, ListingFailed, "Failed: "+listingCause(err)+".", true)
+			return nextEnd, w.end(ctx, ListingFailed, "Failed: "+listingCause(err)+".", true)
 		}
-		status, err := w.waitForConsent(ctx, status)
+		status, next, err := w.waitForConsent(ctx, status)
 		switch {
-		case errors.Is(err, errListingContinueAsNew):
-			return true, err
+		case next == nextContinueAsNew:
+			return next, nil
 		case err != nil:
-			return true, w.endWithout(ctx, err)
+			return nextEnd, w.endWithout(ctx, err)
 		case status.State == channel.StateDisabled:
-			return true, w.end(ctx, ListingStopped, "Stopped: "+status.Reason+".", false)
+			return nextEnd, w.end(ctx, ListingStopped, "Stopped: "+status.Reason+".", false)
 		}
 		w.say(ctx, ListingDownloading, "Reauthorised: resuming at page "+fmt.Sprint(w.progress.PagesDone+1)+".")
-		return false, nil
-	case activities.IsType(err, activities.ErrTypeDisabled):
-		return true, w.end(ctx, ListingStopped, "Stopped: "+listingCause(err)+".", false)
+		return nextGoOn, nil
+	case contract.IsType(err, contract.ErrTypeDisabled):
+		return nextEnd, w.end(ctx, ListingStopped, "Stopped: "+listingCause(err)+".", false)
 	}
-	return true, w.endWithout(ctx, err)
+	return nextEnd, w.endWithout(ctx, err)
 }
 
 // endWithout ends the run after a step failed for good: a removed channel or a
@@ -193,11 +195,11 @@ func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (bool, e
 // request) is recorded as the generation's failed outcome.
 func (w *listingDownload) endWithout(ctx workflow.Context, err error) error {
 	switch {
-	case activities.IsType(err, activities.ErrTypeChannelGone):
+	case contract.IsType(err, contract.ErrTypeChannelGone):
 		w.progress.InProgress = false
 		w.say(ctx, ListingStopped, "Stopped: the channel was removed.")
 		return nil
-	case activities.IsType(err, activities.ErrTypeSuperseded):
+	case contract.IsType(err, contract.ErrTypeSuperseded):
 		w.progress.InProgress = false
 		w.say(ctx, ListingStopped, "Stopped: a newer download of the channel began.")
 		return nil
@@ -210,11 +212,11 @@ func (w *listingDownload) endWithout(ctx workflow.Context, err error) error {
 
 // end ends the generation without completing it, recording the outcome in the hub.
 func (w *listingDownload) end(ctx workflow.Context, phase ListingPhase, msg string, failed bool) error {
-	var st store.ListingDownloadState
-	err := workflow.ExecuteActivity(listingShortOptions(ctx), listingActs.EndListingDownload, activities.EndListingInput{
+	var st contract.ListingDownloadState
+	err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.EndListingDownload, contract.EndListingInput{
 		Channel: w.in.Channel, Generation: w.gen, Outcome: strings.ToLower(msg[:1]) + msg[1:], Failed: failed,
 	}).Get(ctx, &st)
-	if err != nil && !activities.IsType(err, activities.ErrTypeChannelGone) {
+	if err != nil && !contract.IsType(err, contract.ErrTypeChannelGone) {
 		return err
 	}
 	if err == nil {
@@ -227,28 +229,29 @@ func (w *listingDownload) end(ctx workflow.Context, phase ListingPhase, msg stri
 
 // finish completes the generation: the products the pages did not show are
 // checked with EKM (the pages may have skipped some), then the listings EKM no
-// longer has are marked removed and the SKU problems counted.
-func (w *listingDownload) finish(ctx workflow.Context) error {
+// longer has are marked removed and the SKU problems counted. The run then ends,
+// unless it waited for reauthorisation so long that it continues as new.
+func (w *listingDownload) finish(ctx workflow.Context) (loopNext, error) {
 	w.say(ctx, ListingFinishing, "Finishing: checking with EKM the products the pages did not show.")
 	for {
-		var res activities.VerifyUnseenResult
-		err := workflow.ExecuteActivity(listingPagesOptions(ctx), listingActs.VerifyUnseenListings,
-			activities.ListingGenerationInput{Channel: w.in.Channel, Generation: w.gen}).Get(ctx, &res)
+		var res contract.VerifyUnseenResult
+		err := workflow.ExecuteActivity(listingPagesOptions(ctx), contract.VerifyUnseenListings,
+			contract.ListingGenerationInput{Channel: w.in.Channel, Generation: w.gen}).Get(ctx, &res)
 		if err == nil {
 			if res.State.Generation != 0 {
 				w.progress.ListingDownloadState = res.State
 			}
 			break
 		}
-		if stop, err := w.onPagesError(ctx, err); stop {
-			return err
+		if next, err := w.onPagesError(ctx, err); next != nextGoOn {
+			return next, err
 		}
 	}
 	w.say(ctx, ListingFinishing, "Finishing: marking the listings EKM no longer has as removed, counting SKU problems.")
-	var st store.ListingDownloadState
-	if err := workflow.ExecuteActivity(listingFinishOptions(ctx), listingActs.FinishListingDownload,
-		activities.ListingGenerationInput{Channel: w.in.Channel, Generation: w.gen}).Get(ctx, &st); err != nil {
-		return w.endWithout(ctx, err)
+	var st contract.ListingDownloadState
+	if err := workflow.ExecuteActivity(listingFinishOptions(ctx), contract.FinishListingDownload,
+		contract.ListingGenerationInput{Channel: w.in.Channel, Generation: w.gen}).Get(ctx, &st); err != nil {
+		return nextEnd, w.endWithout(ctx, err)
 	}
 	w.progress.ListingDownloadState = st
 	phase := ListingCompleted
@@ -256,37 +259,28 @@ func (w *listingDownload) finish(ctx workflow.Context) error {
 		phase = ListingIncomplete
 	}
 	w.say(ctx, phase, listingSentence(st.LastOutcome)+".")
-	return nil
+	return nextEnd, nil
 }
 
 // waitForConsent waits while the channel needs reauthorisation, waking on the wake
-// signal or every listingPoll to re-read it; it returns the channel's new status.
-func (w *listingDownload) waitForConsent(ctx workflow.Context, status channel.Status) (channel.Status, error) {
+// signal or every listingPoll to re-read it; it returns the channel's new status,
+// or nextContinueAsNew when the history fills up meanwhile.
+func (w *listingDownload) waitForConsent(ctx workflow.Context, status channel.Status) (channel.Status, loopNext, error) {
 	for status.State == channel.StateNeedsReauth {
 		w.progress.ChannelState = status.State
 		w.say(ctx, ListingWaiting, "Waiting for reauthorisation: "+status.Reason+".")
 		if w.shouldContinueAsNew(ctx) {
-			return status, errListingContinueAsNew
+			return status, nextContinueAsNew, nil
 		}
-		timerCtx, cancel := workflow.WithCancel(ctx)
-		sel := workflow.NewSelector(ctx)
-		sel.AddFuture(workflow.NewTimer(timerCtx, listingPoll), func(workflow.Future) {})
-		sel.AddReceive(w.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
-		sel.Select(ctx)
-		cancel()
-		w.drainWake()
-		if err := workflow.ExecuteActivity(listingShortOptions(ctx), listingActs.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
-			return status, err
+		// A cancelled run stops at the activity below, with its error.
+		_, _ = awaitOrTimeout(ctx, listingPoll, func() bool { return w.woken })
+		w.woken = false // one re-read answers every wake-up
+		if err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
+			return status, nextGoOn, err
 		}
 	}
 	w.progress.ChannelState = status.State
-	return status, nil
-}
-
-// drainWake consumes pending wake signals: one re-read answers them all.
-func (w *listingDownload) drainWake() {
-	for w.wake.ReceiveAsync(nil) {
-	}
+	return status, nextGoOn, nil
 }
 
 // shouldContinueAsNew reports whether the history has grown enough to continue as new.
@@ -296,10 +290,10 @@ func (w *listingDownload) shouldContinueAsNew(ctx workflow.Context) bool {
 }
 
 // result turns the end of a run into its result, or into a continue-as-new that
-// carries the generation on.
-func (w *listingDownload) result(ctx workflow.Context, err error) (ListingDownloadResult, error) {
-	if errors.Is(err, errListingContinueAsNew) {
-		w.drainWake()
+// carries the generation on: the run's one continue-as-new point.
+func (w *listingDownload) result(ctx workflow.Context, next loopNext, err error) (ListingDownloadResult, error) {
+	if next == nextContinueAsNew {
+		w.woken = false // the next run reads the channel anyway
 		next := w.in
 		if w.gen != 0 {
 			next.Resume = &ListingResume{Generation: w.gen, PerPage: w.perPage, Runs: w.runs, Progress: w.progress}

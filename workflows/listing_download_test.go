@@ -14,6 +14,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
@@ -63,11 +64,11 @@ var (
 func began() activities.BeginListingResult {
 	st := pagesState(0, 0)
 	st.PagesTotal, st.ProductsTotal = nil, nil
-	return activities.BeginListingResult{Status: ok, Began: true, State: st}
+	return activities.BeginListingResult{Status: ok, Began: true, State: contract.ListingDownloadState(st)}
 }
 
 func slice(done, total int, perPage time.Duration) activities.ListingPagesResult {
-	return activities.ListingPagesResult{State: pagesState(done, total), Status: ok, Pages: 1, PerPage: perPage}
+	return activities.ListingPagesResult{State: contract.ListingDownloadState(pagesState(done, total)), Status: ok, Pages: 1, PerPage: perPage}
 }
 
 func finished() store.ListingDownloadState {
@@ -240,7 +241,7 @@ func TestListingDownloadContinuesAsNewCarryingTheGeneration(t *testing.T) {
 
 func TestListingDownloadResumedRunGoesOnWithoutBeginning(t *testing.T) {
 	env := listingEnv(t)
-	progress := ListingProgress{Channel: "shop", Phase: ListingDownloading, ListingDownloadState: pagesState(2, 3)}
+	progress := ListingProgress{Channel: "shop", Phase: ListingDownloading, ListingDownloadState: contract.ListingDownloadState(pagesState(2, 3))}
 	env.OnActivity(listingActs.DownloadListingPages, mock.Anything, mock.MatchedBy(func(in activities.ListingPagesInput) bool {
 		return in.Generation == 3 && in.PerPage == 9*time.Millisecond
 	})).Return(slice(3, 3, 0), nil).Once()
@@ -293,3 +294,7 @@ func TestListingDownloadEndsWhenEKMRefusesConsentTheHubDoesNotKnow(t *testing.T)
 	}
 	env.AssertNotCalled(t, "FinishListingDownload", mock.Anything, mock.Anything)
 }
+
+// listingActs names the activities the listing download calls, for the mocks
+// (methods of a nil *Activities: only their names are used).
+var listingActs *activities.Activities

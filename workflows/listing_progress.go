@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
-	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/internal/contract"
 )
 
 // ListingPhase says what a listing download is doing, or how it ended.
@@ -41,7 +41,7 @@ type ListingProgress struct {
 	Phase        ListingPhase  `json:"phase"`
 	Message      string        `json:"message"`
 	ChannelState channel.State `json:"channel_state"`
-	store.ListingDownloadState
+	contract.ListingDownloadState
 }
 
 // Percent is the share of pages committed, 0 to 100, or -1 while the total is unknown.
@@ -62,7 +62,7 @@ type ListingDownloadInput struct {
 	// Resume carries a download in progress into the next run.
 	Resume *ListingResume `json:"resume,omitempty"`
 	// Slice is how long each page activity fetches before the run refreshes its
-	// progress; zero means activities.DefaultListingSlice.
+	// progress; zero means the activities' DefaultListingSlice.
 	Slice time.Duration `json:"slice,omitempty"`
 }
 

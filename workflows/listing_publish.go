@@ -8,14 +8,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
-	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/internal/contract"
 )
-
-// listingActs names the activities the listing download calls (methods of a nil
-// *Activities: only their names are used).
-var listingActs *activities.Activities
 
 // listingShortOptions are for the quick hub-only steps.
 func listingShortOptions(ctx workflow.Context) workflow.Context {
@@ -102,7 +97,7 @@ func etaSettled(shown, next, now time.Time) bool {
 }
 
 // listingDownloadingMessage says in words how far a download is.
-func listingDownloadingMessage(st store.ListingDownloadState) string {
+func listingDownloadingMessage(st contract.ListingDownloadState) string {
 	if st.PagesTotal == nil {
 		return "Downloading: waiting for the first page, which tells the total."
 	}

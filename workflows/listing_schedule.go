@@ -5,7 +5,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/ekmsync/ekmsync/activities"
+	"github.com/ekmsync/ekmsync/internal/contract"
 )
 
 // ScheduledListingResult says which listing download the Schedule's run found or started.
@@ -25,14 +25,14 @@ type ScheduledListingResult struct {
 func ScheduledListingDownload(ctx workflow.Context, in ChannelInput) (ScheduledListingResult, error) {
 	if in.Channel == "" {
 		return ScheduledListingResult{}, temporal.NewNonRetryableApplicationError(
-			"ScheduledListingDownload needs the channel's name in its input, e.g. {\"channel\": \"shop\"}", activities.ErrTypeBadInput, nil)
+			"ScheduledListingDownload needs the channel's name in its input, e.g. {\"channel\": \"shop\"}", contract.ErrTypeBadInput, nil)
 	}
 	id := ListingDownloadID(in.Channel)
 	ctx = workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            id,
 		ParentClosePolicy:     enums.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes: initialAttributes(in.Channel),
+		TypedSearchAttributes: InitialAttributes(in.Channel),
 		StaticSummary:         "Listing download of channel " + in.Channel + " (scheduled)",
 	})
 	var started workflow.Execution

@@ -100,3 +100,20 @@ const (
 type OrderHint struct {
 	OrderID int64 `json:"order_id"`
 }
+
+// Workflow type names, as registered on the worker. Starting by name keeps the
+// starter free of workflow code.
+const (
+	ListingDownloadWorkflow          = "ListingDownload"
+	ScheduledListingDownloadWorkflow = "ScheduledListingDownload"
+	OrderSyncWorkflow                = "OrderSync"
+	OrderBackfillWorkflow            = "OrderBackfill"
+	ChannelPushWorkflow              = "ChannelPush"
+)
+
+// ChannelInput is the input of the per-channel workflows when they start: only the
+// channel's name. Settings are read from the hub at every step, and secrets never
+// travel through Temporal.
+type ChannelInput struct {
+	Channel string `json:"channel"`
+}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"time"
@@ -8,8 +9,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/contract"
 )
 
 // OrderSync timing.
@@ -36,17 +37,36 @@ type OrderSyncInput struct {
 
 // OrderSyncCarry is the loop's state carried across continue-as-new.
 type OrderSyncCarry struct {
-	State      channel.Status               `json:"state"`
-	Interval   time.Duration                `json:"interval"`
-	Hints      []int64                      `json:"hints,omitempty"`
-	Wake       bool                         `json:"wake,omitempty"`
-	LastRunAt  *time.Time                   `json:"last_run_at,omitempty"`
-	NextRunAt  *time.Time                   `json:"next_run_at,omitempty"`
-	SyncDate   *time.Time                   `json:"sync_date,omitempty"`
-	LastResult *activities.SyncOrdersResult `json:"last_result,omitempty"`
-	LastHints  *activities.SyncOrdersResult `json:"last_hints,omitempty"`
-	LastError  string                       `json:"last_error,omitempty"`
-	Totals     OrderSyncTotals              `json:"totals"`
+	State      channel.Status             `json:"state"`
+	Interval   time.Duration              `json:"interval"`
+	Hints      []int64                    `json:"hints,omitempty"`
+	Wake       bool                       `json:"wake,omitempty"`
+	LastRunAt  *time.Time                 `json:"last_run_at,omitempty"`
+	NextRunAt  *time.Time                 `json:"next_run_at,omitempty"`
+	SyncDate   *time.Time                 `json:"order_sync_date,omitempty"` // also read as sync_date (UnmarshalJSON)
+	LastResult *contract.SyncOrdersResult `json:"last_result,omitempty"`
+	LastHints  *contract.SyncOrdersResult `json:"last_hints,omitempty"`
+	LastError  string                     `json:"last_error,omitempty"`
+	Totals     OrderSyncTotals            `json:"totals"`
+}
+
+// UnmarshalJSON reads a carry, accepting the Order Sync Date under its former
+// name sync_date too: carries recorded in histories before the rename still
+// decode.
+func (c *OrderSyncCarry) UnmarshalJSON(b []byte) error {
+	type plain OrderSyncCarry
+	var v struct {
+		plain
+		Legacy *time.Time `json:"sync_date"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*c = OrderSyncCarry(v.plain)
+	if c.SyncDate == nil {
+		c.SyncDate = v.Legacy
+	}
+	return nil
 }
 
 // OrderSyncTotals add up what the loop did since it started (across runs).
@@ -64,20 +84,20 @@ type OrderSyncTotals struct {
 
 // OrderSyncStatus is the answer to the status query.
 type OrderSyncStatus struct {
-	Channel      string                       `json:"channel"`
-	State        channel.State                `json:"state"`
-	Reason       string                       `json:"reason,omitempty"`
-	Phase        string                       `json:"phase"` // syncing, waiting or idle
-	SyncDate     *time.Time                   `json:"order_sync_date,omitempty"`
-	LastRunAt    *time.Time                   `json:"last_run_at,omitempty"`
-	NextRunAt    *time.Time                   `json:"next_run_at,omitempty"`
-	Interval     time.Duration                `json:"interval"`
-	LastResult   *activities.SyncOrdersResult `json:"last_result,omitempty"`
-	LastHints    *activities.SyncOrdersResult `json:"last_hints,omitempty"`
-	LastError    string                       `json:"last_error,omitempty"`
-	PendingHints int                          `json:"pending_hints"`
-	QueuedSyncs  int                          `json:"queued_syncs"`
-	Totals       OrderSyncTotals              `json:"totals"`
+	Channel      string                     `json:"channel"`
+	State        channel.State              `json:"state"`
+	Reason       string                     `json:"reason,omitempty"`
+	Phase        string                     `json:"phase"` // syncing, waiting or idle
+	SyncDate     *time.Time                 `json:"order_sync_date,omitempty"`
+	LastRunAt    *time.Time                 `json:"last_run_at,omitempty"`
+	NextRunAt    *time.Time                 `json:"next_run_at,omitempty"`
+	Interval     time.Duration              `json:"interval"`
+	LastResult   *contract.SyncOrdersResult `json:"last_result,omitempty"`
+	LastHints    *contract.SyncOrdersResult `json:"last_hints,omitempty"`
+	LastError    string                     `json:"last_error,omitempty"`
+	PendingHints int                        `json:"pending_hints"`
+	QueuedSyncs  int                        `json:"queued_syncs"`
+	Totals       OrderSyncTotals            `json:"totals"`
 }
 
 // SyncNowInput is the argument of the sync-now Update: optionally, orders to
@@ -101,9 +121,9 @@ const (
 // keep its history bounded.
 func OrderSync(ctx workflow.Context, in OrderSyncInput) error {
 	if in.Channel == "" {
-		return temporal.NewNonRetryableApplicationError("OrderSync needs a channel name", activities.ErrTypeBadInput, nil)
+		return temporal.NewNonRetryableApplicationError("OrderSync needs a channel name", contract.ErrTypeBadInput, nil)
 	}
-	w := &orderSyncImpl{channel: in.Channel, answers: map[int]syncAnswer{}}
+	w := &orderSyncImpl{channel: in.Channel}
 	if in.Carry != nil {
 		w.carry = *in.Carry
 	}
@@ -122,10 +142,9 @@ type orderSyncImpl struct {
 	phase   string
 	hints   []int64
 	wake    bool
-	// sync-now requests: queued until a sync that started after them ends.
-	queue   []syncRequest
-	nextSeq int
-	answers map[int]syncAnswer
+	// syncNow serves the sync-now Update: a request waits until a sync that
+	// started after it ends.
+	syncNow runNow[SyncNowInput, contract.SyncOrdersResult]
 
 	hintCh workflow.ReceiveChannel
 	wakeCh workflow.ReceiveChannel
@@ -135,21 +154,11 @@ type orderSyncImpl struct {
 	}
 }
 
-type syncRequest struct {
-	seq int
-	ids []int64
-}
-
-type syncAnswer struct {
-	result activities.SyncOrdersResult
-	err    string
-}
-
 func (w *orderSyncImpl) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (OrderSyncStatus, error) { return w.status(), nil }); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSyncNow, w.syncNow, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSyncNow, w.syncNow.ask, workflow.UpdateHandlerOptions{
 		Validator: func(ctx workflow.Context, in SyncNowInput) error {
 			for _, id := range in.OrderIDs {
 				if id <= 0 {
@@ -179,23 +188,6 @@ func (w *orderSyncImpl) setup(ctx workflow.Context) error {
 	return nil
 }
 
-// syncNow is the sync-now Update: it queues a request and waits for the answer
-// of a sync that started after it, so it never runs beside the loop's own sync.
-func (w *orderSyncImpl) syncNow(ctx workflow.Context, in SyncNowInput) (activities.SyncOrdersResult, error) {
-	w.nextSeq++
-	seq := w.nextSeq
-	w.queue = append(w.queue, syncRequest{seq: seq, ids: in.OrderIDs})
-	if err := workflow.Await(ctx, func() bool { _, ok := w.answers[seq]; return ok }); err != nil {
-		return activities.SyncOrdersResult{}, err
-	}
-	a := w.answers[seq]
-	delete(w.answers, seq)
-	if a.err != "" {
-		return a.result, temporal.NewApplicationError("order sync failed: "+a.err, "SyncFailed")
-	}
-	return a.result, nil
-}
-
 func (w *orderSyncImpl) addHint(id int64) {
 	if id > 0 && !slices.Contains(w.hints, id) && len(w.hints) < maxPendingHints {
 		w.hints = append(w.hints, id)
@@ -206,24 +198,17 @@ func (w *orderSyncImpl) ok() bool { return w.carry.State.State == channel.StateO
 
 func (w *orderSyncImpl) run(ctx workflow.Context) error {
 	if w.carry.State.State == "" {
-		if gone, err := w.refresh(ctx); gone || err != nil {
+		if next, err := w.refresh(ctx); next == nextEnd || err != nil {
 			return err
 		}
 	}
 	for i := 0; ; i++ {
-		now := workflow.Now(ctx)
-		due := w.ok() && (w.carry.NextRunAt == nil || !now.Before(*w.carry.NextRunAt))
-		switch {
-		case len(w.queue) > 0 || due:
-			if gone := w.sync(ctx, false); gone {
-				return nil
-			}
-		case w.ok() && len(w.hints) > 0:
-			if gone := w.sync(ctx, true); gone {
+		if step := w.step(workflow.Now(ctx)); step != orderNothing {
+			if w.sync(ctx, step) == nextEnd {
 				return nil
 			}
 		}
-		if (i >= maxIterations || historyFull(ctx)) && len(w.queue) == 0 {
+		if (i >= maxIterations || historyFull(ctx)) && !w.syncNow.waiting() {
 			return w.continueAsNew(ctx)
 		}
 		w.phase = PhaseWaiting
@@ -237,37 +222,63 @@ func (w *orderSyncImpl) run(ctx workflow.Context) error {
 		// A full history ends the wait too, so that a flood of signals to an idle
 		// loop continues it as new instead of growing its history to the limit.
 		woken, err := awaitOrTimeout(ctx, wait, func() bool {
-			return w.wake || len(w.queue) > 0 || (w.ok() && len(w.hints) > 0) || historyFull(ctx)
+			return w.wake || w.syncNow.waiting() || (w.ok() && len(w.hints) > 0) || historyFull(ctx)
 		})
 		if err != nil {
 			return err
 		}
 		if w.wake || (!woken && !w.ok()) {
 			w.wake = false
-			if gone, err := w.refresh(ctx); gone || err != nil {
+			if next, err := w.refresh(ctx); next == nextEnd || err != nil {
 				return err
 			}
 		}
 	}
 }
 
+// orderStep is the work an iteration of the loop does before it waits.
+type orderStep int
+
+const (
+	// orderNothing: nothing is due.
+	orderNothing orderStep = iota
+	// orderSync: a full sync, due by the interval or asked for by sync-now, with
+	// the pending hints and the requests' ids.
+	orderSync
+	// orderHints: only the webhook hints, fetched by id (no window, no cursor move).
+	orderHints
+)
+
+// step says what is due: a sync when a sync-now waits or the next run's time has
+// come, else the hints when some wait, while the channel is ok.
+func (w *orderSyncImpl) step(now time.Time) orderStep {
+	due := w.ok() && (w.carry.NextRunAt == nil || !now.Before(*w.carry.NextRunAt))
+	switch {
+	case w.syncNow.waiting() || due:
+		return orderSync
+	case w.ok() && len(w.hints) > 0:
+		return orderHints
+	}
+	return orderNothing
+}
+
 // refresh re-reads the channel's state and interval from the hub (no EKM call).
-// A channel that becomes ok syncs at once; a new interval moves the next run. It
-// reports whether the channel is gone.
-func (w *orderSyncImpl) refresh(ctx workflow.Context) (bool, error) {
+// A channel that becomes ok syncs at once; a new interval moves the next run. A
+// channel that is gone ends the loop.
+func (w *orderSyncImpl) refresh(ctx workflow.Context) (loopNext, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 5},
 	})
-	var cfg activities.OrderLoopConfig
-	err := workflow.ExecuteActivity(ctx, (*activities.Activities).OrderSyncConfig, w.channel).Get(ctx, &cfg)
-	if activities.IsType(err, activities.ErrTypeChannelGone) {
-		return true, nil
+	var cfg contract.OrderLoopConfig
+	err := workflow.ExecuteActivity(ctx, contract.OrderSyncConfig, w.channel).Get(ctx, &cfg)
+	if contract.IsType(err, contract.ErrTypeChannelGone) {
+		return nextEnd, nil
 	}
 	if err != nil {
 		// The hub is unreachable: keep the state we had and try at the next wake or poll.
 		w.carry.LastError = "reading the channel: " + err.Error()
-		return false, nil
+		return nextGoOn, nil
 	}
 	wasOK := w.ok()
 	w.setState(ctx, cfg.Status)
@@ -281,20 +292,21 @@ func (w *orderSyncImpl) refresh(ctx workflow.Context) (bool, error) {
 	if w.ok() && !wasOK {
 		w.carry.NextRunAt = nil // resumed: sync now
 	}
-	return false, nil
+	return nextGoOn, nil
 }
 
-// sync runs one SyncOrders activity: a full sync with the pending hints and the
-// queued requests' ids, or (hintsOnly) just the hints. It answers the requests
-// queued before it started, and reports whether the channel is gone.
-func (w *orderSyncImpl) sync(ctx workflow.Context, hintsOnly bool) bool {
+// sync runs one SyncOrders activity: a full sync (orderSync) with the pending
+// hints and the queued requests' ids, or just the hints (orderHints). It answers
+// the requests queued before it started; a channel that is gone ends the loop.
+func (w *orderSyncImpl) sync(ctx workflow.Context, step orderStep) loopNext {
+	hintsOnly := step == orderHints
 	w.phase = PhaseSyncing
 	hints := w.hints
 	w.hints = nil
-	served := w.nextSeq
+	served := w.syncNow.upTo()
 	if !hintsOnly {
-		for _, r := range w.queue {
-			hints = append(hints, r.ids...)
+		for _, r := range w.syncNow.pending {
+			hints = append(hints, r.in.OrderIDs...)
 		}
 	}
 	// The activity heartbeats on every request and page, so a lost worker is
@@ -311,9 +323,9 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, hintsOnly bool) bool {
 	})
 	actx, stop := workflow.WithCancel(actx)
 	defer stop()
-	var res activities.SyncOrdersResult
-	fut := workflow.ExecuteActivity(actx, (*activities.Activities).SyncOrders,
-		activities.SyncOrdersInput{Channel: w.channel, Hints: hints, HintsOnly: hintsOnly})
+	var res contract.SyncOrdersResult
+	fut := workflow.ExecuteActivity(actx, contract.SyncOrders,
+		contract.SyncOrdersInput{Channel: w.channel, Hints: hints, HintsOnly: hintsOnly})
 	// Signals may flood in while a long sync runs: near the history's limit the
 	// sync is stopped (it resumes from its last committed page in the next run)
 	// and the loop continues as new, instead of being terminated by Temporal.
@@ -324,24 +336,24 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, hintsOnly bool) bool {
 	}
 	err := fut.Get(ctx, &res)
 	now := workflow.Now(ctx)
-	answer := syncAnswer{result: res}
+	failure := "" // why the sync-now requests it serves failed
 	switch {
 	case interrupted:
 		w.carry.LastError = "a sync was stopped to keep the loop's history bounded (a flood of signals); the next run syncs again"
-		answer.err = w.carry.LastError
-		served = w.nextSeq // every waiting sync-now is answered, so the loop can continue as new
-	case activities.IsType(err, activities.ErrTypeChannelGone):
-		return true
-	case activities.IsType(err, activities.ErrTypeNeedsReauth):
+		failure = w.carry.LastError
+		served = w.syncNow.upTo() // every waiting sync-now is answered, so the loop can continue as new
+	case contract.IsType(err, contract.ErrTypeChannelGone):
+		return nextEnd
+	case contract.IsType(err, contract.ErrTypeNeedsReauth):
 		w.setState(ctx, channel.Status{State: channel.StateNeedsReauth, Reason: "EKM refused the channel's authorisation: run 'starter channel reauthorise " + w.channel + "'"})
-		answer.err = w.carry.State.Reason
-	case activities.IsType(err, activities.ErrTypeDisabled):
+		failure = w.carry.State.Reason
+	case contract.IsType(err, contract.ErrTypeDisabled):
 		w.setState(ctx, channel.Status{State: channel.StateDisabled, Reason: "channel is disabled"})
-		answer.err = w.carry.State.Reason
+		failure = w.carry.State.Reason
 	case err != nil:
 		w.carry.LastError = err.Error()
 		w.carry.Totals.Failures++
-		answer.err = err.Error()
+		failure = err.Error()
 		if !hintsOnly {
 			w.scheduleNext(now)
 		}
@@ -364,24 +376,20 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, hintsOnly bool) bool {
 	// fetch; after a failed fetch of only hints they are dropped rather than
 	// retried in a loop: the window sync, with its overlap and last_updated pass,
 	// reads those orders anyway.
-	if interrupted || (err != nil && !hintsOnly) || (err == nil && !res.Ran) || activities.IsType(err, activities.ErrTypeNeedsReauth) ||
-		activities.IsType(err, activities.ErrTypeDisabled) {
+	if interrupted || (err != nil && !hintsOnly) || (err == nil && !res.Ran) || contract.IsType(err, contract.ErrTypeNeedsReauth) ||
+		contract.IsType(err, contract.ErrTypeDisabled) {
 		for _, id := range hints {
 			w.addHint(id)
 		}
 	}
 	if !hintsOnly || interrupted {
-		kept := w.queue[:0]
-		for _, r := range w.queue {
-			if r.seq <= served {
-				w.answers[r.seq] = answer
-			} else {
-				kept = append(kept, r)
-			}
+		var failed error
+		if failure != "" {
+			failed = temporal.NewApplicationError("order sync failed: "+failure, contract.ErrTypeSyncFailed)
 		}
-		w.queue = kept
+		w.syncNow.answer(served, res, failed)
 	}
-	return false
+	return nextGoOn
 }
 
 func (w *orderSyncImpl) scheduleNext(now time.Time) {
@@ -393,7 +401,7 @@ func (w *orderSyncImpl) scheduleNext(now time.Time) {
 	w.carry.NextRunAt = &next
 }
 
-func (w *orderSyncImpl) count(res activities.SyncOrdersResult, hintsOnly bool) {
+func (w *orderSyncImpl) count(res contract.SyncOrdersResult, hintsOnly bool) {
 	if res.Interval > 0 {
 		w.carry.Interval = res.Interval
 	}
@@ -442,7 +450,7 @@ func (w *orderSyncImpl) status() OrderSyncStatus {
 		Channel: w.channel, State: w.carry.State.State, Reason: w.carry.State.Reason, Phase: w.phase,
 		SyncDate: w.carry.SyncDate, LastRunAt: w.carry.LastRunAt, NextRunAt: w.carry.NextRunAt, Interval: w.carry.Interval,
 		LastResult: w.carry.LastResult, LastHints: w.carry.LastHints, LastError: w.carry.LastError,
-		PendingHints: len(w.hints), QueuedSyncs: len(w.queue), Totals: w.carry.Totals,
+		PendingHints: len(w.hints), QueuedSyncs: len(w.syncNow.pending), Totals: w.carry.Totals,
 	}
 }
 

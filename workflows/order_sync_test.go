@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync/atomic"
@@ -285,5 +286,20 @@ func TestOrderSyncDropsHintsEKMRejectsInsteadOfLooping(t *testing.T) {
 	env.ExecuteWorkflow(OrderSync, OrderSyncInput{Channel: "shop"})
 	if n := hintRuns.Load(); n != 1 {
 		t.Fatalf("%d fetches of the rejected hint, want 1", n)
+	}
+}
+
+// A carry recorded before the rename of sync_date to order_sync_date still
+// decodes with its Order Sync Date.
+func TestOrderSyncCarryReadsTheOldNameOfTheOrderSyncDate(t *testing.T) {
+	at := time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC)
+	for _, in := range []string{`{"interval":1,"sync_date":"2026-12-03T14:00:00Z"}`, `{"interval":1,"order_sync_date":"2026-12-03T14:00:00Z"}`} {
+		var c OrderSyncCarry
+		if err := json.Unmarshal([]byte(in), &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.Interval != 1 || c.SyncDate == nil || !c.SyncDate.Equal(at) {
+			t.Errorf("decoded %s as %+v", in, c)
+		}
 	}
 }

@@ -19,7 +19,7 @@ import (
 
 type addedChannel struct {
 	Channel       channel.Settings    `json:"channel"`
-	Authorization *shop.Authorization `json:"authorization,omitempty"`
+	Authorization *shop.Authorization `json:"authorisation,omitempty"`
 	Flows         []string            `json:"workflows,omitempty"`
 	Warnings      []string            `json:"warnings,omitempty"`
 }
@@ -53,7 +53,7 @@ func channelAddCommand() *command {
 			fs.StringVar(&currency, "currency", "", "ISO 4217 currency for downloaded orders (default: the shop's)")
 			fs.Var(&maps, "map", "status mapping override, 'EKM status=target' (repeatable)")
 			fs.BoolVar(&yes, "yes", false, "accept the proposed status mapping without asking")
-			fs.BoolVar(&headless, "headless", false, "open the authorize URL without a browser (simulator auto-approve)")
+			fs.BoolVar(&headless, "headless", false, "open the authorisation URL without a browser (simulator auto-approve)")
 			fs.DurationVar(&timeout, "timeout", 10*time.Minute, "how long to wait for EKM's callback")
 			fs.BoolVar(&simulator, "simulator", false, "allow an --api-url other than EKM's (https://api.ekm.net) or a loopback address: a simulator")
 		},
@@ -112,7 +112,7 @@ func channelAddCommand() *command {
 			}
 			res := addedChannel{}
 			// From here on the channel exists: a failure leaves it for 'channel reauthorise'.
-			auth, err := conn.Authorize(ctx, created, shop.AuthorizeOptions{CallbackAddr: mustCallback(e), Headless: headless, Timeout: timeout, ShowURL: e.showURL})
+			auth, err := conn.Authorize(ctx, created, shop.AuthorizeOptions{CallbackAddr: mustCallback(e), Headless: headless, Timeout: timeout, ShowURL: e.showURL(headless)})
 			if err != nil {
 				return nil, fmt.Errorf("channel %s was added, but not authorised: %w; finish with 'starter channel reauthorise %s'", s.Name, err, s.Name)
 			}
@@ -189,10 +189,18 @@ func mustCallback(e *env) string {
 	return string(cfg.CallbackAddr)
 }
 
-// showURL tells the operator where to authorise: on stderr, so that --json output
-// stays parseable.
-func (e *env) showURL(u string) {
-	fmt.Fprintf(e.io.Stderr, "Open this URL in a browser logged in to the EKM shop, and approve:\n  %s\nWaiting for EKM's callback...\n", u)
+// showURL returns what tells the operator where to authorise: on stderr, so that
+// --json output stays parseable. With --headless the starter opens the URL itself
+// (the simulator's auto-approve) and says so instead of asking for a browser.
+func (e *env) showURL(headless bool) func(string) {
+	if headless {
+		return func(u string) {
+			fmt.Fprintf(e.io.Stderr, "Opening the authorize URL without a browser (--headless: approved only by a simulator in auto-approve mode):\n  %s\nWaiting for EKM's callback...\n", u)
+		}
+	}
+	return func(u string) {
+		fmt.Fprintf(e.io.Stderr, "Open this URL in a browser logged in to the EKM shop, and approve:\n  %s\nWaiting for EKM's callback...\n", u)
+	}
 }
 
 type shopInfo struct {

@@ -98,7 +98,7 @@ func explain(err error) string {
 
 type reauthResult struct {
 	Channel       string             `json:"channel"`
-	Authorization shop.Authorization `json:"authorization"`
+	Authorization shop.Authorization `json:"authorisation"`
 	Warnings      []string           `json:"warnings,omitempty"`
 }
 
@@ -115,11 +115,11 @@ func channelReauthoriseCommand() *command {
 	var secretFile string
 	return &command{
 		name: "reauthorise", args: "<name>",
-		summary: "run EKM's OAuth flow again (authorize URL, local callback, code exchange) and store the new tokens;\n" +
+		summary: "run EKM's OAuth flow again (authorisation URL, local callback, code exchange) and store the new tokens;\n" +
 			"with EKMSYNC_WEBHOOK_BASE_URL set, re-subscribe the order webhooks under a new webhook token (the old URL is refused);\n" +
 			"--client-secret-file first replaces the app's client secret (after a change on partners.ekm.net)",
 		flags: func(fs *flag.FlagSet) {
-			fs.BoolVar(&headless, "headless", false, "open the authorize URL without a browser (simulator auto-approve)")
+			fs.BoolVar(&headless, "headless", false, "open the authorisation URL without a browser (simulator auto-approve)")
 			fs.DurationVar(&timeout, "timeout", 10*time.Minute, "how long to wait for EKM's callback")
 			fs.StringVar(&secretFile, "client-secret-file", "", "file holding a new client secret to store first")
 		},
@@ -148,7 +148,7 @@ func channelReauthoriseCommand() *command {
 					return nil, err
 				}
 			}
-			auth, err := conn.Authorize(ctx, c, shop.AuthorizeOptions{CallbackAddr: mustCallback(e), Headless: headless, Timeout: timeout, ShowURL: e.showURL})
+			auth, err := conn.Authorize(ctx, c, shop.AuthorizeOptions{CallbackAddr: mustCallback(e), Headless: headless, Timeout: timeout, ShowURL: e.showURL(headless)})
 			if err != nil {
 				return nil, err
 			}

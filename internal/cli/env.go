@@ -12,11 +12,11 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/codec"
 	"github.com/ekmsync/ekmsync/internal/config"
-	"github.com/ekmsync/ekmsync/internal/observe"
+	"github.com/ekmsync/ekmsync/internal/flows"
+	"github.com/ekmsync/ekmsync/internal/logging"
 	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/tclient"
-	"github.com/ekmsync/ekmsync/workflows"
 )
 
 // env opens what a command needs, lazily, and closes it afterwards.
@@ -86,7 +86,7 @@ func (e *env) client(ctx context.Context) (client.Client, error) {
 		if level < slog.LevelWarn && os.Getenv("EKMSYNC_LOG_LEVEL") == "" {
 			level = slog.LevelWarn
 		}
-		opts := tclient.Options{Logger: observe.NewLogger(e.io.Stderr, cfg.LogFormat.JSON(), level)}
+		opts := tclient.Options{Logger: logging.NewLogger(e.io.Stderr, cfg.LogFormat.JSON(), level)}
 		if len(cfg.PayloadKey) > 0 {
 			key, err := secret.NewKey(cfg.PayloadKey)
 			if err != nil {
@@ -104,12 +104,12 @@ func (e *env) client(ctx context.Context) (client.Client, error) {
 }
 
 // workflows returns the Temporal starter on the configured task queue.
-func (e *env) workflows(ctx context.Context) (workflows.Starter, error) {
+func (e *env) workflows(ctx context.Context) (flows.Starter, error) {
 	c, err := e.client(ctx)
 	if err != nil {
-		return workflows.Starter{}, err
+		return flows.Starter{}, err
 	}
-	return workflows.Starter{Client: c, TaskQueue: e.cfg.TaskQueue}, nil
+	return flows.Starter{Client: c, TaskQueue: e.cfg.TaskQueue}, nil
 }
 
 func (e *env) close() {

@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ekmsync/ekmsync/internal/config"
-	"github.com/ekmsync/ekmsync/internal/observe"
+	"github.com/ekmsync/ekmsync/internal/logging"
 )
 
 // operatorMessage is err as the operator reads it: a PostgreSQL or driver error
@@ -116,7 +116,7 @@ func debugLog(stderr io.Writer) *slog.Logger {
 	}
 	var format config.LogFormat
 	_ = format.Decode(os.Getenv("EKMSYNC_LOG_FORMAT"))
-	return observe.NewLogger(stderr, format.JSON(), slog.LevelDebug)
+	return logging.NewLogger(stderr, format.JSON(), slog.LevelDebug)
 }
 
 // checkArg refuses a text argument the hub cannot store or that is not sensible:

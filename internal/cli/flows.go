@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/flows"
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/webhook"
 	"github.com/ekmsync/ekmsync/workflows"
@@ -45,16 +46,16 @@ func idOf(r interface{ GetID() string }) string {
 // change or a reauthorisation). The worker's LISTEN/NOTIFY does the same for
 // changes made in SQL; this is the fast path, and a failure only costs latency.
 func (e *env) wakeFlows(ctx context.Context, name string) {
-	e.wake(ctx, name, workflows.Starter.WakeChannel)
+	e.wake(ctx, name, flows.Starter.WakeChannel)
 }
 
 // wakePush tells the channel's push loop that the hub changed (parcels, stock,
 // prices): the fast path beside the worker's LISTEN/NOTIFY.
 func (e *env) wakePush(ctx context.Context, name string) {
-	e.wake(ctx, name, workflows.Starter.WakePush)
+	e.wake(ctx, name, flows.Starter.WakePush)
 }
 
-func (e *env) wake(ctx context.Context, name string, how func(workflows.Starter, context.Context, string) error) {
+func (e *env) wake(ctx context.Context, name string, how func(flows.Starter, context.Context, string) error) {
 	w, err := e.workflows(ctx)
 	if err != nil {
 		fmt.Fprintf(e.io.Stderr, "note: could not reach Temporal to wake the workflows (%v); they pick the change up at their next step\n", err)

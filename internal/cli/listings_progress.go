@@ -82,7 +82,7 @@ func progressLine(p workflows.ListingProgress, now time.Time) (line, key string)
 	if n := p.EmptySKUs + p.DuplicateSKUs; n > 0 {
 		key += fmt.Sprintf(" (%d SKU problems)", n)
 	}
-	return key + "  ETA " + etaText(p.ListingDownloadState, now), key
+	return key + "  ETA " + etaText(store.ListingDownloadState(p.ListingDownloadState), now), key
 }
 
 // etaText is the Estimated Completion as an operator reads it: a time in UTC and

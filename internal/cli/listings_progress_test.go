@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
 )
@@ -14,7 +15,7 @@ func TestProgressLineShowsPagesItemsAndTheEstimate(t *testing.T) {
 	now := time.Date(2025, 3, 4, 12, 0, 0, 0, time.UTC)
 	eta := now.Add(95 * time.Second)
 	total, products := 100, 2000
-	p := workflows.ListingProgress{Channel: "shop", Phase: workflows.ListingDownloading, ListingDownloadState: store.ListingDownloadState{
+	p := workflows.ListingProgress{Channel: "shop", Phase: workflows.ListingDownloading, ListingDownloadState: contract.ListingDownloadState{
 		InProgress: true, PagesDone: 25, PagesTotal: &total, ProductsTotal: &products, ListingsSeen: 640, EmptySKUs: 2, DuplicateSKUs: 3,
 		EstimatedCompletion: &eta}}
 	line, key := progressLine(p, now)
@@ -47,7 +48,7 @@ func TestProgressBarWritesALinePerChangeOffATerminal(t *testing.T) {
 	bar := newProgressBar(&out)
 	total := 10
 	p := workflows.ListingProgress{Channel: "shop", Phase: workflows.ListingDownloading,
-		ListingDownloadState: store.ListingDownloadState{InProgress: true, PagesDone: 1, PagesTotal: &total}}
+		ListingDownloadState: contract.ListingDownloadState{InProgress: true, PagesDone: 1, PagesTotal: &total}}
 	bar.show(p, time.Now())
 	bar.show(p, time.Now().Add(time.Second))
 	p.PagesDone = 2

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ekmsync/ekmsync/internal/flows"
 	"github.com/ekmsync/ekmsync/workflows"
 )
 
@@ -24,7 +25,7 @@ type loopRuns struct {
 // loopRun is one workflow's latest run, and, when a loop is not running, what
 // happens next and what an operator can do.
 type loopRun struct {
-	workflows.RunState
+	flows.RunState
 	Note string `json:"note,omitempty"`
 }
 
@@ -43,7 +44,7 @@ func notRunningNote(name string) string {
 
 // loopRunOf reads the latest run of one loop; a loop that should always run gets
 // a note when it does not.
-func loopRunOf(ctx context.Context, w workflows.Starter, id, name string, always bool) (loopRun, error) {
+func loopRunOf(ctx context.Context, w flows.Starter, id, name string, always bool) (loopRun, error) {
 	r, err := w.RunState(ctx, id)
 	if err != nil {
 		return loopRun{}, err
@@ -106,7 +107,7 @@ func (e *env) ensureLoops(ctx context.Context, name string) {
 // or the shop's rate budget. extra adds what the workflow's own status says (a
 // refusal, the budget). It asks Temporal afresh, since the command's own
 // context has ended.
-func (e *env) waitingFor(ctx context.Context, w workflows.Starter, id, name string, always bool, extra func(context.Context) []string) string {
+func (e *env) waitingFor(ctx context.Context, w flows.Starter, id, name string, always bool, extra func(context.Context) []string) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	run, err := loopRunOf(ctx, w, id, name, always)

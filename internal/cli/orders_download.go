@@ -13,8 +13,9 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
-	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/contract"
+	"github.com/ekmsync/ekmsync/internal/flows"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
 )
@@ -27,7 +28,7 @@ func orderDownloadCommands() []*command {
 
 // syncResult is the result of 'orders sync'.
 type syncResult struct {
-	activities.SyncOrdersResult
+	contract.SyncOrdersResult
 }
 
 func (r syncResult) text(w io.Writer) {
@@ -39,7 +40,7 @@ func (r syncResult) text(w io.Writer) {
 	fmt.Fprintf(w, "Order Sync Date [UTC]: %s; took %s\n", utc(r.SyncDate), r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
 }
 
-func countsLine(c activities.OrderCounts) string {
+func countsLine(c contract.OrderCounts) string {
 	s := fmt.Sprintf("%d new, %d updated, %d unchanged, %d skipped, %d quarantined (%d EKM requests)",
 		c.New, c.Updated, c.Unchanged, c.Skipped, c.Quarantined, c.Requests)
 	var extra []string
@@ -58,7 +59,7 @@ func countsLine(c activities.OrderCounts) string {
 	return s
 }
 
-func printCounts(w io.Writer, c activities.OrderCounts) {
+func printCounts(w io.Writer, c contract.OrderCounts) {
 	if len(c.Skips) > 0 {
 		fmt.Fprintln(w, "skipped:")
 		for _, s := range c.Skips {
@@ -128,7 +129,7 @@ func ordersSyncCommand() *command {
 
 // orderSyncWaitingFor says what an order sync that did not end in time was
 // waiting for: the loop's state, its last error, the activity's retries.
-func (e *env) orderSyncWaitingFor(ctx context.Context, w workflows.Starter, name string) string {
+func (e *env) orderSyncWaitingFor(ctx context.Context, w flows.Starter, name string) string {
 	return e.waitingFor(ctx, w, workflows.OrderSyncID(name), name, true, func(ctx context.Context) []string {
 		st, err := w.OrderSyncStatus(ctx, name)
 		if err != nil {
@@ -156,9 +157,9 @@ func loopError(name string, err error) error {
 
 // channelWorkflows checks the channel in the hub first, for a clear error, and
 // connects to Temporal.
-func channelWorkflows(ctx context.Context, e *env, name string) (workflows.Starter, error) {
+func channelWorkflows(ctx context.Context, e *env, name string) (flows.Starter, error) {
 	if _, _, err := channelOf(ctx, e, name); err != nil {
-		return workflows.Starter{}, err
+		return flows.Starter{}, err
 	}
 	return e.workflows(ctx)
 }
@@ -407,11 +408,11 @@ func ordersProblemsCommand() *command {
 
 // backfillResult is the result of 'orders backfill'.
 type backfillResult struct {
-	Channel    string                           `json:"channel"`
-	WorkflowID string                           `json:"workflow_id"`
-	RunID      string                           `json:"run_id"`
-	Done       bool                             `json:"done"`
-	Result     *activities.BackfillOrdersResult `json:"result,omitempty"`
+	Channel    string                         `json:"channel"`
+	WorkflowID string                         `json:"workflow_id"`
+	RunID      string                         `json:"run_id"`
+	Done       bool                           `json:"done"`
+	Result     *contract.BackfillOrdersResult `json:"result,omitempty"`
 }
 
 func (r backfillResult) text(w io.Writer) {
@@ -474,7 +475,7 @@ func ordersBackfillCommand() *command {
 			if !wait {
 				return res, nil
 			}
-			var out activities.BackfillOrdersResult
+			var out contract.BackfillOrdersResult
 			if err := run.Get(ctx, &out); err != nil {
 				return nil, fmt.Errorf("back-fill %s failed: %w", run.GetID(), err)
 			}

@@ -45,8 +45,8 @@ func stockSetCommand() *command {
 	return &command{
 		name: "set", args: "<sku> <level>",
 		summary: "set a SKU's stock level at a location (the same as an UPDATE of stock_levels); every channel whose\n" +
-			"listings carry the SKU then sends its new quantity to EKM. A negative level goes after '--':\n" +
-			"'starter stock set SKU-1 -- -2'.",
+			"listings carry the SKU then sends its new quantity to EKM. A level may be negative:\n" +
+			"'starter stock set SKU-1 -2'.",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&location, "location", store.DefaultLocation, "stock location")
 		},

@@ -25,7 +25,7 @@ func TestOutboundCommandsRefuseBadArguments(t *testing.T) {
 		{[]string{"stock", "set", "A"}, "missing <level>"},
 		{[]string{"stock", "set", "A", "many"}, "not a whole number"},
 		{[]string{"price", "set", "A", "--", "-1"}, "non-negative amount"},
-		{[]string{"stock", "set", "A", "-2"}, "flag provided but not defined"}, // a negative level goes after --
+		{[]string{"stock", "set", "A", "-2147483649"}, "not a whole number"}, // a negative level is an argument, checked like any
 		{[]string{"price", "set", "A", "1.234"}, "at most two decimals"},
 		{[]string{"push", "status"}, "missing <channel>"},
 		{[]string{"push", "now"}, "missing <channel>"},

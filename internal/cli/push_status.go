@@ -12,8 +12,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
 )
@@ -38,7 +38,7 @@ func (r pushNowResult) text(w io.Writer) {
 	fmt.Fprintf(w, "pass of channel %s done in %s\n", r.Channel, p.Ended.Sub(p.Started).Round(time.Millisecond))
 	for _, s := range []struct {
 		name string
-		r    activities.StepResult
+		r    contract.StepResult
 	}{{"despatches", p.Despatches}, {"cancellations", p.Cancellations}, {"stock", p.Stock}, {"prices", p.Prices}} {
 		fmt.Fprintf(w, "  %-14s sent %d, already on EKM %d, not sent %d, failed %d", s.name, s.r.Sent, s.r.Already, s.r.NotSent, s.r.Failed)
 		if s.r.Held > 0 {
@@ -83,6 +83,11 @@ func pushNowCommand() *command {
 			var res workflows.PushNowResult
 			if err := h.Get(ctx, &res); err != nil {
 				return nil, fmt.Errorf("push now: %w", err)
+			}
+			if !res.Ran {
+				// The exit-code rule (docs/cli.md): an operation that could not run exits 1.
+				return pushNowResult{Channel: args[0], Result: res}, fmt.Errorf("no pass ran: channel %s is %s: %s",
+					args[0], orDash(string(res.ChannelState.State)), orDash(res.ChannelState.Reason))
 			}
 			return pushNowResult{Channel: args[0], Result: res}, nil
 		},

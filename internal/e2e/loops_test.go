@@ -10,6 +10,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
+	"github.com/ekmsync/ekmsync/internal/flows"
 	"github.com/ekmsync/ekmsync/internal/harness"
 	"github.com/ekmsync/ekmsync/workflows"
 )
@@ -24,7 +25,7 @@ func TestATerminatedLoopIsReportedClosedAndTheWorkerStartsItAgain(t *testing.T) 
 	e := harness.New(t, harness.Options{Channel: "loops-" + hex.EncodeToString(suffix)})
 	ctx := context.Background()
 	syncID := workflows.OrderSyncID(e.Channel)
-	runState := func(id string) workflows.RunState {
+	runState := func(id string) flows.RunState {
 		t.Helper()
 		r, err := e.Workflows.RunState(ctx, id)
 		if err != nil {
@@ -72,8 +73,8 @@ func TestATerminatedLoopIsReportedClosedAndTheWorkerStartsItAgain(t *testing.T) 
 	}
 	var screen struct {
 		Loops struct {
-			OrderSync workflows.RunState `json:"order_sync"`
-			Push      workflows.RunState `json:"push"`
+			OrderSync flows.RunState `json:"order_sync"`
+			Push      flows.RunState `json:"push"`
 		} `json:"loops"`
 	}
 	e.CLIJSON(&screen, "channel", "show", e.Channel)

@@ -4,13 +4,13 @@
 package e2e
 
 import (
-	"encoding/json"
 	"testing"
 
+	"github.com/ekmsync/ekmsync/internal/cli"
 	"github.com/ekmsync/ekmsync/internal/temporaltest"
 )
 
 func TestMain(m *testing.M) { temporaltest.Main(m) }
 
 // jsonInto decodes a command's --json output.
-func jsonInto(out string, v any) error { return json.Unmarshal([]byte(out), v) }
+func jsonInto(out string, v any) error { return cli.UnmarshalJSON([]byte(out), v) }

@@ -464,9 +464,14 @@ func TestDisabledChannelSendsNothingAndSendsThePendingWorkOnceEnabled(t *testing
 	p.MustCLI("orders", "ship", fmt.Sprint(hubID), "--tracking", "RM1")
 	p.MustCLI("stock", "set", "A", "9")
 	p.MustCLI("price", "set", "A", "12.50")
-	res := p.pushNow()
-	if res["ran"] != false {
-		t.Fatalf("push-now ran a pass on a disabled channel: %v", res)
+	// A pass that could not run is exit 1 (docs/cli.md), its result still in the JSON.
+	out, errOut, code := p.CLI("push", "now", p.Channel, "--json")
+	var res struct {
+		Error  string         `json:"error"`
+		Result map[string]any `json:"result"`
+	}
+	if err := jsonInto(out, &res); err != nil || code != 1 || res.Result["ran"] != false || !strings.Contains(res.Error, "no pass ran") || !strings.Contains(errOut, "disabled") {
+		t.Fatalf("push now on a disabled channel: exit %d, %v\n%s\n%s", code, err, out, errOut)
 	}
 	if w := p.shopWrites(); len(w) != 0 {
 		t.Fatalf("%d writes while the channel is disabled: %+v", len(w), w)

@@ -8,7 +8,6 @@ package harness
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -26,13 +25,13 @@ import (
 	"github.com/ekmsync/ekmsync/internal/config"
 	"github.com/ekmsync/ekmsync/internal/devserver"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
+	"github.com/ekmsync/ekmsync/internal/flows"
 	"github.com/ekmsync/ekmsync/internal/process"
 	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/service"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/store/storetest"
 	"github.com/ekmsync/ekmsync/internal/temporaltest"
-	"github.com/ekmsync/ekmsync/workflows"
 )
 
 // TB is what the harness needs of a test; testing.TB has it.
@@ -73,7 +72,7 @@ type Env struct {
 	Sim       *ekmsim.Sim
 	SimURL    string
 	Temporal  client.Client
-	Workflows workflows.Starter
+	Workflows flows.Starter
 	Channel   string
 	// Config is the starter's configuration for this environment.
 	Config config.Starter
@@ -136,7 +135,7 @@ func New(t storetest.TB, opts Options) *Env {
 	e := &Env{
 		t: t, DB: db, Sim: sim, SimURL: srv.URL(), Key: key,
 		Temporal:  temporalClient(t, dev, opts.Server == nil, payloadKey),
-		Workflows: workflows.Starter{TaskQueue: taskQueue},
+		Workflows: flows.Starter{TaskQueue: taskQueue},
 		Channel:   opts.Channel,
 		Config: config.Starter{Common: common, CallbackAddr: config.Addr(fmt.Sprintf("127.0.0.1:%d", cbPort)),
 			WebhookBaseURL: fmt.Sprintf("http://127.0.0.1:%d", httpPort)},
@@ -219,7 +218,7 @@ func (e *Env) MustCLI(args ...string) string {
 func (e *Env) CLIJSON(v any, args ...string) {
 	e.t.Helper()
 	out := e.MustCLI(append(args, "--json")...)
-	if err := json.Unmarshal([]byte(out), v); err != nil {
+	if err := cli.UnmarshalJSON([]byte(out), v); err != nil {
 		e.t.Fatalf("starter %s --json: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }

@@ -9,15 +9,15 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ekmsync/ekmsync/internal/flows"
 	"github.com/ekmsync/ekmsync/internal/store"
-	"github.com/ekmsync/ekmsync/workflows"
 )
 
 // listenChanges wakes the channels' loops when the hub changes, however it was
 // changed (CLI, SQL, another system): the migrations' triggers NOTIFY on
 // "<schema>.ekmsync", and this gathers notifications for debounce before signalling.
 // It reconnects after a lost connection; the loops' periodic sweep covers any gap.
-func listenChanges(ctx context.Context, pool *pgxpool.Pool, st *store.Store, wf workflows.Starter, debounce time.Duration, logger *slog.Logger) {
+func listenChanges(ctx context.Context, pool *pgxpool.Pool, st *store.Store, wf flows.Starter, debounce time.Duration, logger *slog.Logger) {
 	for ctx.Err() == nil {
 		err := listenOnce(ctx, pool, st, wf, debounce, logger)
 		if ctx.Err() != nil {
@@ -36,7 +36,7 @@ type change struct {
 	ChannelID *int64 `json:"channel_id"`
 }
 
-func listenOnce(ctx context.Context, pool *pgxpool.Pool, st *store.Store, wf workflows.Starter, debounce time.Duration, logger *slog.Logger) error {
+func listenOnce(ctx context.Context, pool *pgxpool.Pool, st *store.Store, wf flows.Starter, debounce time.Duration, logger *slog.Logger) error {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -87,7 +87,7 @@ func listenOnce(ctx context.Context, pool *pgxpool.Pool, st *store.Store, wf wor
 
 // wakeChannels wakes the loops of the channels in ids (0: every channel): both loops
 // where the channel's settings changed, the push alone where only the hub did.
-func wakeChannels(ctx context.Context, st *store.Store, wf workflows.Starter, ids map[int64]bool, logger *slog.Logger) {
+func wakeChannels(ctx context.Context, st *store.Store, wf flows.Starter, ids map[int64]bool, logger *slog.Logger) {
 	channels, err := st.Channels(ctx)
 	if err != nil {
 		logger.Warn("hub change: could not list channels", "err", err)

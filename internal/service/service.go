@@ -22,13 +22,13 @@ import (
 	"github.com/ekmsync/ekmsync/internal/codec"
 	"github.com/ekmsync/ekmsync/internal/config"
 	"github.com/ekmsync/ekmsync/internal/drift"
+	"github.com/ekmsync/ekmsync/internal/flows"
 	"github.com/ekmsync/ekmsync/internal/observe"
 	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/tclient"
 	"github.com/ekmsync/ekmsync/internal/webhook"
-	"github.com/ekmsync/ekmsync/workflows"
 )
 
 // Run runs the worker until ctx is cancelled, then stops it gracefully: the worker
@@ -97,7 +97,7 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	w := worker.New(tc, cfg.TaskQueue, wopts)
 	Register(versioned(w, cfg), acts)
 
-	wf := workflows.Starter{Client: tc, TaskQueue: cfg.TaskQueue}
+	wf := flows.Starter{Client: tc, TaskQueue: cfg.TaskQueue}
 	go listenChanges(ctx, pool, st, wf, cfg.NotifyDebounce.D(), logger)
 
 	go pruneHints(ctx, st, logger)

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/flows"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
 )
@@ -30,7 +31,7 @@ const supervisePeriod = 30 * time.Second
 // channel that could itself be deleted, and it works the moment a worker runs.
 // Starts use the workflow ID's USE_EXISTING policy, so several workers doing the
 // same never start a loop twice.
-func supervise(ctx context.Context, st *store.Store, wf workflows.Starter, logger *slog.Logger) {
+func supervise(ctx context.Context, st *store.Store, wf flows.Starter, logger *slog.Logger) {
 	t := time.NewTicker(supervisePeriod)
 	defer t.Stop()
 	for {
@@ -44,7 +45,7 @@ func supervise(ctx context.Context, st *store.Store, wf workflows.Starter, logge
 }
 
 // superviseOnce looks at every channel's loops once.
-func superviseOnce(ctx context.Context, st *store.Store, wf workflows.Starter, logger *slog.Logger) {
+func superviseOnce(ctx context.Context, st *store.Store, wf flows.Starter, logger *slog.Logger) {
 	channels, err := st.Channels(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -60,7 +61,7 @@ func superviseOnce(ctx context.Context, st *store.Store, wf workflows.Starter, l
 	}
 }
 
-func superviseChannel(ctx context.Context, st *store.Store, wf workflows.Starter, c channel.Settings, logger *slog.Logger) {
+func superviseChannel(ctx context.Context, st *store.Store, wf flows.Starter, c channel.Settings, logger *slog.Logger) {
 	loops := []struct {
 		id    string
 		start func(context.Context, string) (string, error)
@@ -75,11 +76,11 @@ func superviseChannel(ctx context.Context, st *store.Store, wf workflows.Starter
 		}},
 	}
 	for _, l := range loops {
-		restart(ctx, wf, c.Name, l.id, func(workflows.RunState) bool { return true }, l.start, logger)
+		restart(ctx, wf, c.Name, l.id, func(flows.RunState) bool { return true }, l.start, logger)
 	}
 	// A listing download runs only now and then: it is started again only when its
 	// run died in the middle of a download the hub still says is in progress.
-	restart(ctx, wf, c.Name, workflows.ListingDownloadID(c.Name), func(r workflows.RunState) bool {
+	restart(ctx, wf, c.Name, workflows.ListingDownloadID(c.Name), func(r flows.RunState) bool {
 		if !r.Died() {
 			return false
 		}
@@ -105,7 +106,7 @@ func superviseChannel(ctx context.Context, st *store.Store, wf workflows.Starter
 
 // restart starts the workflow again when its latest run does not run and want
 // says so, and logs what it found and did.
-func restart(ctx context.Context, wf workflows.Starter, name, id string, want func(workflows.RunState) bool,
+func restart(ctx context.Context, wf flows.Starter, name, id string, want func(flows.RunState) bool,
 	start func(context.Context, string) (string, error), logger *slog.Logger) {
 	r, err := wf.RunState(ctx, id)
 	if err != nil {

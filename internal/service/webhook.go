@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/flows"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/webhook"
 	"github.com/ekmsync/ekmsync/workflows"
@@ -45,7 +46,7 @@ const refusedBody = "no such channel"
 // worker process through PostgreSQL, with an in-process pre-filter in front).
 type receiver struct {
 	st        *store.Store
-	wf        workflows.Starter
+	wf        flows.Starter
 	logger    *slog.Logger
 	outcomes  func(outcome string)
 	limits    store.HintLimits
@@ -53,7 +54,7 @@ type receiver struct {
 	recent    recentHints
 }
 
-func newReceiver(st *store.Store, wf workflows.Starter, logger *slog.Logger, outcomes func(string)) *receiver {
+func newReceiver(st *store.Store, wf flows.Starter, logger *slog.Logger, outcomes func(string)) *receiver {
 	return &receiver{st: st, wf: wf, logger: logger, outcomes: outcomes, limits: store.DefaultHintLimits,
 		receivers: receivers{load: st.WebhookReceivers, now: time.Now},
 		recent:    recentHints{seen: map[hintKey]time.Time{}, max: 50_000, window: store.DefaultHintLimits.RepeatAfter}}

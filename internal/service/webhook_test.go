@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/flows"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/store/storetest"
 	"github.com/ekmsync/ekmsync/internal/temporaltest"
 	"github.com/ekmsync/ekmsync/internal/webhook"
-	"github.com/ekmsync/ekmsync/workflows"
 )
 
 // outcomeCounter collects the receiver's outcomes, as /metrics would.
@@ -68,7 +68,7 @@ func newReceiverEnv(t *testing.T, db *storetest.DB) *receiverEnv {
 	}
 	e.channel = s
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	wf := workflows.Starter{Client: temporaltest.Client(t), TaskQueue: "ekmsync-receiver-test"}
+	wf := flows.Starter{Client: temporaltest.Client(t), TaskQueue: "ekmsync-receiver-test"}
 	recv := newReceiver(db.Store, wf, logger, e.outcomes.add)
 	load := recv.receivers.load
 	recv.receivers.load = func(ctx context.Context) ([]store.WebhookReceiver, error) { *e.loads++; return load(ctx) }

@@ -144,13 +144,13 @@ func (c *Connector) openHeadless(ctx context.Context, authorizeURL string, failu
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode >= 400 {
-				err = fmt.Errorf("the authorize page answered %s (is the EKM app set to auto-approve?)", resp.Status)
+				err = fmt.Errorf("EKM's authorisation page answered %s (is the EKM app set to auto-approve?)", resp.Status)
 			}
 		}
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		select {
-		case failures <- fmt.Errorf("open the authorize URL headless: %w", err):
+		case failures <- fmt.Errorf("open the authorisation URL headless: %w", err):
 		default:
 		}
 	}

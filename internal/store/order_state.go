@@ -9,7 +9,7 @@ import (
 
 // OrderSyncState is the order sync's state: the Order Sync Date and the last run.
 type OrderSyncState struct {
-	SyncDate      *time.Time     `json:"sync_date"`
+	SyncDate      *time.Time     `json:"order_sync_date"`
 	UpdatedCursor *time.Time     `json:"updated_cursor"`
 	LastRunAt     *time.Time     `json:"last_run_at"`
 	LastResult    map[string]any `json:"last_result,omitempty"`

@@ -1,4 +1,6 @@
-package observe
+// Package logging builds the binaries' slog logger (text or JSON lines), which adds an
+// activity's identity to every line logged with its context.
+package logging
 
 import (
 	"context"

@@ -178,18 +178,67 @@ func (r *Report) count(state, kind string) {
 	}
 }
 
-// shopListings reads every listing of the shop, as the listing download does.
-func shopListings(ctx context.Context, c *ekm.Client, r *Report) (map[store.ListingKey]store.Listing, error) {
-	out := map[store.ListingKey]store.Listing{}
+// shopListings reads every listing of the shop, as the listing download does. The
+// second map holds the products that could not be read (by id, when known): their
+// listings are not compared, never taken as gone.
+func shopListings(ctx context.Context, c *ekm.Client, r *Report) (map[store.ListingKey]store.Listing, map[int64]bool, error) {
+	out, unreadable := map[store.ListingKey]store.Listing{}, map[int64]bool{}
 	for raw, err := range ekm.Items(ctx, c.ProductPages(ekm.MaxPageSize)) {
+		if err != nil {
+			return nil, nil, err
+		}
+		addListings(out, unreadable, raw, r)
+	}
+	return out, unreadable, nil
+}
+
+// addListings adds the listings of one product's JSON.
+func addListings(out map[store.ListingKey]store.Listing, unreadable map[int64]bool, raw json.RawMessage, r *Report) {
+	ls, bad := activities.ListingsOf([]json.RawMessage{raw})
+	r.Compared.Unreadable += len(bad)
+	for _, err := range bad {
+		if pe, ok := err.(*activities.ProductError); ok && pe.ProductID > 0 {
+			unreadable[pe.ProductID] = true
+		}
+	}
+	for _, l := range ls {
+		out[store.ListingKey{ProductID: l.ProductID, VariantID: l.VariantID}] = l
+	}
+}
+
+// maxVerify bounds the products a comparison asks EKM for one by one.
+const maxVerify = 50
+
+// verifyMissing asks EKM by id for the products of linked listings the pages did
+// not show: paging by number can skip a product when others are added or removed
+// meanwhile, and one skipped must not be reported gone. It returns the products
+// EKM answered 404 for; past maxVerify, the rest are left unverified (absent from
+// both maps).
+func verifyMissing(ctx context.Context, c *ekm.Client, keys []store.ListingKey, shop map[store.ListingKey]store.Listing,
+	unreadable map[int64]bool, r *Report) (map[int64]bool, error) {
+	gone := map[int64]bool{}
+	asked := map[int64]bool{}
+	for _, k := range keys {
+		if _, ok := shop[k]; ok || unreadable[k.ProductID] || asked[k.ProductID] || len(asked) >= maxVerify {
+			continue
+		}
+		asked[k.ProductID] = true
+		p, err := c.GetProduct(ctx, k.ProductID)
+		if ekm.KindOf(err) == ekm.KindNotFound {
+			gone[k.ProductID] = true
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("product %d: %w", k.ProductID, err)
+		}
+		raw, err := json.Marshal(p)
 		if err != nil {
 			return nil, err
 		}
-		ls, bad := activities.ListingsOf([]json.RawMessage{raw})
-		r.Compared.Unreadable += len(bad)
-		for _, l := range ls {
-			out[store.ListingKey{ProductID: l.ProductID, VariantID: l.VariantID}] = l
+		addListings(shop, unreadable, raw, r)
+		if !slices.ContainsFunc(keys, func(o store.ListingKey) bool { _, ok := shop[o]; return ok && o.ProductID == k.ProductID }) {
+			gone[k.ProductID] = true // the product is there, but not this variant
 		}
 	}
-	return out, nil
+	return gone, nil
 }

@@ -27,11 +27,22 @@ func compareListings(ctx context.Context, st *store.Store, c *ekm.Client, s chan
 	if err != nil {
 		return err
 	}
-	shop, err := shopListings(ctx, c, r)
+	shop, unreadable, err := shopListings(ctx, c, r)
 	if err != nil {
 		return err
 	}
 	stockAfter, priceAfter, err := plans(ctx, st, s)
+	if err != nil {
+		return err
+	}
+	var keys []store.ListingKey
+	for _, l := range stockAfter {
+		keys = append(keys, l.ListingKey)
+	}
+	for _, l := range priceAfter {
+		keys = append(keys, l.ListingKey)
+	}
+	gone, err := verifyMissing(ctx, c, keys, shop, unreadable, r)
 	if err != nil {
 		return err
 	}
@@ -45,8 +56,15 @@ func compareListings(ctx context.Context, st *store.Store, c *ekm.Client, s chan
 			return
 		}
 		notOnEKM[k] = true
-		r.add(ListingRow{ListingKey: k, SKU: sku, Kind: KindNotOnEKM, State: StateDrifted,
-			Reason: "linked in the hub, but EKM no longer lists it: the next full listing download marks it removed"})
+		row := ListingRow{ListingKey: k, SKU: sku, Kind: KindNotOnEKM, State: StateDrifted,
+			Reason: "linked in the hub, but EKM no longer lists it: the next full listing download marks it removed"}
+		switch {
+		case unreadable[k.ProductID]:
+			row.State, row.Reason = StatePending, "EKM's product could not be read ('listings problems' after the next download says why): not compared"
+		case !gone[k.ProductID]:
+			row.State, row.Reason = StatePending, "not on EKM's pages, and not asked for by id (too many): not compared"
+		}
+		r.add(row)
 	}
 	for _, l := range stockAfter {
 		e, ok := shop[l.ListingKey]

@@ -19,10 +19,9 @@ import (
 	"github.com/ekmsync/ekmsync/internal/store/storetest"
 )
 
-// The scheduled comparison runs for a channel once its drift-interval has passed
-// since the last one, records the drifted rows (what the metrics read), writes
-// nothing to EKM, and is not due again until the next interval.
-func TestSchedulerRunsADueComparisonOnceAndRecordsIt(t *testing.T) {
+// setup is an enabled channel of a simulated shop, authorised, with its connector.
+func setup(t *testing.T) (*storetest.DB, *ekmsim.Sim, *shop.Connector, channel.Settings) {
+	t.Helper()
 	db := storetest.New(t)
 	sim := ekmsim.New(ekmsim.Options{Seed: 1})
 	srv, err := sim.Start("127.0.0.1:0")
@@ -44,6 +43,19 @@ func TestSchedulerRunsADueComparisonOnceAndRecordsIt(t *testing.T) {
 	if err := db.Store.SaveTokens(ctx, key, c.ID, ekm.Tokens{AccessToken: access, RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
+	c, err = db.Store.ChannelByID(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, sim, &shop.Connector{Store: db.Store, Key: key, HTTP: &http.Client{}}, c
+}
+
+// The scheduled comparison runs for a channel once its drift-interval has passed
+// since the last one, records the drifted rows (what the metrics read), writes
+// nothing to EKM, and is not due again until the next interval.
+func TestSchedulerRunsADueComparisonOnceAndRecordsIt(t *testing.T) {
+	db, sim, conn, c := setup(t)
+	ctx := context.Background()
 	sku, stock, price := "S-1", int64(4), 10.0
 	p := sim.CreateProduct(ekmsim.ProductSpec{ProductCode: &sku, Stock: &stock, Price: &price})
 	hubtest.StockItem(t, db.Pool, sku, map[string]int{"default": 4})
@@ -51,7 +63,7 @@ func TestSchedulerRunsADueComparisonOnceAndRecordsIt(t *testing.T) {
 	if _, err := sim.UpdateProduct(p.ID, ekmsim.ProductPatch{Stock: hubtest.Ptr[int64](1)}); err != nil {
 		t.Fatal(err)
 	}
-	sched := &drift.Scheduler{Store: db.Store, Connector: &shop.Connector{Store: db.Store, Key: key, HTTP: &http.Client{}}}
+	sched := &drift.Scheduler{Store: db.Store, Connector: conn}
 	if n, err := sched.Pass(ctx); err != nil || n != 0 {
 		t.Fatalf("pass on a channel created just now ran %d comparisons (%v), want 0: the first is due drift-interval later", n, err)
 	}
@@ -74,5 +86,37 @@ func TestSchedulerRunsADueComparisonOnceAndRecordsIt(t *testing.T) {
 	}
 	if n, err := sched.Pass(ctx); err != nil || n != 0 {
 		t.Fatalf("a second pass ran %d comparisons (%v), want 0 until drift-interval has passed", n, err)
+	}
+}
+
+// A linked listing whose product EKM no longer has (asked for by id, 404) is
+// drifted as not on EKM, and a heal leaves it to the next full listing download.
+func TestCompareReportsAListingGoneFromEKM(t *testing.T) {
+	db, sim, conn, c := setup(t)
+	ctx := context.Background()
+	sku, stock, price := "GONE", int64(2), 5.0
+	p := sim.CreateProduct(ekmsim.ProductSpec{ProductCode: &sku, Stock: &stock, Price: &price})
+	hubtest.StockItem(t, db.Pool, sku, map[string]int{"default": 2})
+	hubtest.InsertListing(t, db.Pool, hubtest.Listing{ChannelID: c.ID, ProductID: p.ID, SKU: sku, EKMStock: &stock, EKMPrice: &price})
+	if err := sim.DeleteProduct(p.ID); err != nil {
+		t.Fatal(err)
+	}
+	client, err := conn.Client(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := drift.Compare(ctx, db.Store, client, c, drift.Options{Since: time.Now().Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Counts.NotOnEKM != 1 || r.Counts.Drifted() != 1 || len(r.Listings) != 1 || r.Listings[0].Kind != drift.KindNotOnEKM {
+		t.Fatalf("report = %+v, want the one listing not on EKM", r)
+	}
+	h, err := drift.Heal(ctx, db.Store, c, &r, "test", func(context.Context, []int64) (string, error) {
+		t.Fatal("a heal without missed orders started a back-fill")
+		return "", nil
+	})
+	if err != nil || h.ListingsMarked != 0 || h.Left != 1 {
+		t.Fatalf("heal = %+v, %v; want nothing marked and the row left", h, err)
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/drift"
 	"github.com/ekmsync/ekmsync/internal/shop"
+	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
 )
 
@@ -161,4 +163,23 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 			s, int(drift.MaxWindow.Hours()/24))
 	}
 	return now.Add(-d), nil
+}
+
+// driftLine is the channel screen's line of the last drift comparison.
+func driftLine(name string, d *store.DriftRun) string {
+	if d == nil {
+		return "none yet ('starter channel drift " + name + "' runs one)"
+	}
+	if d.LastError != "" {
+		return utc(d.LastRunAt) + " failed: " + d.LastError
+	}
+	var c drift.Counts
+	if json.Unmarshal(d.Counts, &c) != nil {
+		return utc(d.LastRunAt)
+	}
+	if c.Drifted() == 0 {
+		return utc(d.LastRunAt) + ": nothing drifted"
+	}
+	return fmt.Sprintf("%s: %d drifted ('starter channel drift %s --drifted-only' lists them, --heal repairs them)",
+		utc(d.LastRunAt), c.Drifted(), name)
 }

@@ -156,6 +156,9 @@ func TestDriftReportsAndHealsStockPriceAndMissedOrders(t *testing.T) {
 			t.Errorf("after the heal: %s %s is %s", l.Kind, l.SKU, l.State)
 		}
 	}
+	if out := p.MustCLI("channel", "show", p.Channel); !strings.Contains(out, "nothing drifted") {
+		t.Errorf("the channel screen does not show the last comparison's result:\n%s", out)
+	}
 }
 
 // Order states that disagree: an order EKM shows dispatched that the hub holds

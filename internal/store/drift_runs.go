@@ -84,3 +84,17 @@ func (s *Store) DriftRuns(ctx context.Context) ([]DriftRun, error) {
 		return r, err
 	})
 }
+
+// DriftRunOf returns the channel's last drift comparison; nil when none ran.
+func (s *Store) DriftRunOf(ctx context.Context, channelID int64) (*DriftRun, error) {
+	r := DriftRun{ChannelID: channelID}
+	var counts []byte
+	err := s.Pool.QueryRow(ctx, `SELECT c.name, d.last_run_at, COALESCE(d.last_error, ''), d.checked_at, d.counts
+		FROM drift_runs d JOIN channels c ON c.id = d.channel_id WHERE d.channel_id = $1 AND d.last_run_at IS NOT NULL`,
+		channelID).Scan(&r.Channel, &r.LastRunAt, &r.LastError, &r.CheckedAt, &counts)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	r.Counts = counts
+	return &r, err
+}

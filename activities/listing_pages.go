@@ -196,7 +196,7 @@ func (r *pageRun) fetchPage(ctx context.Context, n int) fetchedPage {
 	}
 	f := fetchedPage{page: p, at: at, err: err, last: last}
 	if err == nil {
-		f.listings, f.bad = ListingsOf(p.Items)
+		f.listings, f.bad = store.ListingsOf(p.Items)
 		f.problems = append(tooLarge, productProblems(f.bad)...)
 	}
 	if s := sent.Load(); s != 0 {

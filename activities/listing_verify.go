@@ -65,7 +65,7 @@ func (a *Activities) VerifyUnseenListings(ctx context.Context, in ListingGenerat
 		for _, id := range batch {
 			asked[id] = true
 		}
-		listings, bad := ListingsOf(items)
+		listings, bad := store.ListingsOf(items)
 		listings = slices.DeleteFunc(listings, func(l store.Listing) bool { return !asked[l.ProductID] })
 		if len(listings) > 0 || len(bad) > 0 {
 			if res.State, err = listingState(a.Store.MarkListingsSeen(ctx, s.ID, in.Generation, listings, len(bad), at)); err != nil {

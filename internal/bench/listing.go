@@ -211,7 +211,7 @@ func plainDownload(h *harness.Env, s channel.Settings) (time.Duration, error) {
 		if err != nil {
 			return 0, err
 		}
-		listings, bad := activities.ListingsOf(p.Items)
+		listings, bad := store.ListingsOf(p.Items)
 		if _, err := h.Store().WriteListingPages(ctx, s.ID, begun.Generation, store.ListingPage{Number: n, PagesTotal: p.Meta.PagesTotal,
 			ProductsTotal: p.Meta.ItemsTotal, Last: p.Last(), Listings: listings, BadProducts: len(bad), FetchedAt: at}); err != nil {
 			return 0, err

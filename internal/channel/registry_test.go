@@ -65,6 +65,7 @@ func TestApplyRefusesOutOfRangeValuesOfEverySetting(t *testing.T) {
 		"push-sweep-interval":   {"4s", "61m"},
 		"token-keepalive":       {"x", "maybe"},
 		"mode":                  {"", "dry-run", "on", "live\x00"},
+		"drift-interval":        {"59m", "721h", "-1h", "1h0.5s", "x", ""},
 		"api-base-url":          {"", "ftp://x", "http://", "https://u:p@api.ekm.net", "https://api.ekm.net/\x00", "https://" + long},
 		"redirect-url":          {"", "callback", "https://" + long},
 		"client-id":             {"", "  ", "id\x00", "id\nx", long},

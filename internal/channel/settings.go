@@ -50,6 +50,9 @@ type Settings struct {
 	// Shadow is the channel's mode shadow (mode=shadow): it reads from EKM as
 	// usual, and its push records each write it would send instead of sending it.
 	Shadow bool `json:"shadow"`
+	// DriftInterval is how often the worker compares EKM with the hub (0: never
+	// on a schedule).
+	DriftInterval time.Duration `json:"drift_interval"`
 }
 
 // AuthState is the state of a channel's OAuth consent.
@@ -163,6 +166,7 @@ func Defaults() Settings {
 		EmailOnDespatch:     true,
 		EmailOnCancellation: false,
 		TokenKeepAlive:      true,
+		DriftInterval:       24 * time.Hour,
 		AuthState:           AuthUnauthorised,
 		Mapping:             Mapping{},
 		DeliveryMap:         DeliveryMapping{},

@@ -22,7 +22,7 @@ func channelCommand() *command {
 		subs: []*command{
 			channelAddCommand(), channelListCommand(), channelShowCommand(), channelSetCommand(),
 			channelToggleCommand(true), channelToggleCommand(false), channelTestCommand(),
-			channelReauthoriseCommand(), channelRemoveCommand(),
+			channelReauthoriseCommand(), channelRemoveCommand(), channelDriftCommand(),
 		},
 	}
 }

@@ -96,6 +96,8 @@ type channelScreen struct {
 	Webhook store.WebhookState `json:"webhook"`
 	// Token is the refresh token's last use and the date EKM lets it lapse.
 	Token store.TokenLife `json:"token"`
+	// Drift is the last drift comparison (docs/channel-semantics.md §9), if any.
+	Drift *store.DriftRun `json:"drift,omitempty"`
 }
 
 type settingValue struct {
@@ -121,6 +123,7 @@ func (r channelScreen) text(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\n", s.Title, s.Value)
 	}
 	fmt.Fprintf(tw, "Order Sync Date [UTC]\t%s\n", utc(r.OrderSyncDate))
+	fmt.Fprintf(tw, "Last drift comparison\t%s\n", driftLine(r.Channel.Name, r.Drift))
 	if l := r.Loops; l != nil {
 		fmt.Fprintf(tw, "Order sync loop\t%s\n", l.OrderSync.runLine())
 		fmt.Fprintf(tw, "Push loop\t%s\n", l.Push.runLine())
@@ -238,6 +241,9 @@ func loadScreen(ctx context.Context, st *store.Store, name string) (channelScree
 	scr := channelScreen{Channel: c, Status: c.Status()}
 	for _, d := range channel.Registry {
 		scr.Settings = append(scr.Settings, settingValue{Key: d.Key, Title: d.Title, Value: d.Get(c)})
+	}
+	if scr.Drift, err = st.DriftRunOf(ctx, c.ID); err != nil {
+		return scr, err
 	}
 	sync, err := st.OrderSync(ctx, c.ID)
 	if err != nil {

@@ -29,7 +29,7 @@ var layer = map[string]int{
 	"internal/shop":  3,
 	"activities":     4,
 	"workflows":      5,
-	"internal/flows": 6, "internal/observe": 6,
+	"internal/flows": 6, "internal/observe": 6, "internal/drift": 6,
 	"internal/service": 7, "internal/cli": 7,
 	"worker": 8, "starter": 8, "cmd/ekmsim": 8,
 

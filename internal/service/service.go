@@ -21,6 +21,7 @@ import (
 	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/codec"
 	"github.com/ekmsync/ekmsync/internal/config"
+	"github.com/ekmsync/ekmsync/internal/drift"
 	"github.com/ekmsync/ekmsync/internal/flows"
 	"github.com/ekmsync/ekmsync/internal/observe"
 	"github.com/ekmsync/ekmsync/internal/secret"
@@ -90,6 +91,7 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 		Now:   time.Now,
 	}
 	metrics.registry.MustRegister(&observe.Hub{Store: st, Temporal: tc, Logger: logger})
+	metrics.registry.MustRegister(&observe.Drift{Store: st, Logger: logger})
 	wopts := workerOptions(cfg)
 	wopts.Interceptors = append(wopts.Interceptors, &observe.Interceptor{})
 	w := worker.New(tc, cfg.TaskQueue, wopts)
@@ -108,6 +110,7 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	// The refresh tokens' keep-alive runs in every worker (safe: see shop.KeepAlive),
 	// beside Temporal: it needs only PostgreSQL and EKM's token endpoint.
 	go (&shop.KeepAlive{Connector: acts.Shop, Logger: logger}).Run(ctx)
+	go (&drift.Scheduler{Store: st, Connector: acts.Shop, Logger: logger}).Run(ctx) // drift-interval, under a claim
 
 	// The public listener, which EKM must reach, serves only the webhook receiver
 	// and a bare /healthz; everything else is on the private admin listener.

@@ -23,13 +23,13 @@ const channelColumns = `c.id, c.name, c.api_base_url, c.client_id, c.redirect_ur
 	c.prices_include_tax, c.default_tax_rate::float8, c.update_inventory, c.max_listed, c.stock_percentage,
 	c.end_when, c.price_change, c.stock_locations, c.order_sync_interval_seconds, c.order_overlap_seconds,
 	c.listing_interval_seconds, c.push_sweep_seconds, c.shop_statuses, c.auth_state, COALESCE(c.auth_error, ''),
-	c.created_at, c.updated_at, c.email_on_despatch, c.email_on_cancellation, c.token_keepalive, c.shadow,
+	c.created_at, c.updated_at, c.email_on_despatch, c.email_on_cancellation, c.token_keepalive, c.shadow, c.drift_interval_seconds,
 	COALESCE((SELECT jsonb_object_agg(m.ekm_status, m.target) FROM channel_status_map m WHERE m.channel_id = c.id), '{}'),
 	COALESCE((SELECT jsonb_object_agg(d.ekm_method, d.hub_service) FROM channel_delivery_map d WHERE d.channel_id = c.id), '{}')`
 
 func scanChannel(row pgx.Row) (channel.Settings, error) {
 	var s channel.Settings
-	var syncSec, overlapSec, listingSec, sweepSec int
+	var syncSec, overlapSec, listingSec, sweepSec, driftSec int
 	var mapping map[string]string
 	s.DeliveryMap = channel.DeliveryMapping{}
 	err := row.Scan(&s.ID, &s.Name, &s.APIBaseURL, &s.ClientID, &s.RedirectURL, &s.ShopUsername,
@@ -37,7 +37,7 @@ func scanChannel(row pgx.Row) (channel.Settings, error) {
 		&s.PricesIncludeTax, &s.DefaultTaxRate, &s.UpdateInventory, &s.MaxListed, &s.StockPercentage,
 		&s.EndWhen, &s.PriceChange, &s.StockLocations, &syncSec, &overlapSec,
 		&listingSec, &sweepSec, &s.ShopStatuses, &s.AuthState, &s.AuthError,
-		&s.CreatedAt, &s.UpdatedAt, &s.EmailOnDespatch, &s.EmailOnCancellation, &s.TokenKeepAlive, &s.Shadow, &mapping, &s.DeliveryMap)
+		&s.CreatedAt, &s.UpdatedAt, &s.EmailOnDespatch, &s.EmailOnCancellation, &s.TokenKeepAlive, &s.Shadow, &driftSec, &mapping, &s.DeliveryMap)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, ErrNotFound
 	}
@@ -48,6 +48,7 @@ func scanChannel(row pgx.Row) (channel.Settings, error) {
 	s.OrderOverlap = time.Duration(overlapSec) * time.Second
 	s.ListingInterval = time.Duration(listingSec) * time.Second
 	s.PushSweepInterval = time.Duration(sweepSec) * time.Second
+	s.DriftInterval = time.Duration(driftSec) * time.Second
 	s.Mapping = channel.Mapping{}
 	for k, v := range mapping {
 		s.Mapping[k] = channel.Target(v)
@@ -150,7 +151,7 @@ func writeSettings(ctx context.Context, tx pgx.Tx, st channel.Settings) error {
 		stock_percentage = $15, end_when = $16, price_change = $17, stock_locations = $18,
 		order_sync_interval_seconds = $19, order_overlap_seconds = $20, listing_interval_seconds = $21,
 		push_sweep_seconds = $22, shop_statuses = $23, email_on_despatch = $24, email_on_cancellation = $25,
-		token_keepalive = $26, shadow = $27, updated_at = now()
+		token_keepalive = $26, shadow = $27, drift_interval_seconds = $28, updated_at = now()
 		WHERE id = $1`,
 		st.ID, st.APIBaseURL, st.ClientID, st.RedirectURL, st.Enabled,
 		st.Currency, st.DespatchNotes, st.CancellationNotes, st.DownloadUnpaid, st.UseEKMTax,
@@ -158,7 +159,7 @@ func writeSettings(ctx context.Context, tx pgx.Tx, st channel.Settings) error {
 		st.StockPercentage, st.EndWhen, st.PriceChange, st.StockLocations,
 		seconds(st.OrderSyncInterval), seconds(st.OrderOverlap), seconds(st.ListingInterval),
 		seconds(st.PushSweepInterval), nonNil(st.ShopStatuses), st.EmailOnDespatch, st.EmailOnCancellation,
-		st.TokenKeepAlive, st.Shadow)
+		st.TokenKeepAlive, st.Shadow, seconds(st.DriftInterval))
 	if err != nil {
 		return fmt.Errorf("save settings of channel %s: %w", st.Name, err)
 	}

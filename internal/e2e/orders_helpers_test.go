@@ -242,7 +242,7 @@ func syncNow(t *testing.T, h *harness.Env) syncOutput {
 type syncOutput struct {
 	New, Updated, Unchanged, Skipped, Quarantined, Unparked, Cancelled, Requests, Pages int
 	ShippedOnChannel                                                                    int        `json:"shipped_on_channel"`
-	SyncDate                                                                            *time.Time `json:"sync_date"`
+	SyncDate                                                                            *time.Time `json:"order_sync_date"`
 	Skips                                                                               []struct {
 		Reason string `json:"reason"`
 		Count  int    `json:"count"`

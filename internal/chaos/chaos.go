@@ -50,6 +50,9 @@ type Config struct {
 	// WorkerLogFile, if set, receives the worker's log (every run of it) at the
 	// end, for reading what happened.
 	WorkerLogFile string `json:"-"`
+	// HistoryDir, if set, receives the longest history of each workflow type of
+	// the run, for the replay tests of workflows/.
+	HistoryDir string `json:"-"`
 }
 
 // Stock rules of settings, as the check applies them.

@@ -101,6 +101,15 @@ func Run(tb harness.TB, cfg Config, log io.Writer) *Report {
 			fmt.Fprintf(log, "chaos: the worker's log is in %s\n", cfg.WorkerLogFile)
 		}
 	}
+	if cfg.HistoryDir != "" {
+		saved, err := saveHistories(ctx, env.Temporal, env.Channel, cfg.HistoryDir)
+		if err != nil {
+			fmt.Fprintf(log, "chaos: could not save the histories: %v\n", err)
+		}
+		for _, s := range saved {
+			fmt.Fprintf(log, "chaos: saved %s\n", s)
+		}
+	}
 	if !report.OK() {
 		fmt.Fprintf(log, "chaos: worker log (tail):\n%s\n", tail(env.WorkerLog(), 6000))
 	}

@@ -8,7 +8,7 @@
 // With -hostile ('make chaos-hostile') an attacker and a misbehaving shop join in:
 // forged and duplicate webhooks, poison orders, oversized products, a stale page.
 //
-// Usage: go run ./internal/cmd/chaos [-reduced] [-hostile] [-seed N]
+// Usage: go run ./internal/cmd/chaos [-reduced] [-hostile] [-seed N] [-histories DIR]
 package main
 
 import (
@@ -30,6 +30,7 @@ func main() {
 	reduced := flag.Bool("reduced", false, "run the reduced workload of 'make test' instead of the full one")
 	hostile := flag.Bool("hostile", false, "add forged and duplicate webhooks, poison orders, oversized products and a stale page")
 	seed := flag.Int64("seed", 0, "the run's seed (default: the workload's own)")
+	histories := flag.String("histories", "", "save the longest history of each workflow type to this folder (the replay corpus: workflows/testdata/chaos)")
 	flag.Parse()
 	var cfg chaos.Config
 	switch {
@@ -45,6 +46,7 @@ func main() {
 	if *seed != 0 {
 		cfg.Seed = *seed
 	}
+	cfg.HistoryDir = *histories
 	if dir, err := devserver.OutputDir(); err == nil {
 		cfg.WorkerLogFile = filepath.Join(dir, "chaos-worker.log")
 	}

@@ -59,7 +59,7 @@ type Worker struct {
 	HTTPAddr         Addr     `envconfig:"EKMSYNC_HTTP_ADDR" default:"127.0.0.1:8080" desc:"public listen address of the EKM webhook receiver (/webhooks/ekm/<channel>/<token>) and a bare /healthz"`
 	AdminAddr        Addr     `envconfig:"EKMSYNC_ADMIN_ADDR" default:"127.0.0.1:8081" desc:"private listen address of /metrics, /healthz with reasons, and the codec server (/codec, only with EKMSYNC_PAYLOAD_KEY); keep it private"`
 	CodecToken       Secret   `envconfig:"EKMSYNC_CODEC_TOKEN" desc:"optional bearer token the codec server requires (Authorization: Bearer <token>); empty: none"`
-	StopTimeout      Duration `envconfig:"EKMSYNC_WORKER_STOP_TIMEOUT" default:"30s" desc:"time in-flight activities get to finish on SIGINT/SIGTERM"`
+	StopTimeout      Duration `envconfig:"EKMSYNC_WORKER_STOP_TIMEOUT" default:"30s" desc:"on SIGINT/SIGTERM activities are told to stop at once; this bounds how long they may take to return"`
 	ConnectRetryMax  Duration `envconfig:"EKMSYNC_CONNECT_RETRY_MAX" default:"30s" desc:"longest pause between attempts to reach Temporal or PostgreSQL at start"`
 	NotifyDebounce   Duration `envconfig:"EKMSYNC_NOTIFY_DEBOUNCE" default:"200ms" desc:"how long hub-change notifications are gathered before the loops are woken"`
 	DeploymentName   string   `envconfig:"EKMSYNC_DEPLOYMENT_NAME" desc:"Temporal Worker Deployment the worker joins, with its version as build ID (Worker Versioning); empty: an unversioned worker"`

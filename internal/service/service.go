@@ -75,7 +75,12 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 		topts.Interceptors = append(topts.Interceptors, tracing.Interceptor)
 		logger.Info("OpenTelemetry tracing on: spans go to the OTLP endpoint of OTEL_EXPORTER_OTLP_*")
 	}
-	tc, err := retry(ctx, logger, cfg.ConnectRetryMax.D(), "Temporal at "+cfg.Address, func() (client.Client, error) {
+	// The address may come from a profile: name the one the dial uses.
+	co, err := tclient.ClientOptions(cfg.Temporal, topts)
+	if err != nil {
+		return err
+	}
+	tc, err := retry(ctx, logger, cfg.ConnectRetryMax.D(), "Temporal at "+co.HostPort, func() (client.Client, error) {
 		return tclient.Dial(ctx, cfg.Temporal, topts)
 	})
 	if err != nil {
@@ -142,7 +147,7 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start the Temporal worker: %w", err)
 	}
-	logger.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", cfg.Address, "http", addr.String())
+	logger.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", co.HostPort, "http", addr.String())
 	go supervise(ctx, st, wf, logger)
 	<-ctx.Done()
 	logger.Info("shutting down: waiting for in-flight activities", "timeout", cfg.StopTimeout.D())

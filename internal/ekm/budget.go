@@ -89,10 +89,9 @@ func (b *Budget) acquire(ctx context.Context, p Priority) (uint64, error) {
 	b.mu.Lock()
 	b.enqueue(w)
 	for {
-		var timer *time.Timer
-		var fire <-chan time.Time
+		wait := time.Duration(-1) // not the head: wait to become it
 		if b.queue[0] == w {
-			wait := b.waitFor(p, time.Now())
+			wait = b.waitFor(p, time.Now())
 			if wait <= 0 {
 				b.level++
 				b.seq++
@@ -103,28 +102,38 @@ func (b *Budget) acquire(ctx context.Context, p Priority) (uint64, error) {
 				b.mu.Unlock()
 				return seq, nil
 			}
-			timer = time.NewTimer(wait)
-			fire = timer.C
 		}
-		b.mu.Unlock()
-		var err error
-		select {
-		case <-w.wake:
-		case <-fire:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		if timer != nil {
-			timer.Stop()
-		}
-		b.mu.Lock()
-		if err != nil {
-			b.remove(w)
-			b.wakeHead()
+		if err := b.park(ctx, w, wait); err != nil {
 			b.mu.Unlock()
 			return 0, err
 		}
 	}
+}
+
+// park waits, with b.mu held on entry and on return, until w is woken, wait
+// passes (a negative wait: no timer, as for a caller that is not the queue's
+// head), or ctx ends; then w leaves the queue and ctx's error is returned.
+func (b *Budget) park(ctx context.Context, w *waiter, wait time.Duration) error {
+	var fire <-chan time.Time
+	if wait >= 0 {
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		fire = timer.C
+	}
+	b.mu.Unlock()
+	var err error
+	select {
+	case <-w.wake:
+	case <-fire:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	b.mu.Lock()
+	if err != nil {
+		b.remove(w)
+		b.wakeHead()
+	}
+	return err
 }
 
 // enqueue inserts w after every waiter of equal or higher priority.

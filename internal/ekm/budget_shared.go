@@ -97,27 +97,7 @@ func (b *Budget) acquireShared(ctx context.Context, p Priority) (uint64, error) 
 			}
 			wait = got
 		}
-		b.mu.Unlock()
-		var timer *time.Timer
-		var fire <-chan time.Time
-		if wait >= 0 {
-			timer = time.NewTimer(wait)
-			fire = timer.C
-		}
-		var err error
-		select {
-		case <-w.wake:
-		case <-fire:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		if timer != nil {
-			timer.Stop()
-		}
-		b.mu.Lock()
-		if err != nil {
-			b.remove(w)
-			b.wakeHead()
+		if err := b.park(ctx, w, wait); err != nil {
 			b.mu.Unlock()
 			return 0, err
 		}

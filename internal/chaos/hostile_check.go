@@ -10,11 +10,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/store"
 )
-
-// hintsPerMinute is the receiver's bound of hints a channel hands to its order
-// sync per minute (internal/service).
-const hintsPerMinute = 60
 
 // shopProducts are the shop's products less the oversized ones, which the hub
 // cannot hold and reports as listing problems instead.
@@ -113,8 +110,8 @@ func (r *runner) checkHints(ctx context.Context, channelID int64) (Finding, erro
 	var n int
 	if _, err := pgx.ForEachRow(rows, []any{&minute, &n}, func() error {
 		f.Checked += n
-		if n > hintsPerMinute {
-			f.mismatch("%d hints handed over in the minute %s, more than %d", n, minute, hintsPerMinute)
+		if n > store.DefaultHintLimits.PerMinute {
+			f.mismatch("%d hints handed over in the minute %s, more than %d", n, minute, store.DefaultHintLimits.PerMinute)
 		}
 		return nil
 	}); err != nil {

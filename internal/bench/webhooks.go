@@ -80,16 +80,6 @@ func ekmRequests(h *harness.Env) int {
 	return n
 }
 
-// subscribedURL is the URL the simulator posts the channel's webhooks to.
-func subscribedURL(h *harness.Env) (string, error) {
-	for _, s := range h.Sim.Subscriptions() {
-		if strings.Contains(s.Endpoint, webhook.PathPrefix+h.Channel+"/") {
-			return s.Endpoint, nil
-		}
-	}
-	return "", errors.New("the channel has no webhook subscription with a token")
-}
-
 // flood posts n requests from 32 clients at once; req(i) gives the i-th URL and body.
 func flood(n int, req func(i int) (string, string)) (statuses map[int]int) {
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
@@ -122,7 +112,7 @@ func runWebhookForgedFlood(tb harness.TB) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	url, err := subscribedURL(h)
+	url, err := h.WebhookURL()
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +181,7 @@ func runWebhookDuplicates(tb harness.TB) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	url, err := subscribedURL(h)
+	url, err := h.WebhookURL()
 	if err != nil {
 		return nil, err
 	}

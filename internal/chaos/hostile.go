@@ -91,7 +91,7 @@ func makeOversized(sim *ekmsim.Sim, n int) (map[int64]bool, error) {
 // in webhook_hints.
 func (r *runner) forgeWebhooks(ctx context.Context) error {
 	n := r.cfg.Hostile.ForgedWebhooks
-	url, err := r.subscribedURL()
+	url, err := r.env.WebhookURL()
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ const forgedID = 900_000_000
 // duplicateHints posts authenticated webhooks repeating arrived orders' ids.
 func (r *runner) duplicateHints(ctx context.Context) error {
 	n := r.cfg.Hostile.DuplicateHints
-	url, err := r.subscribedURL()
+	url, err := r.env.WebhookURL()
 	if err != nil {
 		return err
 	}
@@ -148,16 +148,6 @@ func (r *runner) duplicateHints(ctx context.Context) error {
 		r.post(ctx, url, fmt.Sprintf(`{"username":%q,"topic":"order.updated","entity_id":%d}`, user, id), &r.duplicates)
 	}
 	return nil
-}
-
-// subscribedURL is the channel's webhook URL as the shop has it, token included.
-func (r *runner) subscribedURL() (string, error) {
-	for _, s := range r.env.Sim.Subscriptions() {
-		if strings.Contains(s.Endpoint, webhook.PathPrefix+r.env.Channel+"/") {
-			return s.Endpoint, nil
-		}
-	}
-	return "", fmt.Errorf("the shop has no webhook subscription for channel %s", r.env.Channel)
 }
 
 // answers counts the worker's answers to posted webhooks by status ("reset"

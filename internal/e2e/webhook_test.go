@@ -17,23 +17,14 @@ import (
 	"github.com/ekmsync/ekmsync/internal/webhook"
 )
 
-// subscribedURL is the URL the simulator (as EKM) posts the channel's order
-// webhooks to: the only place the token is known outside the hub's hash.
+// subscribedURL is the channel's webhook URL as the simulator (EKM) has it.
 func subscribedURL(t *testing.T, h *harness.Env) string {
 	t.Helper()
-	var found string
-	for _, s := range h.Sim.Subscriptions() {
-		if strings.Contains(s.Endpoint, webhook.PathPrefix+h.Channel+"/") {
-			if found != "" && found != s.Endpoint {
-				t.Fatalf("two subscription URLs for the channel: %s and %s", found, s.Endpoint)
-			}
-			found = s.Endpoint
-		}
+	url, err := h.WebhookURL()
+	if err != nil {
+		t.Fatalf("%v: %+v", err, h.Sim.Subscriptions())
 	}
-	if found == "" {
-		t.Fatalf("the channel has no subscription with a token: %+v", h.Sim.Subscriptions())
-	}
-	return found
+	return url
 }
 
 func post(t *testing.T, url, body string) (int, string) {

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/config"
 	"github.com/ekmsync/ekmsync/internal/process"
+	"github.com/ekmsync/ekmsync/internal/webhook"
 )
 
 var (
@@ -74,4 +76,23 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// WebhookURL is the URL the simulator (as EKM) posts the channel's order webhooks
+// to, token included: the only place the token is known outside the hub's hash.
+func (e *Env) WebhookURL() (string, error) {
+	var found string
+	for _, s := range e.Sim.Subscriptions() {
+		if !strings.Contains(s.Endpoint, webhook.PathPrefix+e.Channel+"/") {
+			continue
+		}
+		if found != "" && found != s.Endpoint {
+			return "", fmt.Errorf("two subscription URLs for channel %s: %s and %s", e.Channel, found, s.Endpoint)
+		}
+		found = s.Endpoint
+	}
+	if found == "" {
+		return "", fmt.Errorf("the shop has no webhook subscription with a token for channel %s", e.Channel)
+	}
+	return found, nil
 }

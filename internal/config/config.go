@@ -178,6 +178,20 @@ type Variable struct {
 	Description string
 }
 
+// VariableNames is the set of the environment variables that cfg reads, for
+// checking what a deployment file passes a binary.
+func VariableNames(cfg any) (map[string]bool, error) {
+	vars, err := Variables(cfg)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]bool, len(vars))
+	for _, v := range vars {
+		names[v.Name] = true
+	}
+	return names, nil
+}
+
 // Variables lists the environment variables that cfg reads, in declaration order.
 func Variables(cfg any) ([]Variable, error) {
 	// envconfig keeps its field walk private; its usage template is the public way in.

@@ -165,7 +165,7 @@ func (r *orderRun) prepare(ctx context.Context, raws []json.RawMessage) (*prepar
 			skus = append(skus, it.ProductCode)
 		}
 	}
-	rates, err := r.a.Store.StockTaxRates(ctx, skus)
+	rates, err := r.a.Store.StockTaxRates(ctx, r.s.ID, skus)
 	if err != nil {
 		return nil, err
 	}

@@ -39,3 +39,7 @@ GRANT INSERT, UPDATE (price, updated_at), DELETE ON prices TO ekmsync_integrator
 
 -- A listing's own stock rules.
 GRANT UPDATE (max_listed_override, stock_percentage_override, end_when_override) ON listings TO ekmsync_integrator;
+
+-- SKU links: a listing linked to a stock item whose SKU differs. The trigger that
+-- re-processes the order lines of its SKU runs with its owner's rights.
+GRANT SELECT, INSERT, UPDATE (stock_sku, updated_at), DELETE ON listing_links TO ekmsync_integrator;

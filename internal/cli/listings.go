@@ -18,13 +18,15 @@ import (
 	"github.com/ekmsync/ekmsync/workflows"
 )
 
-// listingsCommand is the listing download group: start one (and watch it), see
-// its state, list the listings whose SKU keeps them from linking.
+// listingsCommand is the listings group: start a download (and watch it), see
+// its state, list the listings whose SKU keeps them from linking, and link
+// listings to stock items whose SKU differs.
 func listingsCommand() *command {
 	return &command{
 		name:    "listings",
-		summary: "download the shop's products and variants as listings; see the download's state and the SKU problems",
-		subs:    []*command{listingsDownloadCommand(), listingsStatusCommand(), listingsProblemsCommand()},
+		summary: "download the shop's products and variants as listings; see the download's state and the SKU problems; link listings to stock items",
+		subs: []*command{listingsDownloadCommand(), listingsStatusCommand(), listingsProblemsCommand(),
+			listingsLinkCommand(), listingsUnlinkCommand(), listingsLinksCommand(), listingsUnlinkedCommand()},
 	}
 }
 
@@ -200,7 +202,7 @@ func (r listingStatus) text(w io.Writer) {
 	}
 	fmt.Fprintf(tw, "Last outcome\t%s\n", orDash(r.LastOutcome))
 	l := r.Listings
-	fmt.Fprintf(tw, "Listings\t%d live (%d linked to a stock item), %d removed\n", l.Live, l.Linked, l.Removed)
+	fmt.Fprintf(tw, "Listings\t%d live (%d linked to a stock item, %d of them by a link), %d removed\n", l.Live, l.Linked, l.Links, l.Removed)
 	if wf := r.Workflow; wf != nil {
 		line := wf.Status + " (" + wf.ID + ")"
 		if wf.Message != "" {
@@ -332,13 +334,14 @@ func (r listingProblemsResult) text(w io.Writer) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "%d with an empty SKU, %d sharing an SKU: they are not linked to stock items, so no stock or price is pushed to them.\n"+
-		"Give each a unique SKU in EKM, then run 'starter listings download %s'.\n", r.EmptySKUs, r.DuplicateSKUs, r.Channel)
+		"Give each a unique SKU in EKM, then run 'starter listings download %s', or link each to a stock item with\n"+
+		"'starter listings link %s <product id>[/<variant id>] <stock-sku>'.\n", r.EmptySKUs, r.DuplicateSKUs, r.Channel, r.Channel)
 }
 
 func listingsProblemsCommand() *command {
 	return &command{
 		name: "problems", args: "<channel>",
-		summary: "list the products the latest downloads could not store (with the reason) and the live listings with an empty or duplicate SKU (not linked to stock items)",
+		summary: "list the products the latest downloads could not store (with the reason) and the live listings with an empty or duplicate SKU and no link (not linked to stock items)",
 		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
 			st, c, err := e.channelArg(ctx, args)
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/internal/store/hubtest"
 	"github.com/ekmsync/ekmsync/internal/store/storetest"
 )
 
@@ -115,9 +116,15 @@ func TestHubChangesNotify(t *testing.T) {
 	if _, err := db.Pool.Exec(ctx, `INSERT INTO stock_items (sku) VALUES ('A'); INSERT INTO stock_levels (sku, level) VALUES ('A', 3)`); err != nil {
 		t.Fatal(err)
 	}
+	hubtest.InsertListing(t, db.Pool, hubtest.Listing{ChannelID: c.ID, ProductID: 1, SKU: "B"})
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO listing_links (channel_id, product_id, variant_id, stock_sku) VALUES ($1, 1, 0, 'A')`, c.ID); err != nil {
+		t.Fatal(err)
+	}
 	seen := map[string]bool{}
-	want := []string{`{"table" : "channels", "channel_id" : ` + strconv.FormatInt(c.ID, 10) + `}`, `{"table" : "stock_levels", "channel_id" : null}`}
-	for !seen[want[0]] || !seen[want[1]] {
+	want := []string{`{"table" : "channels", "channel_id" : ` + strconv.FormatInt(c.ID, 10) + `}`, `{"table" : "stock_levels", "channel_id" : null}`,
+		`{"table" : "listing_links"}`}
+	all := func() bool { return seen[want[0]] && seen[want[1]] && seen[want[2]] }
+	for !all() {
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		n, err := conn.Conn().WaitForNotification(wctx)
 		cancel()
@@ -126,7 +133,7 @@ func TestHubChangesNotify(t *testing.T) {
 		}
 		seen[n.Payload] = true
 	}
-	if !seen[want[0]] || !seen[want[1]] {
+	if !all() {
 		t.Fatalf("notifications = %v", seen)
 	}
 }

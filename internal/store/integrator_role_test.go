@@ -69,6 +69,11 @@ func TestIntegratorRoleCanWriteTheHubButNotChannelsOrCredentials(t *testing.T) {
 		`DELETE FROM stock_levels WHERE sku = 'SKU-2'`,
 		// A listing's own rules.
 		`UPDATE listings SET max_listed_override = 3, stock_percentage_override = 50, end_when_override = 1 WHERE sku = 'SKU-1'`,
+		// Link the SKU's listing to another stock item, and read the links.
+		`INSERT INTO listing_links (channel_id, product_id, variant_id, stock_sku)
+			SELECT channel_id, product_id, variant_id, 'SKU-2' FROM listings WHERE sku = 'SKU-1'
+			ON CONFLICT (channel_id, product_id, variant_id) DO UPDATE SET stock_sku = EXCLUDED.stock_sku, updated_at = now()`,
+		`SELECT stock_sku FROM listing_links`,
 		// Reading what the push did.
 		`SELECT count(*) FROM order_outbound o JOIN orders x ON x.id = o.order_id WHERE x.id IN ($1, $2, $3)`,
 		`SELECT confirmed_qty FROM listing_outbound LIMIT 1`,
@@ -90,6 +95,17 @@ func TestIntegratorRoleCanWriteTheHubButNotChannelsOrCredentials(t *testing.T) {
 		t.Errorf("order_outbound after the integrator's writes = %q, want %q", kinds, want)
 	}
 
+	// The link's trigger re-processed the open order's line with its owner's rights;
+	// the shipped order's line had a stock item and keeps it.
+	var relinked string
+	if err := db.Pool.QueryRow(ctx, `SELECT string_agg(order_id || ':' || COALESCE(stock_sku, '-'), ',' ORDER BY order_id)
+		FROM order_lines WHERE order_id IN ($1, $2)`, ship, part).Scan(&relinked); err != nil {
+		t.Fatal(err)
+	}
+	if want := itoa(ship) + ":-," + itoa(part) + ":SKU-2"; relinked != want {
+		t.Errorf("order lines after the integrator's link = %q, want %q", relinked, want)
+	}
+
 	refused := []string{
 		`SELECT * FROM channels`,
 		`SELECT api_base_url FROM channels`,
@@ -108,6 +124,8 @@ func TestIntegratorRoleCanWriteTheHubButNotChannelsOrCredentials(t *testing.T) {
 		`DELETE FROM orders`,
 		`UPDATE order_lines SET quantity = 100`,
 		`UPDATE listings SET sku = 'other'`,
+		`UPDATE order_lines SET stock_sku = 'SKU-2'`,
+		`UPDATE listing_links SET channel_id = 0`,
 	}
 	for _, sql := range refused {
 		err := as(sql)

@@ -174,13 +174,15 @@ WHERE o.raw IS DISTINCT FROM EXCLUDED.raw
 	OR (o.status = 'open' AND $26 IN ('cancel', 'ship'))
 RETURNING (xmax = 0)`
 
-// insertLinesSQL writes a new order's lines; a line already there (a retried
-// or concurrent write) is left as it is.
+// insertLinesSQL writes a new order's lines, each with the stock item a listing
+// link of its SKU gives it (stock_sku, migration 014); a line already there (a
+// retried or concurrent write) is left as it is.
 const insertLinesSQL = `
 INSERT INTO order_lines (order_id, ekm_item_id, sku, name, options, quantity, ekm_unit_price, ekm_tax,
-	ekm_tax_rate, ekm_discount, tax_rate, net, tax, gross, linked, raw)
+	ekm_tax_rate, ekm_discount, tax_rate, net, tax, gross, linked, raw, stock_sku)
 SELECT (SELECT id FROM orders WHERE channel_id = $1 AND ekm_order_id = $2),
-	u.item, u.sku, u.name, u.options, u.qty, u.price, u.etax, u.erate, u.disc, u.rate, u.net, u.tax, u.gross, u.linked, u.raw::jsonb
+	u.item, u.sku, u.name, u.options, u.qty, u.price, u.etax, u.erate, u.disc, u.rate, u.net, u.tax, u.gross, u.linked, u.raw::jsonb,
+	ekmsync_link_sku($1, u.sku, ekmsync_line_product(u.raw::jsonb))
 FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::float8[], $10::float8[],
 	$11::float8[], $12::float8[], $13::float8[], $14::float8[], $15::float8[], $16::bool[], $17::text[])
 	AS u(item, sku, name, options, qty, price, etax, erate, disc, rate, net, tax, gross, linked, raw)
@@ -364,10 +366,14 @@ func (s *Store) HubOrders(ctx context.Context, channelID int64, ekmIDs []int64) 
 	return out, err
 }
 
-// StockTaxRates returns the stock items among skus, each with its tax rate (nil:
-// the channel's default rate). A SKU absent from the map has no stock item.
-func (s *Store) StockTaxRates(ctx context.Context, skus []string) (map[string]*float64, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT sku, tax_rate::float8 FROM stock_items WHERE sku = ANY($1)`, skus)
+// StockTaxRates returns, per order line SKU among skus, the tax rate of the stock
+// item the line takes on the channel (nil: the channel's default rate): the item a
+// listing link of the SKU names, else the item of the SKU itself. A SKU absent
+// from the map takes from no stock item. Lines carry no product id here: a SKU
+// that links differently per product takes the first link's rate (ekmsync_link_sku).
+func (s *Store) StockTaxRates(ctx context.Context, channelID int64, skus []string) (map[string]*float64, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT u.sku, si.tax_rate::float8 FROM unnest($2::text[]) AS u(sku)
+		JOIN stock_items si ON si.sku = COALESCE(ekmsync_link_sku($1, u.sku, NULL), u.sku)`, channelID, skus)
 	if err != nil {
 		return nil, err
 	}
@@ -400,22 +406,29 @@ func (s *Store) RecheckIDs(ctx context.Context, channelID int64, watchSince time
 	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
-// reservedSQL selects (sku, qty): per SKU that skuFilter (a condition on l.sku)
-// admits, the quantity that open hub orders (neither shipped nor cancelled, of
-// every channel) hold: the sum of quantity minus cancelled quantity over their
-// lines, never below 0 per line. The push subtracts it from the stock level
+// reservedSQL selects (sku, qty): per stock SKU that skuFilter (the rest of a
+// condition on it, such as "IN (...)") admits, the quantity that open hub orders
+// (neither shipped nor cancelled, of every channel) hold: the sum of quantity
+// minus cancelled quantity over their lines, never below 0 per line. A line takes
+// from the stock item its listing link gave it, else from its own SKU's
+// (lineStockSQL). The push subtracts it from the stock level
 // (docs/channel-semantics.md §3).
 func reservedSQL(skuFilter string) string {
-	return `SELECT l.sku, sum(GREATEST(l.quantity - l.cancelled_quantity, 0))::bigint AS qty
+	return `SELECT ` + lineStockSQL + ` AS sku, sum(GREATEST(l.quantity - l.cancelled_quantity, 0))::bigint AS qty
 			FROM order_lines l JOIN orders o ON o.id = l.order_id
-			WHERE o.status = 'open' AND ` + skuFilter + `
-			GROUP BY l.sku`
+			WHERE o.status = 'open' AND ` + lineStockSQL + ` ` + skuFilter + `
+			GROUP BY 1`
 }
+
+// lineStockSQL is the SKU of the stock item an order line l takes from: the one
+// a listing link gave it (order_lines.stock_sku), else its own. The expression is
+// indexed (migration 014).
+const lineStockSQL = `COALESCE(l.stock_sku, l.sku)`
 
 // ReservedBySKU returns, per SKU, the quantity that open hub orders hold, as
 // StockPlan reserves it (reservedSQL). SKUs with nothing reserved are absent.
 func (s *Store) ReservedBySKU(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.Pool.Query(ctx, reservedSQL(`l.sku <> ''`))
+	rows, err := s.Pool.Query(ctx, reservedSQL(`<> ''`))
 	if err != nil {
 		return nil, err
 	}

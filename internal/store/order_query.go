@@ -66,7 +66,7 @@ func (s *Store) ListOrders(ctx context.Context, channelID int64, f OrderFilter) 
 			o.total_tax::float8, o.total_cost::float8, o.ekm_total_tax::float8, o.ekm_total_cost::float8, o.customer_name,
 			(SELECT count(*) FROM order_lines l WHERE l.order_id = o.id)::int,
 			(SELECT count(*) FROM order_lines l WHERE l.order_id = o.id
-				AND NOT EXISTS (SELECT 1 FROM stock_items s WHERE s.sku = l.sku))::int,
+				AND NOT EXISTS (SELECT 1 FROM stock_items s WHERE s.sku = `+lineStockSQL+`))::int,
 			(SELECT COALESCE(sum(l.quantity), 0) FROM order_lines l WHERE l.order_id = o.id)::bigint,
 			o.downloaded_at, o.updated_at, o.ekm_last_updated
 		FROM orders o
@@ -93,7 +93,8 @@ func (s *Store) OrderProblems(ctx context.Context, channelID int64) ([]OrderProb
 	})
 }
 
-// UnlinkedLine is an order line whose SKU matches no hub stock item.
+// UnlinkedLine is an order line that takes from no hub stock item: no listing link
+// gave it one, and its SKU is no stock item's.
 type UnlinkedLine struct {
 	EKMOrderID  int64  `json:"ekm_order_id"`
 	OrderNumber string `json:"order_number"`
@@ -104,12 +105,13 @@ type UnlinkedLine struct {
 	OrderStatus string `json:"order_status"`
 }
 
-// UnlinkedLines returns up to limit lines of a channel's orders whose SKU matches
-// no stock item now (a stock item added since links them), newest order first.
+// UnlinkedLines returns up to limit lines of a channel's orders that take from no
+// stock item now (a stock item of their SKU added since, or a link of their
+// listing, links them), newest order first.
 func (s *Store) UnlinkedLines(ctx context.Context, channelID int64, limit int) ([]UnlinkedLine, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT o.ekm_order_id, o.order_number, l.ekm_item_id, l.sku, l.name, l.quantity::bigint, o.status
 		FROM order_lines l JOIN orders o ON o.id = l.order_id
-		WHERE o.channel_id = $1 AND NOT EXISTS (SELECT 1 FROM stock_items s WHERE s.sku = l.sku)
+		WHERE o.channel_id = $1 AND NOT EXISTS (SELECT 1 FROM stock_items s WHERE s.sku = `+lineStockSQL+`)
 		ORDER BY o.order_date DESC, o.ekm_order_id DESC, l.ekm_item_id LIMIT $2`, channelID, limit)
 	if err != nil {
 		return nil, err

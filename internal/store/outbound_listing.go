@@ -34,7 +34,11 @@ type SendState struct {
 // rules give, and what EKM last confirmed.
 type StockLine struct {
 	ListingKey
-	SKU       string            `json:"sku"`
+	// SKU is the stock item's: the listing's own, or the one its link names.
+	SKU string `json:"sku"`
+	// ListingSKU is the listing's own SKU when a link gives it the stock item
+	// ("" when the listing takes from the item of its own SKU).
+	ListingSKU string            `json:"listing_sku,omitempty"`
 	Level     int64             `json:"level"`
 	Reserved  int64             `json:"reserved"`
 	Overrides channel.Overrides `json:"overrides"`
@@ -65,23 +69,23 @@ func pending[T comparable](desired T, confirmed, target *T, st SendState, now ti
 	return !backingOff
 }
 
-// StockPlan returns every live linked listing of the channel (not removed, with a
-// SKU that is neither empty nor duplicated, and a stock item of that SKU), with
-// its quantity by the channel's rules and the listing's overrides:
+// StockPlan returns every live linked listing of the channel (not removed, and
+// linked to a stock item by a listing link, or else by an SKU that is neither empty
+// nor duplicated and is a stock item's), with its quantity by the channel's rules
+// and the listing's overrides:
 // the level is summed over the channel's stock locations (all when none are set),
 // and the reservation is what open orders of every channel hold of the SKU.
 func (s *Store) StockPlan(ctx context.Context, st channel.Settings) ([]StockLine, error) {
 	rows, err := s.Pool.Query(ctx, `WITH linked AS (
-			SELECT li.product_id, li.variant_id, li.sku, li.max_listed_override, li.stock_percentage_override,
+			SELECT li.product_id, li.variant_id, li.sku, li.listing_sku, li.max_listed_override, li.stock_percentage_override,
 				li.end_when_override, li.ekm_stock
-			FROM listings li JOIN stock_items si ON si.sku = li.sku
-			WHERE li.channel_id = $1 AND li.removed_at IS NULL AND li.sku_problem IS NULL AND li.sku <> ''),
+			FROM (`+linkedListingsSQL+`) li),
 		levels AS (
 			SELECT sl.sku, sum(sl.level)::bigint AS level FROM stock_levels sl
 			WHERE sl.sku IN (SELECT sku FROM linked) AND ($2::text[] IS NULL OR sl.location = ANY ($2))
 			GROUP BY sl.sku),
-		reserved AS (`+reservedSQL(`l.sku IN (SELECT sku FROM linked)`)+`)
-		SELECT k.product_id, k.variant_id, k.sku, COALESCE(lv.level, 0), COALESCE(r.qty, 0),
+		reserved AS (`+reservedSQL(`IN (SELECT sku FROM linked)`)+`)
+		SELECT k.product_id, k.variant_id, k.sku, k.listing_sku, COALESCE(lv.level, 0), COALESCE(r.qty, 0),
 			k.max_listed_override, k.stock_percentage_override, k.end_when_override,
 			CASE WHEN lo.channel_id IS NULL THEN k.ekm_stock ELSE lo.confirmed_qty END, lo.stock_target,
 			COALESCE(lo.stock_error, ''), COALESCE(lo.stock_attempts, 0), lo.stock_attempted_at, lo.stock_sent_at, lo.stock_retry_after
@@ -97,7 +101,7 @@ func (s *Store) StockPlan(ctx context.Context, st channel.Settings) ([]StockLine
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (StockLine, error) {
 		var l StockLine
 		o := &l.Overrides
-		err := row.Scan(&l.ProductID, &l.VariantID, &l.SKU, &l.Level, &l.Reserved, &o.MaxListed, &o.StockPercentage, &o.EndWhen,
+		err := row.Scan(&l.ProductID, &l.VariantID, &l.SKU, &l.ListingSKU, &l.Level, &l.Reserved, &o.MaxListed, &o.StockPercentage, &o.EndWhen,
 			&l.Confirmed, &l.Target, &l.Error, &l.Attempts, &l.AttemptedAt, &l.SentAt, &l.RetryAfter)
 		l.Desired = rules.With(l.Overrides).Quantity(l.Level, l.Reserved)
 		return l, err
@@ -107,8 +111,9 @@ func (s *Store) StockPlan(ctx context.Context, st channel.Settings) ([]StockLine
 // PriceLine is one linked listing's price: the hub's, and what EKM last confirmed.
 type PriceLine struct {
 	ListingKey
-	SKU     string  `json:"sku"`
-	Desired Pennies `json:"desired"`
+	SKU        string  `json:"sku"`                   // the stock item's, as StockLine's
+	ListingSKU string  `json:"listing_sku,omitempty"` // as StockLine's
+	Desired    Pennies `json:"desired"`
 	// Confirmed is the price EKM last confirmed (by a push, or as the listing
 	// download saw it); nil when unknown.
 	Confirmed *Pennies `json:"confirmed"`
@@ -121,26 +126,38 @@ func (l PriceLine) Pending(now time.Time) bool {
 	return pending(l.Desired, l.Confirmed, l.Target, l.SendState, now)
 }
 
-// PricePlan returns every live linked listing of the channel whose SKU has a hub
-// price, with what EKM last confirmed.
+// PricePlan returns every live linked listing of the channel (as StockPlan's)
+// whose stock item has a hub price, with what EKM last confirmed.
 func (s *Store) PricePlan(ctx context.Context, channelID int64) ([]PriceLine, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT li.product_id, li.variant_id, li.sku, round(p.price * 100)::bigint,
+	rows, err := s.Pool.Query(ctx, `SELECT li.product_id, li.variant_id, li.sku, li.listing_sku, round(p.price * 100)::bigint,
 			round(CASE WHEN lo.channel_id IS NULL THEN li.ekm_price ELSE lo.confirmed_price END * 100)::bigint, round(lo.price_target * 100)::bigint,
 			COALESCE(lo.price_error, ''), COALESCE(lo.price_attempts, 0), lo.price_attempted_at, lo.price_sent_at, lo.price_retry_after
-		FROM listings li JOIN prices p ON p.sku = li.sku
-			LEFT JOIN listing_outbound lo ON lo.channel_id = li.channel_id AND lo.product_id = li.product_id AND lo.variant_id = li.variant_id
-		WHERE li.channel_id = $1 AND li.removed_at IS NULL AND li.sku_problem IS NULL AND li.sku <> ''
+		FROM (`+linkedListingsSQL+`) li JOIN prices p ON p.sku = li.sku
+			LEFT JOIN listing_outbound lo ON lo.channel_id = $1 AND lo.product_id = li.product_id AND lo.variant_id = li.variant_id
 		ORDER BY li.product_id, li.variant_id`, channelID)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (PriceLine, error) {
 		var l PriceLine
-		err := row.Scan(&l.ProductID, &l.VariantID, &l.SKU, &l.Desired, &l.Confirmed, &l.Target,
+		err := row.Scan(&l.ProductID, &l.VariantID, &l.SKU, &l.ListingSKU, &l.Desired, &l.Confirmed, &l.Target,
 			&l.Error, &l.Attempts, &l.AttemptedAt, &l.SentAt, &l.RetryAfter)
 		return l, err
 	})
 }
+
+// linkedListingsSQL selects the live linked listings of channel $1 with their
+// stock item's SKU (sku), their own SKU when a listing link gives that item
+// (listing_sku, else ''), and the columns the plans read. A link wins over the
+// listing's own SKU, which links only when it is neither empty nor duplicated.
+const linkedListingsSQL = `SELECT li.product_id, li.variant_id, si.sku,
+		CASE WHEN k.stock_sku IS NULL THEN '' ELSE li.sku END AS listing_sku,
+		li.max_listed_override, li.stock_percentage_override, li.end_when_override, li.ekm_stock, li.ekm_price
+	FROM listings li
+		LEFT JOIN listing_links k ON k.channel_id = li.channel_id AND k.product_id = li.product_id AND k.variant_id = li.variant_id
+		JOIN stock_items si ON si.sku = COALESCE(k.stock_sku, li.sku)
+	WHERE li.channel_id = $1 AND li.removed_at IS NULL
+		AND (k.stock_sku IS NOT NULL OR (li.sku_problem IS NULL AND li.sku <> ''))`
 
 // ListingSend is the result of one send of a listing's stock or price.
 type ListingSend struct {

@@ -29,7 +29,7 @@ type ListingLink struct {
 
 // LinkResult is what LinkListing or UnlinkListing did.
 type LinkResult struct {
-	Channel    string `json:"channel"`
+	Channel string `json:"channel"`
 	ListingKey
 	ListingSKU string `json:"listing_sku"`
 	// StockSKU is the stock item the listing takes from now: the linked one, or
@@ -221,7 +221,7 @@ type UnlinkedListing struct {
 // unlinkedListingsSQL selects a channel's ($1) unlinked live listings.
 const unlinkedListingsSQL = `FROM listings li
 	WHERE li.channel_id = $1 AND li.removed_at IS NULL
-		AND NOT `+hasLinkSQL+`
+		AND NOT ` + hasLinkSQL + `
 		AND (li.sku_problem IS NOT NULL OR li.sku = '' OR NOT EXISTS (SELECT 1 FROM stock_items s WHERE s.sku = li.sku))`
 
 // UnlinkedListings returns up to limit of a channel's unlinked live listings (SKU

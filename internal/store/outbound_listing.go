@@ -39,10 +39,10 @@ type StockLine struct {
 	// ListingSKU is the listing's own SKU when a link gives it the stock item
 	// ("" when the listing takes from the item of its own SKU).
 	ListingSKU string            `json:"listing_sku,omitempty"`
-	Level     int64             `json:"level"`
-	Reserved  int64             `json:"reserved"`
-	Overrides channel.Overrides `json:"overrides"`
-	Desired   int64             `json:"desired"`
+	Level      int64             `json:"level"`
+	Reserved   int64             `json:"reserved"`
+	Overrides  channel.Overrides `json:"overrides"`
+	Desired    int64             `json:"desired"`
 	// Confirmed is the quantity EKM last confirmed (by a push, or as the listing
 	// download saw it); nil when unknown, as after a send whose answer was lost.
 	Confirmed *int64 `json:"confirmed"`
@@ -148,7 +148,7 @@ func (s *Store) PricePlan(ctx context.Context, channelID int64) ([]PriceLine, er
 
 // linkedListingsSQL selects the live linked listings of channel $1 with their
 // stock item's SKU (sku), their own SKU when a listing link gives that item
-// (listing_sku, else ''), and the columns the plans read. A link wins over the
+// (listing_sku, else ”), and the columns the plans read. A link wins over the
 // listing's own SKU, which links only when it is neither empty nor duplicated.
 const linkedListingsSQL = `SELECT li.product_id, li.variant_id, si.sku,
 		CASE WHEN k.stock_sku IS NULL THEN '' ELSE li.sku END AS listing_sku,

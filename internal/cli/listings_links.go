@@ -83,15 +83,23 @@ func (r linkResult) text(w io.Writer) {
 		fmt.Fprintf(w, "%s is linked to stock item %s\n", listing, r.StockSKU)
 	}
 	if r.LinesRelinked > 0 {
-		fmt.Fprintf(w, "%d order lines of SKU %s re-processed\n", r.LinesRelinked, r.ListingSKU)
+		fmt.Fprintf(w, "%s of SKU %s re-processed\n", count(r.LinesRelinked, "order line"), r.ListingSKU)
 	}
 	if r.StockSKU == "" {
 		fmt.Fprintf(w, "it takes from no stock item now: the push sends it nothing ('starter listings link %s %s <stock-sku>' links it)\n",
 			r.Channel, r.ListingKey.Ref())
 		return
 	}
-	fmt.Fprintf(w, "the push sends stock item %s's stock and price to it; open orders of it reserve %d of %s (%d lines)\n",
-		r.StockSKU, r.Reserved, r.StockSKU, r.OpenLines)
+	fmt.Fprintf(w, "the push sends it stock item %s's stock (and price, where Price Change is on); open orders of it reserve %d (%s)\n",
+		r.StockSKU, r.Reserved, count(r.OpenLines, "line"))
+}
+
+// count writes n with noun, in the plural unless n is 1.
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func listingsLinkCommand() *command {
@@ -224,9 +232,9 @@ func (r unlinkedResult) text(w io.Writer) {
 		if r.UnlinkedListings > len(r.Listings) {
 			more = fmt.Sprintf(" (%d shown: raise --limit)", len(r.Listings))
 		}
-		fmt.Fprintf(w, "%d live listings take from no stock item%s: the push sends them nothing.\n"+
+		fmt.Fprintf(w, "%s without a stock item%s: the push sends these nothing.\n"+
 			"Link each with 'starter listings link %s <listing> <stock-sku>', or add a stock item of its SKU.\n\n",
-			r.UnlinkedListings, more, r.Channel)
+			count(r.UnlinkedListings, "live listing"), more, r.Channel)
 	}
 	if len(r.Lines) == 0 {
 		fmt.Fprintf(w, "every order line of %s takes from a stock item\n", r.Channel)
@@ -238,8 +246,9 @@ func (r unlinkedResult) text(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\n", l.OrderNumber, l.EKMItemID, orDash(l.SKU), l.Quantity, l.OrderStatus, l.Name)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "%d order lines take from no stock item: they reserve nothing. Linking the listing of their SKU\n"+
-		"('starter listings link %s sku:<SKU> <stock-sku>') or adding a stock item of their SKU re-processes them.\n", len(r.Lines), r.Channel)
+	fmt.Fprintf(w, "%s without a stock item: these reserve nothing. Linking the listing of their SKU\n"+
+		"('starter listings link %s sku:<SKU> <stock-sku>') or adding a stock item of their SKU re-processes them.\n",
+		count(len(r.Lines), "order line"), r.Channel)
 }
 
 func listingsUnlinkedCommand() *command {

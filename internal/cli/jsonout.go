@@ -84,3 +84,12 @@ func indented(w io.Writer, compact []byte) {
 func UnmarshalJSON(data []byte, v any) error {
 	return json.Unmarshal(data, v, unmarshalOptions)
 }
+
+// orEmpty returns s, or an empty slice when s is nil, so that a list in the JSON
+// output is [] and never null.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -113,18 +113,9 @@ func listingsLinkCommand() *command {
 			if err := needArgs(args, "<channel>", listingArg, "<stock-sku>"); err != nil {
 				return nil, err
 			}
-			st, c, l, err := e.listingOf(ctx, args)
-			if err != nil {
-				return nil, err
-			}
-			res, err := st.LinkListing(ctx, c.ID, c.Name, l, args[2], actor())
-			if err != nil {
-				return nil, err
-			}
-			if res.Changed || res.LinesRelinked > 0 {
-				e.wakeAllPushes(ctx, st)
-			}
-			return linkResult{LinkResult: res}, nil
+			return e.relink(ctx, args, false, func(st *store.Store, c channel.Settings, l store.StoredListing) (store.LinkResult, error) {
+				return st.LinkListing(ctx, c.ID, c.Name, l, args[2], actor())
+			})
 		},
 	}
 }
@@ -138,20 +129,29 @@ func listingsUnlinkCommand() *command {
 			if err := needArgs(args, "<channel>", listingArg); err != nil {
 				return nil, err
 			}
-			st, c, l, err := e.listingOf(ctx, args)
-			if err != nil {
-				return nil, err
-			}
-			res, err := st.UnlinkListing(ctx, c.ID, c.Name, l, actor())
-			if err != nil {
-				return nil, err
-			}
-			if res.Changed || res.LinesRelinked > 0 {
-				e.wakeAllPushes(ctx, st)
-			}
-			return linkResult{LinkResult: res, unlink: true}, nil
+			return e.relink(ctx, args, true, func(st *store.Store, c channel.Settings, l store.StoredListing) (store.LinkResult, error) {
+				return st.UnlinkListing(ctx, c.ID, c.Name, l, actor())
+			})
 		},
 	}
+}
+
+// relink runs change (a link or an unlink) on the listing that args name, and
+// wakes every push when it moved a listing or order lines to another stock item.
+func (e *env) relink(ctx context.Context, args []string, unlink bool,
+	change func(*store.Store, channel.Settings, store.StoredListing) (store.LinkResult, error)) (result, error) {
+	st, c, l, err := e.listingOf(ctx, args)
+	if err != nil {
+		return nil, err
+	}
+	res, err := change(st, c, l)
+	if err != nil {
+		return nil, err
+	}
+	if res.Changed || res.LinesRelinked > 0 {
+		e.wakeAllPushes(ctx, st)
+	}
+	return linkResult{LinkResult: res, unlink: unlink}, nil
 }
 
 // linksResult is a channel's links.
@@ -197,13 +197,7 @@ func listingsLinksCommand() *command {
 				return nil, err
 			}
 			links, err := st.ListingLinks(ctx, c.ID)
-			if err != nil {
-				return nil, err
-			}
-			if links == nil {
-				links = []store.ListingLink{}
-			}
-			return linksResult{Channel: c.Name, Links: links}, nil
+			return linksResult{Channel: c.Name, Links: orEmpty(links)}, err
 		},
 	}
 }
@@ -236,19 +230,25 @@ func (r unlinkedResult) text(w io.Writer) {
 			"Link each with 'starter listings link %s <listing> <stock-sku>', or add a stock item of its SKU.\n\n",
 			count(r.UnlinkedListings, "live listing"), more, r.Channel)
 	}
-	if len(r.Lines) == 0 {
-		fmt.Fprintf(w, "every order line of %s takes from a stock item\n", r.Channel)
+	printUnlinkedLines(w, r.Channel, r.Lines)
+}
+
+// printUnlinkedLines writes the order lines that take from no stock item, and
+// what links them ('listings unlinked', 'orders problems').
+func printUnlinkedLines(w io.Writer, channel string, lines []store.UnlinkedLine) {
+	if len(lines) == 0 {
+		fmt.Fprintf(w, "every order line of %s takes from a stock item\n", channel)
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ORDER\tITEM\tSKU\tQTY\tSTATUS\tNAME")
-	for _, l := range r.Lines {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\n", l.OrderNumber, l.EKMItemID, orDash(l.SKU), l.Quantity, l.OrderStatus, l.Name)
+	fmt.Fprintln(tw, "EKM ORDER\tNUMBER\tITEM\tSKU\tQTY\tORDER STATUS\tNAME")
+	for _, l := range lines {
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%s\t%s\n", l.EKMOrderID, l.OrderNumber, l.EKMItemID, orDash(l.SKU), l.Quantity, l.OrderStatus, l.Name)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "%s without a stock item: these reserve nothing. Linking the listing of their SKU\n"+
 		"('starter listings link %s sku:<SKU> <stock-sku>') or adding a stock item of their SKU re-processes them.\n",
-		count(len(r.Lines), "order line"), r.Channel)
+		count(len(lines), "order line"), channel)
 }
 
 func listingsUnlinkedCommand() *command {
@@ -272,16 +272,9 @@ func listingsUnlinkedCommand() *command {
 			if res.Listings, res.UnlinkedListings, err = st.UnlinkedListings(ctx, c.ID, limit); err != nil {
 				return nil, err
 			}
-			if res.Lines, err = st.UnlinkedLines(ctx, c.ID, limit); err != nil {
-				return nil, err
-			}
-			if res.Listings == nil {
-				res.Listings = []store.UnlinkedListing{}
-			}
-			if res.Lines == nil {
-				res.Lines = []store.UnlinkedLine{}
-			}
-			return res, nil
+			res.Lines, err = st.UnlinkedLines(ctx, c.ID, limit)
+			res.Listings, res.Lines = orEmpty(res.Listings), orEmpty(res.Lines)
+			return res, err
 		},
 	}
 }

@@ -359,17 +359,7 @@ func (r orderProblemsResult) text(w io.Writer) {
 		fmt.Fprintf(w, "after a fix in EKM, 'starter orders backfill %s --ids <id>' brings one in at once\n", r.Channel)
 	}
 	printUnmappedDelivery(w, r.Channel, r.UnmappedDelivery)
-	if len(r.UnlinkedLines) == 0 {
-		fmt.Fprintln(w, "no unlinked order lines")
-		return
-	}
-	fmt.Fprintf(w, "%d order lines whose SKU matches no stock item (add the stock item to link them):\n", len(r.UnlinkedLines))
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  EKM ORDER\tNUMBER\tSKU\tQTY\tNAME\tORDER STATUS")
-	for _, l := range r.UnlinkedLines {
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%s\t%s\n", l.EKMOrderID, l.OrderNumber, orDash(l.SKU), l.Quantity, l.Name, l.OrderStatus)
-	}
-	_ = tw.Flush()
+	printUnlinkedLines(w, r.Channel, r.UnlinkedLines)
 }
 
 func ordersProblemsCommand() *command {

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
 )
@@ -36,7 +37,7 @@ type downloadResult struct {
 	AlreadyRunning bool   `json:"already_running"`
 	Note           string `json:"note,omitempty"`
 	// Result is the download's outcome, with --wait.
-	Result *workflows.ListingDownloadResult `json:"result,omitempty"`
+	Result *contract.ListingProgress `json:"result,omitempty"`
 }
 
 func (r downloadResult) text(w io.Writer) {
@@ -80,7 +81,7 @@ func listingsDownloadCommand() *command {
 				return nil, err
 			}
 			res.Result = &final
-			if final.Phase != workflows.ListingCompleted {
+			if final.Phase != contract.ListingCompleted {
 				return res, fmt.Errorf("the listing download of %s did not complete (%s): %s", c.Name, final.Phase, final.Message)
 			}
 			return res, nil
@@ -126,12 +127,12 @@ func (e *env) startListingDownload(ctx context.Context, c channel.Settings) (dow
 
 // watchListingDownload shows the download's progress (its progress query) until it
 // ends, following continue-as-new, and returns its result.
-func (e *env) watchListingDownload(ctx context.Context, id string) (workflows.ListingDownloadResult, error) {
+func (e *env) watchListingDownload(ctx context.Context, id string) (contract.ListingProgress, error) {
 	wf, err := e.workflows(ctx)
 	if err != nil {
-		return workflows.ListingDownloadResult{}, err
+		return contract.ListingProgress{}, err
 	}
-	var res workflows.ListingDownloadResult
+	var res contract.ListingProgress
 	done := make(chan error, 1)
 	go func() { done <- wf.Client.GetWorkflow(ctx, id, "").Get(ctx, &res) }()
 	bar := newProgressBar(e.io.Stderr)
@@ -144,14 +145,14 @@ func (e *env) watchListingDownload(ctx context.Context, id string) (workflows.Li
 				bar.end()
 				return res, fmt.Errorf("waiting for %s: %w", id, err)
 			}
-			bar.show(res.ListingProgress, time.Now())
+			bar.show(res, time.Now())
 			bar.end()
 			return res, nil
 		case <-tick.C:
 			qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			v, err := wf.Client.QueryWorkflow(qctx, id, "", workflows.QueryProgress)
 			cancel()
-			var p workflows.ListingProgress
+			var p contract.ListingProgress
 			if err == nil && v.Get(&p) == nil {
 				bar.show(p, time.Now())
 			}
@@ -174,11 +175,11 @@ type listingStatus struct {
 
 // listingRun is the latest run of the channel's download workflow.
 type listingRun struct {
-	ID      string                 `json:"id"`
-	RunID   string                 `json:"run_id"`
-	Status  string                 `json:"status"` // Temporal's: Running, Completed, Terminated...
-	Phase   workflows.ListingPhase `json:"phase,omitempty"`
-	Message string                 `json:"message,omitempty"`
+	ID      string                `json:"id"`
+	RunID   string                `json:"run_id"`
+	Status  string                `json:"status"` // Temporal's: Running, Completed, Terminated...
+	Phase   contract.ListingPhase `json:"phase,omitempty"`
+	Message string                `json:"message,omitempty"`
 }
 
 func (r listingStatus) text(w io.Writer) {
@@ -273,7 +274,7 @@ func (e *env) listingRun(ctx context.Context, name string, inProgress bool) (*li
 		return run, ""
 	}
 	if v, err := wf.Client.QueryWorkflow(ctx, id, "", workflows.QueryProgress); err == nil {
-		var p workflows.ListingProgress
+		var p contract.ListingProgress
 		if v.Get(&p) == nil {
 			run.Phase, run.Message = p.Phase, p.Message
 		}

@@ -179,8 +179,11 @@ func channelOf(ctx context.Context, e *env, name string) (*store.Store, channel.
 // when the loop does not run, its run's state and what to do (its last status
 // would say "waiting, next run ..." of a loop that will not run).
 type statusResult struct {
-	workflows.OrderSyncStatus
-	Run loopRun `json:"run"`
+	contract.OrderSyncState
+	// PendingHints counts the state's hints, as 'orders status --json' has
+	// always given it.
+	PendingHints int     `json:"pending_hints"`
+	Run          loopRun `json:"run"`
 }
 
 func (r statusResult) text(w io.Writer) {
@@ -231,7 +234,7 @@ func ordersStatusCommand() *command {
 				return nil, err
 			}
 			if !run.Running {
-				return statusResult{OrderSyncStatus: workflows.OrderSyncStatus{Channel: args[0]}, Run: run}, nil
+				return statusResult{OrderSyncState: contract.OrderSyncState{Channel: args[0]}, Run: run}, nil
 			}
 			qctx, cancel := context.WithTimeout(ctx, queryWait)
 			defer cancel()
@@ -244,7 +247,7 @@ func ordersStatusCommand() *command {
 			if err != nil {
 				return nil, loopError(args[0], err)
 			}
-			return statusResult{OrderSyncStatus: st, Run: run}, nil
+			return statusResult{OrderSyncState: st, PendingHints: st.PendingHints(), Run: run}, nil
 		},
 	}
 }

@@ -25,8 +25,8 @@ func pushCommand() *command {
 
 // pushNowResult is the result of 'push now'.
 type pushNowResult struct {
-	Channel string                  `json:"channel"`
-	Result  workflows.PushNowResult `json:"result"`
+	Channel string                 `json:"channel"`
+	Result  contract.PushNowResult `json:"result"`
 }
 
 func (r pushNowResult) text(w io.Writer) {
@@ -83,7 +83,7 @@ func pushNowCommand() *command {
 			if err != nil {
 				return nil, fmt.Errorf("the push loop of %s did not take the request (%w); 'starter channel enable %s' starts it", args[0], err, args[0])
 			}
-			var res workflows.PushNowResult
+			var res contract.PushNowResult
 			if err := h.Get(ctx, &res); err != nil {
 				return nil, fmt.Errorf("push now: %w", err)
 			}
@@ -105,8 +105,8 @@ type pushStatus struct {
 	Plan []store.PlannedWrite `json:"plan,omitempty"`
 	// Loop is the push workflow's own status; LoopError says why it could not
 	// be read (Temporal unreachable, loop not running).
-	Loop      *workflows.PushStatus `json:"loop,omitempty"`
-	LoopError string                `json:"loop_error,omitempty"`
+	Loop      *contract.PushState `json:"loop,omitempty"`
+	LoopError string              `json:"loop_error,omitempty"`
 	// Run is the push loop's latest run: a loop that does not run says so here,
 	// with what happens next, and has no Loop status.
 	Run           *loopRun    `json:"run,omitempty"`
@@ -304,7 +304,7 @@ func summarise(rs []listingResult, limit int, value func(listingResult) *valueRe
 
 // pushLoop reads the push loop's run state and, while it runs, asks it for its
 // status.
-func (e *env) pushLoop(ctx context.Context, name string) (*loopRun, *workflows.PushStatus, string) {
+func (e *env) pushLoop(ctx context.Context, name string) (*loopRun, *contract.PushState, string) {
 	w, err := e.workflows(ctx)
 	if err != nil {
 		return nil, nil, err.Error()
@@ -322,7 +322,7 @@ func (e *env) pushLoop(ctx context.Context, name string) (*loopRun, *workflows.P
 	if err != nil {
 		return &run, nil, fmt.Sprintf("the push loop runs but did not answer (%v): is a worker running?", err)
 	}
-	var ps workflows.PushStatus
+	var ps contract.PushState
 	if err := v.Get(&ps); err != nil {
 		return &run, nil, err.Error()
 	}

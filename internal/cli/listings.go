@@ -15,6 +15,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/contract"
+	"github.com/ekmsync/ekmsync/internal/present"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
 )
@@ -186,9 +187,9 @@ func (r listingStatus) text(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "Channel\t%s\n", r.Channel)
 	fmt.Fprintf(tw, "Listing Download in Progress\t%s\n", yesNo(r.InProgress))
-	fmt.Fprintf(tw, "Listing Download Start Time\t%s\n", utc(r.StartTime))
-	fmt.Fprintf(tw, "Listing Download Completion Time\t%s\n", utc(r.CompletionTime))
-	fmt.Fprintf(tw, "Listing Download Estimated Completion\t%s\n", etaText(r.ListingDownloadState, time.Now()))
+	fmt.Fprintf(tw, "Listing Download Start Time\t%s\n", present.UTC(r.StartTime))
+	fmt.Fprintf(tw, "Listing Download Completion Time\t%s\n", present.UTC(r.CompletionTime))
+	fmt.Fprintf(tw, "Listing Download Estimated Completion\t%s\n", present.ETA(contract.ListingDownloadState(r.ListingDownloadState), time.Now()))
 	if r.PagesTotal != nil {
 		fmt.Fprintf(tw, "Pages\t%d of %d\n", r.PagesDone, *r.PagesTotal)
 	}
@@ -199,7 +200,7 @@ func (r listingStatus) text(w io.Writer) {
 	if r.BadProducts > 0 {
 		fmt.Fprintf(tw, "Products that could not be read\t%d (see 'starter channel show %s')\n", r.BadProducts, r.Channel)
 	}
-	fmt.Fprintf(tw, "Last outcome\t%s\n", orDash(r.LastOutcome))
+	fmt.Fprintf(tw, "Last outcome\t%s\n", present.OrDash(r.LastOutcome))
 	l := r.Listings
 	fmt.Fprintf(tw, "Listings\t%d live (%d linked to a stock item), %d removed\n", l.Live, l.Linked, l.Removed)
 	if wf := r.Workflow; wf != nil {
@@ -329,7 +330,7 @@ func (r listingProblemsResult) text(w io.Writer) {
 		if p.VariantID != 0 {
 			variant, name = fmt.Sprint(p.VariantID), name+" ("+p.VariantName+")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", p.Problem, orDash(p.SKU), p.ProductID, variant, name)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", p.Problem, present.OrDash(p.SKU), p.ProductID, variant, name)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "%d with an empty SKU, %d sharing an SKU: they are not linked to stock items, so no stock or price is pushed to them.\n"+

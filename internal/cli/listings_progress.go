@@ -10,7 +10,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/ekm"
-	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/internal/present"
 	"github.com/ekmsync/ekmsync/workflows"
 )
 
@@ -83,24 +83,7 @@ func progressLine(p contract.ListingProgress, now time.Time) (line, key string) 
 	if n := p.EmptySKUs + p.DuplicateSKUs; n > 0 {
 		key += fmt.Sprintf(" (%d SKU problems)", n)
 	}
-	return key + "  ETA " + etaText(store.ListingDownloadState(p.ListingDownloadState), now), key
-}
-
-// etaText is the Estimated Completion as an operator reads it: a time in UTC and
-// how far off it is, "unknown" until the first page tells the total, "-" when no
-// download runs.
-func etaText(st store.ListingDownloadState, now time.Time) string {
-	switch {
-	case !st.InProgress:
-		return "-"
-	case st.EstimatedCompletion == nil:
-		return "unknown"
-	}
-	left := st.EstimatedCompletion.Sub(now).Round(time.Second)
-	if left < 0 {
-		left = 0
-	}
-	return fmt.Sprintf("%s UTC (in %s)", utc(st.EstimatedCompletion), left)
+	return key + "  ETA " + present.ETA(p.ListingDownloadState, now), key
 }
 
 // watchListingDownloadFor watches the download like watchListingDownload, for at

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/contract"
-	"github.com/ekmsync/ekmsync/internal/store"
 )
 
 func TestProgressLineShowsPagesItemsAndTheEstimate(t *testing.T) {
@@ -29,16 +28,6 @@ func TestProgressLineShowsPagesItemsAndTheEstimate(t *testing.T) {
 	p.PagesTotal, p.EstimatedCompletion, p.Phase, p.Message = nil, nil, contract.ListingStarting, "Checking the channel."
 	if line, _ := progressLine(p, now); !strings.HasSuffix(line, "]  Checking the channel.") {
 		t.Fatalf("before the total: %q", line)
-	}
-}
-
-func TestEstimatedCompletionIsUnknownUntilTheTotalAndDashWhenIdle(t *testing.T) {
-	now := time.Now()
-	if got := etaText(store.ListingDownloadState{InProgress: true}, now); got != "unknown" {
-		t.Fatalf("in progress without estimate: %q", got)
-	}
-	if got := etaText(store.ListingDownloadState{}, now); got != "-" {
-		t.Fatalf("idle: %q", got)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/flows"
+	"github.com/ekmsync/ekmsync/internal/present"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
 )
@@ -37,7 +38,7 @@ func (r syncResult) text(w io.Writer) {
 		fmt.Fprintf(w, "re-checked by id: %d parked, watched or quarantined orders\n", r.Rechecked)
 	}
 	printCounts(w, r.OrderCounts)
-	fmt.Fprintf(w, "Order Sync Date [UTC]: %s; took %s\n", utc(r.SyncDate), r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
+	fmt.Fprintf(w, "Order Sync Date [UTC]: %s; took %s\n", present.UTC(r.SyncDate), r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
 }
 
 func countsLine(c contract.OrderCounts) string {
@@ -202,9 +203,9 @@ func (r statusResult) text(w io.Writer) {
 	fmt.Fprintf(tw, "Channel\t%s\n", r.Channel)
 	fmt.Fprintf(tw, "State\t%s\n", state)
 	fmt.Fprintf(tw, "Loop\t%s\n", r.Phase)
-	fmt.Fprintf(tw, "Order Sync Date [UTC]\t%s\n", utc(r.SyncDate))
-	fmt.Fprintf(tw, "Last run [UTC]\t%s\n", utc(r.LastRunAt))
-	fmt.Fprintf(tw, "Next run [UTC]\t%s (every %s)\n", utc(r.NextRunAt), r.Interval)
+	fmt.Fprintf(tw, "Order Sync Date [UTC]\t%s\n", present.UTC(r.SyncDate))
+	fmt.Fprintf(tw, "Last run [UTC]\t%s\n", present.UTC(r.LastRunAt))
+	fmt.Fprintf(tw, "Next run [UTC]\t%s (every %s)\n", present.UTC(r.NextRunAt), r.Interval)
 	if r.LastResult != nil {
 		fmt.Fprintf(tw, "Last result\t%s\n", countsLine(r.LastResult.OrderCounts))
 	}
@@ -370,7 +371,7 @@ func (r orderProblemsResult) text(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  EKM ORDER\tNUMBER\tSKU\tQTY\tNAME\tORDER STATUS")
 	for _, l := range r.UnlinkedLines {
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%s\t%s\n", l.EKMOrderID, l.OrderNumber, orDash(l.SKU), l.Quantity, l.Name, l.OrderStatus)
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%s\t%s\n", l.EKMOrderID, l.OrderNumber, present.OrDash(l.SKU), l.Quantity, l.Name, l.OrderStatus)
 	}
 	_ = tw.Flush()
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/contract"
+	"github.com/ekmsync/ekmsync/internal/present"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
 )
@@ -31,7 +32,7 @@ type pushNowResult struct {
 
 func (r pushNowResult) text(w io.Writer) {
 	if !r.Result.Ran {
-		fmt.Fprintf(w, "no pass ran: %s\n", orDash(r.Result.ChannelState.Reason))
+		fmt.Fprintf(w, "no pass ran: %s\n", present.OrDash(r.Result.ChannelState.Reason))
 		return
 	}
 	p := r.Result.Pass
@@ -90,7 +91,7 @@ func pushNowCommand() *command {
 			if !res.Ran {
 				// The exit-code rule (docs/cli.md): an operation that could not run exits 1.
 				return pushNowResult{Channel: args[0], Result: res}, fmt.Errorf("no pass ran: channel %s is %s: %s",
-					args[0], orDash(string(res.ChannelState.State)), orDash(res.ChannelState.Reason))
+					args[0], present.OrDash(string(res.ChannelState.State)), present.OrDash(res.ChannelState.Reason))
 			}
 			return pushNowResult{Channel: args[0], Result: res}, nil
 		},
@@ -383,7 +384,7 @@ func (r pushStatus) text(w io.Writer) {
 			fmt.Fprintf(w, "failed %s: order %s (%s:%d), %d attempts: %s\n", o.name, rec.OrderNumber, r.Channel, rec.EKMOrderID, rec.Attempts, rec.LastError)
 		}
 		for _, rec := range o.p.LastSent {
-			fmt.Fprintf(w, "%s %s: order %s (%s:%d): %s\n", o.name, utc(rec.DoneAt), rec.OrderNumber, r.Channel, rec.EKMOrderID, rec.Outcome)
+			fmt.Fprintf(w, "%s %s: order %s (%s:%d): %s\n", o.name, present.UTC(rec.DoneAt), rec.OrderNumber, r.Channel, rec.EKMOrderID, rec.Outcome)
 		}
 	}
 	for _, l := range []struct {
@@ -397,7 +398,7 @@ func (r pushStatus) text(w io.Writer) {
 		}
 		for _, s := range l.p.LastSent {
 			v := l.v(s)
-			fmt.Fprintf(w, "%s %s: %s (%d/%d) confirmed %s\n", l.name, utc(v.SentAt), s.SKU, s.ProductID, s.VariantID, v.Confirmed)
+			fmt.Fprintf(w, "%s %s: %s (%d/%d) confirmed %s\n", l.name, present.UTC(v.SentAt), s.SKU, s.ProductID, s.VariantID, v.Confirmed)
 		}
 	}
 	for i, p := range r.Plan {
@@ -435,7 +436,7 @@ func valueColumns(v *valueResult) string {
 	if v.Pending {
 		mark = " (pending)"
 	}
-	return fmt.Sprintf("%s%s\t%s\t%s\t%d", v.Desired, mark, orDash(v.Confirmed), utc(v.SentAt), v.Attempts)
+	return fmt.Sprintf("%s%s\t%s\t%s\t%d", v.Desired, mark, present.OrDash(v.Confirmed), present.UTC(v.SentAt), v.Attempts)
 }
 
 func optInt(p *int64) string {

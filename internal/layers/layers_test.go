@@ -26,7 +26,7 @@ var layer = map[string]int{
 	"internal/ekm/ekmtest": 0,
 	"internal/contract":    1, "internal/codec": 1, "internal/webhook": 1, "internal/tclient": 1, "internal/ekmsim": 1, "internal/ekm/ekmbench": 1,
 	"internal/store": 2, "internal/present": 2, "internal/store/storetest": 3, "internal/store/hubtest": 4,
-	"internal/shop":  3,
+	"internal/shop": 3, "internal/order": 3,
 	"activities":     4,
 	"workflows":      5,
 	"internal/flows": 6, "internal/observe": 6, "internal/drift": 6,

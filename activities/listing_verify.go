@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/order"
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
@@ -94,13 +95,13 @@ func listingProductCount(ls []store.Listing) int {
 // answer is over the client's body bound is asked for in halves, down to one
 // id; a product too large on its own is returned as a problem instead.
 func productsByID(ctx context.Context, client *ekm.Client, ids []int64) ([]json.RawMessage, []store.ProductProblem, error) {
-	p, err := client.SearchProductsRaw(ctx, ekm.SearchOptions{Query: idFilter(ids), OrderBy: "id", Limit: ekm.MaxPageSize})
+	p, err := client.SearchProductsRaw(ctx, ekm.SearchOptions{Query: order.IDFilter(ids), OrderBy: "id", Limit: ekm.MaxPageSize})
 	if !errors.Is(err, ekm.ErrBodyTooLarge) {
 		return p.Items, nil, err
 	}
 	if len(ids) == 1 {
 		id := ids[0]
-		return nil, []store.ProductProblem{{Key: store.ProductKey(id), ProductID: &id, Reason: clipReason(fmt.Sprintf(
+		return nil, []store.ProductProblem{{Key: store.ProductKey(id), ProductID: &id, Reason: order.ClipReason(fmt.Sprintf(
 			"product %d does not fit the client's body bound even alone, so its listings are kept as they were: %s", id, reason(err)))}}, nil
 	}
 	half := len(ids) / 2

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/order"
 )
 
 // BackfillOrders re-reads a date range or a list of orders with the same rules
@@ -50,7 +51,7 @@ func (a *Activities) BackfillOrders(ctx context.Context, in BackfillOrdersInput)
 			_ = activity.GetHeartbeatDetails(ctx, &progress)
 			res.OrderCounts = progress.Counts
 		}
-		if _, _, err := run.walk(ctx, rangeFilter(*in.From, *in.To), progress, false); err != nil {
+		if _, _, err := run.walk(ctx, order.RangeFilter(*in.From, *in.To), progress, false); err != nil {
 			return res, err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/ekm/ekmtest"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
+	"github.com/ekmsync/ekmsync/internal/order"
 )
 
 // simClient is a client of sim, through memory; maxBody 0 means the default.
@@ -31,8 +32,8 @@ func TestOrderSearchThatDoesNotAdvanceStopsWithAnErrorNamingIt(t *testing.T) {
 	sim.SetHostile(ekmsim.Hostile{RepeatPage: true})
 	client := simClient(sim, 0)
 	pages := 0
-	err := searchPages(context.Background(), client, windowFilter(time.Now().AddDate(0, -3, 0), nil), nil,
-		func([]json.RawMessage, *orderCursor) error { pages++; return nil })
+	err := searchPages(context.Background(), client, order.WindowFilter(time.Now().AddDate(0, -3, 0), nil), nil,
+		func([]json.RawMessage, *order.Cursor) error { pages++; return nil })
 	if err == nil || !strings.Contains(err.Error(), "did not advance") || !strings.Contains(err.Error(), "page 1 of 5") {
 		t.Fatalf("err = %v, want the search that did not advance named", err)
 	}
@@ -55,7 +56,7 @@ func TestOrderWithAnUnboundedItemListIsQuarantined(t *testing.T) {
 	if ekm.KindOf(err) != ekm.KindInvalidData {
 		t.Fatalf("err = %v, want invalid data (the order is quarantined)", err)
 	}
-	if reason := itemsReason(err); !strings.Contains(reason, "1000 items") {
+	if reason := order.ItemsReason(err); !strings.Contains(reason, "1000 items") {
 		t.Fatalf("reason %q does not say the bound", reason)
 	}
 }
@@ -82,10 +83,10 @@ func TestOrderSearchReadsLargeOrdersInSmallerPages(t *testing.T) {
 	var got []int64
 	walk := func() error {
 		got = nil
-		return searchPages(context.Background(), client, windowFilter(start.Add(-time.Minute), nil), nil,
-			func(raws []json.RawMessage, _ *orderCursor) error {
+		return searchPages(context.Background(), client, order.WindowFilter(start.Add(-time.Minute), nil), nil,
+			func(raws []json.RawMessage, _ *order.Cursor) error {
 				for _, raw := range raws {
-					k, _ := keyOf(raw)
+					k, _ := order.KeyOf(raw)
 					got = append(got, k.ID)
 				}
 				return nil

@@ -5,91 +5,24 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/order"
 )
-
-// The order search. EKM documents the OData operators but not the exact date
-// literal, nor how ties of the orderby field are broken (docs/ekm-api.md §7): we send
-// datetime'<RFC 3339 UTC with EKM's seven fractional digits>' and assume ties on
-// order_date come in ascending id order (ASSUMED, as the simulator does).
-
-// odataTime formats a time as an OData datetime literal.
-func odataTime(t time.Time) string {
-	return "datetime'" + t.UTC().Format("2006-01-02T15:04:05.0000000Z") + "'"
-}
-
-// orderCursor is a position in an order search sorted by (order_date, id): the
-// last order read. Paging by cursor rather than by page number means that orders
-// arriving, or starting to match, during a sync cannot shift a page boundary and
-// be missed, and a resumed run asks for exactly what follows the last committed
-// page.
-type orderCursor struct {
-	Date time.Time `json:"date"`
-	ID   int64     `json:"id"`
-}
-
-// after is the filter for the orders after the cursor.
-func (c orderCursor) after() string {
-	return fmt.Sprintf("(order_date gt %s or (order_date eq %s and id gt %d))", odataTime(c.Date), odataTime(c.Date), c.ID)
-}
-
-// windowFilter selects a sync's orders: placed since since, or (when updatedSince
-// is set) changed on EKM since updatedSince, which folds the last_updated pass
-// into the same query at no extra request.
-func windowFilter(since time.Time, updatedSince *time.Time) string {
-	f := "order_date ge " + odataTime(since)
-	if updatedSince != nil {
-		f = "(" + f + " or last_updated ge " + odataTime(*updatedSince) + ")"
-	}
-	return f
-}
-
-// rangeFilter selects a back-fill's orders: placed in [from, to).
-func rangeFilter(from, to time.Time) string {
-	return "(order_date ge " + odataTime(from) + " and order_date lt " + odataTime(to) + ")"
-}
-
-// idFilter is the OData filter for the orders (re-checks, webhook hints) or the
-// products (unseen listings) with these ids: up to ekm.MaxPageSize ids fit one
-// request.
-func idFilter(ids []int64) string {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = "id eq " + strconv.FormatInt(id, 10)
-	}
-	return strings.Join(parts, " or ")
-}
-
-// keyOf reads an order's position from its raw JSON, without the checks of
-// DecodeOrder: a page's last order may be malformed elsewhere and still tell
-// where the page ended.
-func keyOf(raw json.RawMessage) (orderCursor, bool) {
-	var k struct {
-		ID        int64    `json:"id"`
-		OrderDate ekm.Time `json:"order_date"`
-	}
-	if json.Unmarshal(raw, &k) != nil || k.ID < 1 || k.OrderDate.IsZero() {
-		return orderCursor{}, false
-	}
-	return orderCursor{Date: k.OrderDate.Time, ID: k.ID}, true
-}
 
 // searchPages walks an order search sorted by (order_date, id) from the cursor
 // (nil: from the start), calling page with each page's raw orders and the cursor
 // at its end. A page without any readable position (every order malformed) is
 // stepped over by page number, so it cannot stop the walk.
-func searchPages(ctx context.Context, c *ekm.Client, filter string, from *orderCursor,
-	page func(raws []json.RawMessage, end *orderCursor) error) error {
+func searchPages(ctx context.Context, c *ekm.Client, filter string, from *order.Cursor,
+	page func(raws []json.RawMessage, end *order.Cursor) error) error {
 	cursor := from
 	n, limit := 1, ekm.MaxPageSize
 	for {
 		q := filter
 		if cursor != nil {
-			q = filter + " and " + cursor.after()
+			q = filter + " and " + cursor.After()
 		}
 		p, err := c.SearchOrdersRaw(ctx, ekm.SearchOptions{Query: q, OrderBy: "order_date", Page: n, Limit: limit})
 		if errors.Is(err, ekm.ErrBodyTooLarge) && n == 1 && limit > 1 {
@@ -109,13 +42,13 @@ func searchPages(ctx context.Context, c *ekm.Client, filter string, from *orderC
 		if err != nil {
 			return err
 		}
-		var end *orderCursor
+		var end *order.Cursor
 		for i := len(p.Items) - 1; i >= 0 && end == nil; i-- {
-			if k, ok := keyOf(p.Items[i]); ok {
+			if k, ok := order.KeyOf(p.Items[i]); ok {
 				end = &k
 			}
 		}
-		if end != nil && cursor != nil && !end.follows(*cursor) {
+		if end != nil && cursor != nil && !end.Follows(*cursor) {
 			// EKM served orders that are not after the cursor it was asked to
 			// pass: the same page again. Asking again would loop for ever.
 			return fmt.Errorf("EKM's order search did not advance: asked for orders after order %d (%s), it answered "+
@@ -146,11 +79,6 @@ func searchPages(ctx context.Context, c *ekm.Client, filter string, from *orderC
 // steps over by number: a search whose pages all read that way is broken.
 const maxUnreadablePages = 50
 
-// follows reports whether c comes after prev in (order_date, id) order.
-func (c orderCursor) follows(prev orderCursor) bool {
-	return c.Date.After(prev.Date) || (c.Date.Equal(prev.Date) && c.ID > prev.ID)
-}
-
 // ordersByID fetches up to ekm.MaxPageSize orders by id (orderRun.byID splits
 // longer lists): one GET for a single id, else one search. Orders EKM does not
 // have are absent from the result.
@@ -165,7 +93,7 @@ func ordersByID(ctx context.Context, c *ekm.Client, ids []int64) ([]json.RawMess
 		}
 		return []json.RawMessage{raw}, nil
 	}
-	p, err := c.SearchOrdersRaw(ctx, ekm.SearchOptions{Query: idFilter(ids), OrderBy: "id", Limit: ekm.MaxPageSize})
+	p, err := c.SearchOrdersRaw(ctx, ekm.SearchOptions{Query: order.IDFilter(ids), OrderBy: "id", Limit: ekm.MaxPageSize})
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/order"
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
 )
@@ -29,27 +30,27 @@ const InitialLookback = 7 * 24 * time.Hour
 const maxListed = 20
 
 // addSkip counts an order skipped for s's reason, keeping a few ids per reason.
-func addSkip(c *OrderCounts, s skipped) {
+func addSkip(c *OrderCounts, s order.Skip) {
 	c.Skipped++
 	for i := range c.Skips {
-		if c.Skips[i].Reason == s.reason {
+		if c.Skips[i].Reason == s.Reason {
 			c.Skips[i].Count++
 			if len(c.Skips[i].OrderIDs) < 5 {
-				c.Skips[i].OrderIDs = append(c.Skips[i].OrderIDs, s.id)
+				c.Skips[i].OrderIDs = append(c.Skips[i].OrderIDs, s.ID)
 			}
 			return
 		}
 	}
-	c.Skips = append(c.Skips, SkipReason{Reason: s.reason, Count: 1, OrderIDs: []int64{s.id}})
+	c.Skips = append(c.Skips, SkipReason{Reason: s.Reason, Count: 1, OrderIDs: []int64{s.ID}})
 	sort.Slice(c.Skips, func(i, j int) bool { return c.Skips[i].Reason < c.Skips[j].Reason })
 }
 
 // syncProgress is a sync's heartbeat: the cursor after the last committed page
 // and what the run did up to it, so that a retried run resumes there.
 type syncProgress struct {
-	Cursor  *orderCursor `json:"cursor,omitempty"`
-	Counts  OrderCounts  `json:"counts"`
-	Updated *time.Time   `json:"updated,omitempty"`
+	Cursor  *order.Cursor `json:"cursor,omitempty"`
+	Counts  OrderCounts   `json:"counts"`
+	Updated *time.Time    `json:"updated,omitempty"`
 }
 
 // SyncOrders runs one order sync of a channel (docs/channel-semantics.md §2): the
@@ -98,11 +99,11 @@ func (a *Activities) SyncOrders(ctx context.Context, in SyncOrdersInput) (res Sy
 			_ = activity.GetHeartbeatDetails(ctx, &progress)
 			res.OrderCounts = progress.Counts
 		}
-		progress, seen, err = run.walk(ctx, windowFilter(since, updatedSince), progress, true)
+		progress, seen, err = run.walk(ctx, order.WindowFilter(since, updatedSince), progress, true)
 		if err != nil {
 			return res, err
 		}
-		recheck, err := a.Store.RecheckIDs(ctx, s.ID, now.Add(-watchFor))
+		recheck, err := a.Store.RecheckIDs(ctx, s.ID, now.Add(-order.WatchFor))
 		if err != nil {
 			return res, err
 		}
@@ -170,19 +171,19 @@ func (r *orderRun) walk(ctx context.Context, filter string, progress syncProgres
 	}
 	r.onRequest = heartbeat
 	type page struct {
-		p   *prepared
-		end *orderCursor
+		p   *order.Page
+		end *order.Cursor
 	}
 	pages := make(chan page, 1)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(pages)
-		return searchPages(gctx, r.client, filter, progress.Cursor, func(raws []json.RawMessage, end *orderCursor) error {
+		return searchPages(gctx, r.client, filter, progress.Cursor, func(raws []json.RawMessage, end *order.Cursor) error {
 			p, err := r.prepare(gctx, raws)
 			if err != nil {
 				return err
 			}
-			p.requests++ // the page itself
+			p.Requests++ // the page itself
 			select {
 			case pages <- page{p, end}:
 				return nil
@@ -207,10 +208,10 @@ func (r *orderRun) walk(ctx context.Context, filter string, progress syncProgres
 			if pg.end != nil {
 				progress.Cursor = pg.end
 			}
-			if u := pg.p.updated; u != nil && (progress.Updated == nil || u.After(*progress.Updated)) {
+			if u := pg.p.Updated; u != nil && (progress.Updated == nil || u.After(*progress.Updated)) {
 				progress.Updated = u
 			}
-			seen = append(seen, pg.p.ids...)
+			seen = append(seen, pg.p.IDs...)
 			mu.Unlock()
 			heartbeat()
 		}
@@ -239,12 +240,12 @@ func (r *orderRun) byID(ctx context.Context, ids []int64) ([]int64, error) {
 		if err != nil {
 			return found, err
 		}
-		p.requests++
+		p.Requests++
 		if err := r.commit(ctx, p, nil); err != nil {
 			return found, err
 		}
-		found = append(found, p.ids...)
-		for _, pr := range p.problems {
+		found = append(found, p.IDs...)
+		for _, pr := range p.Problems {
 			if pr.OrderID != nil {
 				found = append(found, *pr.OrderID)
 			}

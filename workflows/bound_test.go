@@ -14,6 +14,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/contract"
 )
 
 // continuedAsNew fails the test unless the run ended by continuing as new, and
@@ -43,11 +44,11 @@ func TestOrderSyncContinuesAsNewOnItsOwnBoundOfEvents(t *testing.T) {
 		env.SetCurrentHistoryLength(maxRunEvents)
 		env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 21})
 	}, 3*time.Second)
-	env.ExecuteWorkflow(OrderSync, OrderSyncInput{Channel: "shop"})
-	var next OrderSyncInput
+	env.ExecuteWorkflow(OrderSync, contract.OrderSyncState{Channel: "shop"})
+	var next contract.OrderSyncState
 	continuedAsNew(t, env, &next)
-	if next.Carry == nil || next.Carry.State.State != channel.StateDisabled || next.Carry.Totals.Continuances != 1 || reads.Load() != 1 {
-		t.Fatalf("next run's carry = %+v after %d reads of the channel; want the state carried after the first wait", next.Carry, reads.Load())
+	if next.State != channel.StateDisabled || next.Totals.Continuances != 1 || reads.Load() != 1 {
+		t.Fatalf("next run's state = %+v after %d reads of the channel; want the state carried after the first wait", next, reads.Load())
 	}
 }
 
@@ -63,11 +64,11 @@ func TestOrderSyncContinuesAsNewOnItsOwnBoundOfBytes(t *testing.T) {
 		env.SetCurrentHistorySize(maxRunHistoryBytes)
 		env.SignalWorkflow(SignalWake, nil)
 	}, time.Minute)
-	env.ExecuteWorkflow(OrderSync, OrderSyncInput{Channel: "shop"})
-	var next OrderSyncInput
+	env.ExecuteWorkflow(OrderSync, contract.OrderSyncState{Channel: "shop"})
+	var next contract.OrderSyncState
 	continuedAsNew(t, env, &next)
-	if next.Carry == nil || next.Carry.Totals.Syncs != 1 || next.Carry.Totals.Continuances != 1 {
-		t.Fatalf("next run's carry = %+v, want one sync and one continuance", next.Carry)
+	if next.Totals.Syncs != 1 || next.Totals.Continuances != 1 {
+		t.Fatalf("next run's state = %+v, want one sync and one continuance", next)
 	}
 }
 
@@ -81,11 +82,11 @@ func TestListingDownloadContinuesAsNewOnItsOwnBoundOfBytes(t *testing.T) {
 			env.SetCurrentHistorySize(maxRunHistoryBytes)
 			return slice(1, 5, 7*time.Millisecond), nil
 		}).Once()
-	env.ExecuteWorkflow(ListingDownload, ListingDownloadInput{Channel: "shop", Slice: time.Second})
-	var next ListingDownloadInput
+	env.ExecuteWorkflow(ListingDownload, contract.ListingProgress{Channel: "shop", Slice: time.Second})
+	var next contract.ListingProgress
 	continuedAsNew(t, env, &next)
-	if r := next.Resume; r == nil || r.Generation != 3 || r.Progress.PagesDone != 1 {
-		t.Fatalf("next run's resume = %+v, want generation 3 after page 1", r)
+	if next.Downloading != 3 || next.PagesDone != 1 {
+		t.Fatalf("next run's state = %+v, want generation 3 after page 1", next)
 	}
 }
 
@@ -105,13 +106,13 @@ func TestOrderSyncStopsALongSyncNearTheHistoryLimitAndContinuesAsNew(t *testing.
 		<-ctx.Done() // a sync that outlasts the flood
 		return activities.SyncOrdersResult{}, ctx.Err()
 	})
-	env.ExecuteWorkflow(OrderSync, OrderSyncInput{Channel: "shop"})
-	var next OrderSyncInput
+	env.ExecuteWorkflow(OrderSync, contract.OrderSyncState{Channel: "shop"})
+	var next contract.OrderSyncState
 	continuedAsNew(t, env, &next)
 	if !u.done || u.err == nil {
 		t.Errorf("the sync-now during the stopped sync: done %v, error %v; want an answer that says why", u.done, u.err)
 	}
-	if c := next.Carry; c == nil || c.Totals.Failures != 0 || c.LastError == "" {
-		t.Fatalf("next run's carry = %+v, want the reason and no failure counted", c)
+	if next.Totals.Failures != 0 || next.LastError == "" {
+		t.Fatalf("next run's state = %+v, want the reason and no failure counted", next)
 	}
 }

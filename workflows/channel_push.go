@@ -10,59 +10,8 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/contract"
+	"github.com/ekmsync/ekmsync/internal/present"
 )
-
-// ChannelPushInput is the input of ChannelPush. Starters pass ChannelInput, whose
-// JSON it reads; the other fields carry the loop's state across continue-as-new.
-type ChannelPushInput struct {
-	Channel string `json:"channel"`
-	// Woken carries a wake-up that came just before continue-as-new.
-	Woken bool `json:"woken,omitempty"`
-	// Passes counts the passes of the loop's whole life.
-	Passes int `json:"passes,omitempty"`
-	// Last is the latest pass, so the status query keeps showing it.
-	Last *PushPass `json:"last,omitempty"`
-}
-
-// PushPass is what one pass of the loop did, step by step.
-type PushPass struct {
-	Started       time.Time           `json:"started"`
-	Ended         time.Time           `json:"ended"`
-	Despatches    contract.StepResult `json:"despatches"`
-	Cancellations contract.StepResult `json:"cancellations"`
-	Stock         contract.StepResult `json:"stock"`
-	Prices        contract.StepResult `json:"prices"`
-	// More is true when a step stopped at its bound: another pass follows at once.
-	More bool `json:"more,omitempty"`
-	// Error says why the pass stopped early, if it did; the next wake-up or
-	// sweep tries again.
-	Error string `json:"error,omitempty"`
-}
-
-// The loop's states, as the status query reports them.
-const (
-	PushRunning = "running" // a pass runs
-	PushWaiting = "waiting" // for a hub change, a push-now or the sweep
-	PushIdle    = "idle"    // the channel is disabled or needs reauthorisation
-)
-
-// PushStatus is the answer of the status query.
-type PushStatus struct {
-	Channel      string         `json:"channel"`
-	State        string         `json:"state"`
-	ChannelState channel.Status `json:"channel_state"`
-	Passes       int            `json:"passes"`
-	NextSweep    *time.Time     `json:"next_sweep,omitempty"`
-	Last         *PushPass      `json:"last,omitempty"`
-}
-
-// PushNowResult is the answer of the push-now update: the pass it ran, or why none
-// ran.
-type PushNowResult struct {
-	Ran          bool           `json:"ran"`
-	ChannelState channel.Status `json:"channel_state"`
-	Pass         *PushPass      `json:"pass,omitempty"`
-}
 
 // maxPassesPerRun bounds a run's history besides Temporal's suggestion: a pass
 // is a few dozen events.
@@ -79,44 +28,40 @@ const fallbackWait = time.Minute
 // worker's LISTEN/NOTIFY listener and by the starter), on a push-now update, and
 // every push-sweep-interval. While the channel is disabled or needs
 // reauthorisation the loop idles, keeping the pending work in the hub, and says
-// why in its status query and the EkmChannelState search attribute.
-func ChannelPush(ctx workflow.Context, in ChannelPushInput) error {
-	if strings.TrimSpace(in.Channel) == "" {
+// why in its status query and the EkmChannelState search attribute. Its state is
+// one struct, contract.PushState: what it starts from (a starter passes only the
+// channel), what its status query answers and what it continues as new with.
+func ChannelPush(ctx workflow.Context, st contract.PushState) error {
+	if strings.TrimSpace(st.Channel) == "" {
 		return temporal.NewNonRetryableApplicationError("ChannelPush needs a channel name", contract.ErrTypeBadInput, nil)
 	}
-	w := &channelPushImpl{in: in, woken: in.Woken, passes: in.Passes, last: in.Last, state: PushWaiting}
+	if st.State == "" {
+		st.State = contract.PushWaiting
+	}
+	w := &channelPush{st: st}
 	if err := w.setup(ctx); err != nil {
 		return err
 	}
 	return w.run(ctx)
 }
 
-type channelPushImpl struct {
-	in    ChannelPushInput
-	woken bool
+// channelPush is one run of the loop.
+type channelPush struct {
+	st contract.PushState
 	// pushNow serves the push-now Update.
-	pushNow           runNow[struct{}, PushNowResult]
-	passes, runPasses int
-	last              *PushPass
-	state             string
-	chState           channel.Status
-	nextSweep         *time.Time
-	// refused is set after a pass EKM or the gate refused, until the next check.
-	refused bool
-}
-
-// status is what the status query answers.
-func (w *channelPushImpl) status() PushStatus {
-	return PushStatus{Channel: w.in.Channel, State: w.state, ChannelState: w.chState, Passes: w.passes,
-		NextSweep: w.nextSweep, Last: w.last}
+	pushNow runNow[struct{}, contract.PushNowResult]
+	// runPasses counts this run's passes, for its history's bound.
+	runPasses int
+	// shown is the channel state this run last set as a search attribute.
+	shown channel.State
 }
 
 // setup registers the status query, the push-now update and the wake signal.
-func (w *channelPushImpl) setup(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (PushStatus, error) { return w.status(), nil }); err != nil {
+func (w *channelPush) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (contract.PushState, error) { return w.st, nil }); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandler(ctx, UpdatePushNow, func(ctx workflow.Context) (PushNowResult, error) {
+	if err := workflow.SetUpdateHandler(ctx, UpdatePushNow, func(ctx workflow.Context) (contract.PushNowResult, error) {
 		return w.pushNow.ask(ctx, struct{}{})
 	}); err != nil {
 		return err
@@ -125,124 +70,109 @@ func (w *channelPushImpl) setup(ctx workflow.Context) error {
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			wake.Receive(ctx, nil)
-			w.woken = true
+			w.st.Woken = true
 		}
 	})
 	return nil
 }
 
-// run is the loop: check the channel, run a pass, wait.
-func (w *channelPushImpl) run(ctx workflow.Context) error {
+// run is the loop: continue as new at its one safe point, else take a step
+// (check the channel, run a pass) and wait as long as the step says. It waits
+// only when it would not continue as new, so that a full history goes straight
+// back to the safe point.
+func (w *channelPush) run(ctx workflow.Context) error {
 	for {
 		if ctx.Err() != nil {
 			return ctx.Err() // cancelled by an operator: the loop stops
 		}
-		if historyFull(ctx) && !w.pushNow.waiting() {
-			// Woken by a full history (a flood of signals while waiting): continue
-			// as new before anything else, unless a push-now came meanwhile.
-			if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
-				return err
-			}
-		}
-		check, err := w.check(ctx)
-		if contract.IsType(err, contract.ErrTypeChannelGone) {
-			return nil
-		}
-		if err != nil {
-			// The hub is unreachable: answer waiting push-nows (they would otherwise
-			// wait for the outage), keep the history bounded, and try again later.
-			w.answer(PushNowResult{ChannelState: channel.Status{State: w.chState.State, Reason: "the hub could not be read: " + err.Error()}}, w.pushNow.upTo())
-			if w.shouldContinueAsNew(ctx) {
-				if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
-					return err
-				}
-			}
-			w.wait(ctx, fallbackWait)
-			continue
-		}
-		w.setChannelState(ctx, check.Status)
-		if !check.Runnable {
-			w.state = PushIdle
-			w.woken = false
-			w.refused = false // the hub knows why: once runnable again, push at once
-			w.answer(PushNowResult{ChannelState: check.Status}, w.pushNow.upTo())
-			if w.shouldContinueAsNew(ctx) {
-				if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
-					return err
-				}
-				continue // a push-now came meanwhile: answer it first
-			}
-			w.wait(ctx, check.Sweep)
-			continue
-		}
-		if w.refused {
-			w.refused = false
-			w.wait(ctx, check.Sweep)
-			continue
-		}
-		target := w.pushNow.upTo()
-		w.woken = false
-		pass, err := w.pass(ctx)
-		w.passes++
-		w.runPasses++
-		w.last = &pass
-		w.answer(PushNowResult{Ran: true, ChannelState: check.Status, Pass: &pass}, target)
-		if contract.IsType(err, contract.ErrTypeChannelGone) {
-			return nil
-		}
-		again := err == nil && (pass.More || w.woken || w.pushNow.waiting())
 		if w.shouldContinueAsNew(ctx) && !w.pushNow.waiting() {
-			w.woken = w.woken || again
 			if next, err := w.continueAsNew(ctx); next == nextContinueAsNew {
 				return err
 			}
-			again = true // a push-now came meanwhile: serve it first
+			continue // a push-now came meanwhile: serve it first
 		}
-		if again {
-			continue
+		next, wait := w.step(ctx)
+		if next == nextEnd {
+			return nil
 		}
-		if contract.IsType(err, contract.ErrTypeDisabled) || contract.IsType(err, contract.ErrTypeNeedsReauth) {
-			// A refused pass goes back to the check at once, which idles the loop when
-			// the hub knows why; if the hub still says runnable, the check waits a
-			// sweep first, so that a refusal cannot make the loop a busy one.
-			w.refused = true
-			continue
+		if wait > 0 && !w.shouldContinueAsNew(ctx) {
+			w.wait(ctx, wait)
 		}
-		wait := check.Sweep
-		if pass.Despatches.Busy+pass.Cancellations.Busy > 0 {
-			// Another attempt held some orders: it sends them, or, if it died, its
-			// claims expire within a lease, and the next pass then sends them.
-			wait = min(wait, contract.OrderClaimLease+time.Second)
-		}
-		w.wait(ctx, wait)
 	}
 }
 
-// check runs the PushCheck activity.
-func (w *channelPushImpl) check(ctx workflow.Context) (contract.PushCheckResult, error) {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Second, MaximumAttempts: 5},
-	})
-	var res contract.PushCheckResult
-	err := workflow.ExecuteActivity(ctx, contract.PushCheck, contract.PushInput{Channel: w.in.Channel}).Get(ctx, &res)
-	return res, err
+// step checks the channel and, when it may run, runs a pass. It answers the
+// push-nows it serves and says how long the loop then waits (0: go on at once).
+func (w *channelPush) step(ctx workflow.Context) (loopNext, time.Duration) {
+	check, err := execute[contract.PushCheckResult](ctx, pushCheckOptions, contract.PushCheck, contract.PushInput{Channel: w.st.Channel})
+	if contract.IsType(err, contract.ErrTypeChannelGone) {
+		return nextEnd, 0
+	}
+	if err != nil {
+		// The hub is unreachable: answer waiting push-nows (they would otherwise
+		// wait for the outage) and try again later.
+		w.pushNow.answer(w.pushNow.upTo(), contract.PushNowResult{
+			ChannelState: channel.Status{State: w.st.ChannelState.State, Reason: "the hub could not be read: " + err.Error()}}, nil)
+		return nextGoOn, fallbackWait
+	}
+	w.st.ChannelState = check.Status
+	w.publish(ctx)
+	if !check.Runnable {
+		w.st.State = contract.PushIdle
+		w.st.Woken = false
+		w.st.Refused = false // the hub knows why: once runnable again, push at once
+		w.pushNow.answer(w.pushNow.upTo(), contract.PushNowResult{ChannelState: check.Status}, nil)
+		return nextGoOn, sweep(check)
+	}
+	if w.st.Refused {
+		w.st.Refused = false
+		return nextGoOn, sweep(check)
+	}
+	target := w.pushNow.upTo()
+	w.st.Woken = false
+	pass, err := w.pass(ctx)
+	w.st.Passes++
+	w.runPasses++
+	w.st.Last = &pass
+	w.pushNow.answer(target, contract.PushNowResult{Ran: true, ChannelState: check.Status, Pass: &pass}, nil)
+	switch {
+	case contract.IsType(err, contract.ErrTypeChannelGone):
+		return nextEnd, 0
+	case err == nil && pass.More:
+		w.st.Woken = true // work is left: the next pass follows at once, in this run or the next
+		return nextGoOn, 0
+	case err == nil && (w.st.Woken || w.pushNow.waiting()):
+		return nextGoOn, 0
+	case contract.IsType(err, contract.ErrTypeDisabled) || contract.IsType(err, contract.ErrTypeNeedsReauth):
+		// A refused pass goes back to the check at once, which idles the loop when
+		// the hub knows why; if the hub still says runnable, the check waits a
+		// sweep first, so that a refusal cannot make the loop a busy one.
+		w.st.Refused = true
+		return nextGoOn, 0
+	}
+	wait := sweep(check)
+	if pass.Despatches.Busy+pass.Cancellations.Busy > 0 {
+		// Another attempt held some orders: it sends them, or, if it died, its
+		// claims expire within a lease, and the next pass then sends them.
+		wait = min(wait, contract.OrderClaimLease+time.Second)
+	}
+	return nextGoOn, wait
+}
+
+// sweep is how long the loop waits for a wake-up before it looks again on its
+// own: the channel's push-sweep-interval, or fallbackWait when the check had none.
+func sweep(check contract.PushCheckResult) time.Duration {
+	if check.Sweep <= 0 {
+		return fallbackWait
+	}
+	return check.Sweep
 }
 
 // pass runs the four steps in priority order. A step that stops at its bound
 // (More) ends the pass, so that the next pass starts again with despatches.
-func (w *channelPushImpl) pass(ctx workflow.Context) (PushPass, error) {
-	w.state = PushRunning
-	p := PushPass{Started: workflow.Now(ctx)}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		// Each call starts no new send after its batch bound (seconds), but one
-		// slow answer may take a while: the heartbeat, sent throughout, is what
-		// detects a lost worker.
-		StartToCloseTimeout: 10 * time.Minute,
-		HeartbeatTimeout:    10 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
-			MaximumInterval: 30 * time.Second, MaximumAttempts: 5},
-	})
+func (w *channelPush) pass(ctx workflow.Context) (contract.PushPass, error) {
+	w.st.State = contract.PushRunning
+	p := contract.PushPass{Started: workflow.Now(ctx)}
 	steps := []struct {
 		name string
 		into *contract.StepResult
@@ -255,7 +185,7 @@ func (w *channelPushImpl) pass(ctx workflow.Context) (PushPass, error) {
 	var err error
 	for _, s := range steps {
 		var r contract.StepResult
-		err = workflow.ExecuteActivity(ctx, s.name, contract.PushInput{Channel: w.in.Channel}).Get(ctx, &r)
+		r, err = execute[contract.StepResult](ctx, pushStepOptions, s.name, contract.PushInput{Channel: w.st.Channel})
 		s.into.Add(r)
 		if err != nil {
 			p.Error = errorText(err)
@@ -270,56 +200,45 @@ func (w *channelPushImpl) pass(ctx workflow.Context) (PushPass, error) {
 	return p, err
 }
 
-// answer completes the push-now updates up to number upTo with res.
-func (w *channelPushImpl) answer(res PushNowResult, upTo int) {
-	w.pushNow.answer(upTo, res, nil)
-}
-
 // wait waits for a wake-up, a push-now or the sweep interval.
-func (w *channelPushImpl) wait(ctx workflow.Context, d time.Duration) {
-	if d <= 0 {
-		d = fallbackWait
-	}
-	if w.state != PushIdle {
-		w.state = PushWaiting
+func (w *channelPush) wait(ctx workflow.Context, d time.Duration) {
+	if w.st.State != contract.PushIdle {
+		w.st.State = contract.PushWaiting
 	}
 	next := workflow.Now(ctx).Add(d)
-	w.nextSweep = &next
-	setDetails(ctx, pushDetails(w.status()))
-	_, _ = awaitOrTimeout(ctx, d, func() bool { return w.woken || w.pushNow.waiting() || historyFull(ctx) })
-	w.nextSweep = nil
+	w.st.NextSweep = &next
+	setDetails(ctx, present.PushDetails(w.st))
+	_, _ = awaitOrTimeout(ctx, d, func() bool { return w.st.Woken || w.pushNow.waiting() || historyFull(ctx) })
+	w.st.NextSweep = nil
 }
 
-// setChannelState records the channel's state for the status query and the
-// EkmChannelState search attribute, upserting it only when it changes.
-func (w *channelPushImpl) setChannelState(ctx workflow.Context, st channel.Status) {
-	changed := st.State != w.chState.State
-	w.chState = st
-	if changed {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, SAChannelState.ValueSet(string(st.State)))
+// publish sets the EkmChannelState search attribute from the state, when it
+// changed since this run last set it.
+func (w *channelPush) publish(ctx workflow.Context) {
+	if st := w.st.ChannelState.State; st != w.shown {
+		w.shown = st
+		_ = workflow.UpsertTypedSearchAttributes(ctx, SAChannelState.ValueSet(string(st)))
 	}
 }
 
-func (w *channelPushImpl) shouldContinueAsNew(ctx workflow.Context) bool {
+func (w *channelPush) shouldContinueAsNew(ctx workflow.Context) bool {
 	return w.runPasses >= maxPassesPerRun || historyFull(ctx)
 }
 
-// continueAsNew waits until every push-now update has been answered, then
-// returns nextContinueAsNew with the error that starts the next run with the
-// loop's state and the wake-ups received so far; or nextGoOn when a new push-now
-// came meanwhile, which the loop serves first.
-func (w *channelPushImpl) continueAsNew(ctx workflow.Context) (loopNext, error) {
+// continueAsNew is the loop's one safe point: once every push-now has been
+// answered (all handlers finished), it returns nextContinueAsNew with the error
+// that starts the next run with the state and the wake-ups received so far; or
+// nextGoOn when a new push-now came meanwhile, which the loop serves first.
+func (w *channelPush) continueAsNew(ctx workflow.Context) (loopNext, error) {
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || w.pushNow.waiting() })
 	if w.pushNow.waiting() {
 		return nextGoOn, nil
 	}
 	wake := workflow.GetSignalChannel(ctx, SignalWake)
 	for wake.ReceiveAsync(nil) {
-		w.woken = true
+		w.st.Woken = true
 	}
-	return nextContinueAsNew, workflow.NewContinueAsNewError(ctx, ChannelPushWorkflow, ChannelPushInput{
-		Channel: w.in.Channel, Woken: w.woken, Passes: w.passes, Last: w.last,
-	})
+	return nextContinueAsNew, workflow.NewContinueAsNewError(ctx, ChannelPushWorkflow, w.st)
 }
 
 // errorText is a short explanation of an activity's failure for the status.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/workflows"
 )
 
@@ -101,13 +102,13 @@ func (p *pushTest) count(name string) int {
 	return n
 }
 
-func (p *pushTest) status() workflows.PushStatus {
+func (p *pushTest) status() contract.PushState {
 	p.t.Helper()
 	v, err := p.env.QueryWorkflow(workflows.QueryStatus)
 	if err != nil {
 		p.t.Fatalf("status query: %v", err)
 	}
-	var s workflows.PushStatus
+	var s contract.PushState
 	if err := v.Get(&s); err != nil {
 		p.t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestChannelPushRunsTheStepsInPriorityOrder(t *testing.T) {
 	p := newPushTest(t)
 	p.checks(ok)
 	p.steps(map[string][]any{"stock": {activities.StepResult{Sent: 3}}})
-	var st workflows.PushStatus
+	var st contract.PushState
 	p.at(time.Minute, func() { st = p.status() })
 	p.run(2 * time.Minute)
 	want := []string{"despatches", "cancellations", "stock", "prices"}
@@ -139,7 +140,7 @@ func TestChannelPushRunsTheStepsInPriorityOrder(t *testing.T) {
 			t.Fatalf("calls = %v, want %v", p.calls, want)
 		}
 	}
-	if st.State != workflows.PushWaiting || st.Passes != 1 || st.Last == nil || st.Last.Stock.Sent != 3 || st.NextSweep == nil {
+	if st.State != contract.PushWaiting || st.Passes != 1 || st.Last == nil || st.Last.Stock.Sent != 3 || st.NextSweep == nil {
 		t.Fatalf("status = %+v", st)
 	}
 }
@@ -184,20 +185,20 @@ func TestChannelPushIdlesWhileDisabledAndResumesOnWake(t *testing.T) {
 	p := newPushTest(t)
 	p.checks(disabled, disabled, ok)
 	p.steps(nil)
-	var idle workflows.PushStatus
-	var now workflows.PushNowResult
+	var idle contract.PushState
+	var now contract.PushNowResult
 	p.at(time.Minute, func() {
 		idle = p.status()
 		p.env.UpdateWorkflow(workflows.UpdatePushNow, "now-1", &testsuite.TestUpdateCallback{
 			OnReject:   func(err error) { t.Errorf("push-now rejected: %v", err) },
-			OnComplete: func(v any, err error) { now, _ = v.(workflows.PushNowResult) },
+			OnComplete: func(v any, err error) { now, _ = v.(contract.PushNowResult) },
 		})
 	})
 	p.at(2*time.Minute, func() { p.env.SignalWorkflow(workflows.SignalWake, nil) })
-	var resumed workflows.PushStatus
+	var resumed contract.PushState
 	p.at(3*time.Minute, func() { resumed = p.status() })
 	p.run(4 * time.Minute)
-	if idle.State != workflows.PushIdle || idle.ChannelState.State != channel.StateDisabled || idle.Passes != 0 {
+	if idle.State != contract.PushIdle || idle.ChannelState.State != channel.StateDisabled || idle.Passes != 0 {
 		t.Errorf("status while disabled = %+v", idle)
 	}
 	if now.Ran || now.ChannelState.State != channel.StateDisabled {
@@ -212,13 +213,13 @@ func TestChannelPushPushNowReturnsThePassItRan(t *testing.T) {
 	p := newPushTest(t)
 	p.checks(ok)
 	p.steps(map[string][]any{"despatches": {activities.StepResult{}, activities.StepResult{Sent: 1}}})
-	var got workflows.PushNowResult
+	var got contract.PushNowResult
 	var done bool
 	p.at(time.Minute, func() {
 		p.env.UpdateWorkflow(workflows.UpdatePushNow, "now-1", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("push-now rejected: %v", err) },
 			OnComplete: func(v any, err error) {
-				got, _ = v.(workflows.PushNowResult)
+				got, _ = v.(contract.PushNowResult)
 				done = err == nil
 			},
 		})
@@ -233,10 +234,10 @@ func TestChannelPushGoesIdleWhenTheChannelIsDisabledMidPass(t *testing.T) {
 	p := newPushTest(t)
 	p.checks(ok, disabled)
 	p.steps(map[string][]any{"despatches": {temporal.NewNonRetryableApplicationError("channel is disabled", activities.ErrTypeDisabled, nil)}})
-	var st workflows.PushStatus
+	var st contract.PushState
 	p.at(time.Minute, func() { st = p.status() })
 	p.run(2 * time.Minute)
-	if st.State != workflows.PushIdle || p.count("stock") != 0 || st.Last == nil || st.Last.Error == "" {
+	if st.State != contract.PushIdle || p.count("stock") != 0 || st.Last == nil || st.Last.Error == "" {
 		t.Fatalf("status = %+v, calls %v; want idle after the refused pass", st, p.calls)
 	}
 	if err := p.env.GetWorkflowError(); !temporal.IsCanceledError(err) {
@@ -248,10 +249,10 @@ func TestChannelPushSurvivesAFailedPass(t *testing.T) {
 	p := newPushTest(t)
 	p.checks(activities.PushCheckResult{Status: ok.Status, Runnable: true, Sweep: time.Minute})
 	p.steps(map[string][]any{"stock": {temporal.NewNonRetryableApplicationError("EKM refused", activities.ErrTypeRejected, nil), activities.StepResult{}}})
-	var first workflows.PushStatus
+	var first contract.PushState
 	p.at(30*time.Second, func() { first = p.status() })
 	p.run(90 * time.Second)
-	if first.Last == nil || first.Last.Error == "" || first.State != workflows.PushWaiting {
+	if first.Last == nil || first.Last.Error == "" || first.State != contract.PushWaiting {
 		t.Fatalf("after the failed pass: %+v", first)
 	}
 	if p.count("stock") != 2 || p.count("prices") != 1 {
@@ -273,12 +274,12 @@ func TestChannelPushContinuesAsNewWithItsStateAndWakeUps(t *testing.T) {
 	p := newPushTest(t)
 	p.checks(activities.PushCheckResult{Status: ok.Status, Runnable: true, Sweep: time.Minute})
 	p.steps(nil)
-	p.env.ExecuteWorkflow(workflows.ChannelPushWorkflow, workflows.ChannelPushInput{Channel: "shop", Passes: 7})
+	p.env.ExecuteWorkflow(workflows.ChannelPushWorkflow, contract.PushState{Channel: "shop", Passes: 7})
 	var can *workflow.ContinueAsNewError
 	if !errors.As(p.env.GetWorkflowError(), &can) {
 		t.Fatalf("workflow ended with %v, want continue-as-new", p.env.GetWorkflowError())
 	}
-	var next workflows.ChannelPushInput
+	var next contract.PushState
 	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +326,7 @@ func TestChannelPushContinuesAsNewOnItsOwnHistoryBound(t *testing.T) {
 	if !errors.As(p.env.GetWorkflowError(), &can) {
 		t.Fatalf("workflow ended with %v, want continue-as-new", p.env.GetWorkflowError())
 	}
-	var next workflows.ChannelPushInput
+	var next contract.PushState
 	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/contract"
+	"github.com/ekmsync/ekmsync/internal/present"
 )
 
 // Timing of the listing download.
@@ -33,41 +34,35 @@ const (
 // disabled channel ends the run at once with the reason; one that needs
 // reauthorisation waits for the wake signal (or polls); a channel disabled
 // mid-run stops it, and nothing is marked removed. The run never fails for the
-// channel's state: the outcome is in the result.
-func ListingDownload(ctx workflow.Context, in ListingDownloadInput) (ListingDownloadResult, error) {
-	if strings.TrimSpace(in.Channel) == "" {
-		return ListingDownloadResult{}, temporal.NewNonRetryableApplicationError(
+// channel's state: the outcome is in the result. Its state is one struct,
+// contract.ListingProgress: its input (a starter passes only the channel), the
+// answer to its progress query, what it continues as new with, and its result.
+func ListingDownload(ctx workflow.Context, st contract.ListingProgress) (contract.ListingProgress, error) {
+	if strings.TrimSpace(st.Channel) == "" {
+		return contract.ListingProgress{}, temporal.NewNonRetryableApplicationError(
 			"ListingDownload needs the channel's name in its input, e.g. {\"channel\": \"shop\"}", contract.ErrTypeBadInput, nil)
 	}
-	w := &listingDownload{in: in, runs: 1}
+	st.Runs++
+	if st.Downloading == 0 {
+		st.Phase, st.Message = contract.ListingStarting, "Checking the channel."
+	}
+	w := &listingDownload{st: st}
 	if err := w.setup(ctx); err != nil {
-		return ListingDownloadResult{}, err
+		return contract.ListingProgress{}, err
 	}
 	return w.run(ctx)
 }
 
 // listingDownload is one run of ListingDownload.
 type listingDownload struct {
-	in       ListingDownloadInput
-	progress ListingProgress
-	gen      int64
-	perPage  time.Duration
-	runs     int
-	slices   int  // slices in this run
-	woken    bool // a wake signal came: re-read the channel (set by a goroutine of setup)
-	shown    listingShown
+	st     contract.ListingProgress
+	slices int  // slices in this run
+	woken  bool // a wake signal came: re-read the channel (set by a goroutine of setup)
+	shown  listingShown
 }
 
-// listingSlicesPerRun is how many slices one run does before it continues as new
-// (about 8 history events each): the same bound as listingHistoryLimit, counted
-// by the run itself. A variable so that tests can lower it.
-var listingSlicesPerRun = 120
-
+// setup registers the progress query and the wake signal.
 func (w *listingDownload) setup(ctx workflow.Context) error {
-	w.progress = ListingProgress{Channel: w.in.Channel, Phase: ListingStarting, Message: "Checking the channel."}
-	if r := w.in.Resume; r != nil {
-		w.gen, w.perPage, w.runs, w.progress = r.Generation, r.PerPage, r.Runs+1, r.Progress
-	}
 	wake := workflow.GetSignalChannel(ctx, SignalWake)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
@@ -75,20 +70,22 @@ func (w *listingDownload) setup(ctx workflow.Context) error {
 			w.woken = true
 		}
 	})
-	return workflow.SetQueryHandlerWithOptions(ctx, QueryProgress, func() (ListingProgress, error) { return w.progress, nil },
+	return workflow.SetQueryHandlerWithOptions(ctx, QueryProgress, func() (contract.ListingProgress, error) { return w.st, nil },
 		workflow.QueryHandlerOptions{Description: "the listing download's progress: pages, products, listings, SKU problems, estimated completion"})
 }
 
 // run is the download: begin (or resume) a generation, fetch its pages slice by
-// slice, finish it; each step says what comes next.
-func (w *listingDownload) run(ctx workflow.Context) (ListingDownloadResult, error) {
+// slice, finish it; each step says what comes next, and the run ends or
+// continues as new at its one point, result.
+func (w *listingDownload) run(ctx workflow.Context) (contract.ListingProgress, error) {
 	next, err := nextGoOn, error(nil)
-	if w.in.Resume == nil {
+	if w.st.Downloading == 0 {
 		next, err = w.begin(ctx)
 	} else {
-		w.say(ctx, ListingDownloading, "Resuming the download at page "+fmt.Sprint(w.progress.PagesDone+1)+".")
+		w.st.Phase, w.st.Message = contract.ListingDownloading, "Resuming the download at page "+fmt.Sprint(w.st.PagesDone+1)+"."
+		w.publish(ctx)
 	}
-	for next == nextGoOn && !w.progress.AllPagesDone() {
+	for next == nextGoOn && !w.st.AllPagesDone() {
 		if w.shouldContinueAsNew(ctx) {
 			next = nextContinueAsNew
 			break
@@ -102,24 +99,27 @@ func (w *listingDownload) run(ctx workflow.Context) (ListingDownloadResult, erro
 }
 
 // begin checks the channel and begins a generation, waiting while the channel
-// needs reauthorisation. Unless it began, the run ends or continues as new.
+// needs reauthorisation: nextGoOn once it began, else the run ends or
+// continues as new.
 func (w *listingDownload) begin(ctx workflow.Context) (loopNext, error) {
-	w.say(ctx, ListingStarting, "Checking the channel.")
+	w.st.Phase, w.st.Message = contract.ListingStarting, "Checking the channel."
+	w.publish(ctx)
 	for {
-		var res contract.BeginListingResult
-		err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.BeginListingDownload,
-			contract.BeginListingInput{Channel: w.in.Channel, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID}).Get(ctx, &res)
+		res, err := execute[contract.BeginListingResult](ctx, listingShortOptions, contract.BeginListingDownload,
+			contract.BeginListingInput{Channel: w.st.Channel, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID})
 		if err != nil {
 			return nextEnd, w.endWithout(ctx, err)
 		}
-		w.progress.ListingDownloadState, w.progress.ChannelState = res.State, res.Status.State
+		w.st.ListingDownloadState, w.st.ChannelState = res.State, res.Status.State
 		switch {
 		case res.Began:
-			w.gen = res.State.Generation
-			w.say(ctx, ListingDownloading, "Downloading: waiting for the first page, which tells the total.")
+			w.st.Downloading = res.State.Generation
+			w.st.Phase, w.st.Message = contract.ListingDownloading, "Downloading: waiting for the first page, which tells the total."
+			w.publish(ctx)
 			return nextGoOn, nil
 		case res.Status.State == channel.StateDisabled:
-			w.say(ctx, ListingSkipped, "Not started: "+res.Status.Reason+".")
+			w.st.Phase, w.st.Message = contract.ListingSkipped, "Not started: "+res.Status.Reason+"."
+			w.publish(ctx)
 			return nextEnd, nil
 		}
 		status, next, err := w.waitForConsent(ctx, res.Status)
@@ -129,7 +129,8 @@ func (w *listingDownload) begin(ctx workflow.Context) (loopNext, error) {
 		case err != nil:
 			return nextEnd, w.endWithout(ctx, err)
 		case status.State == channel.StateDisabled:
-			w.say(ctx, ListingSkipped, "Not started: "+status.Reason+".")
+			w.st.Phase, w.st.Message = contract.ListingSkipped, "Not started: "+status.Reason+"."
+			w.publish(ctx)
 			return nextEnd, nil
 		}
 	}
@@ -138,24 +139,24 @@ func (w *listingDownload) begin(ctx workflow.Context) (loopNext, error) {
 // slice runs the page activity once and takes in its progress.
 func (w *listingDownload) slice(ctx workflow.Context) (loopNext, error) {
 	w.slices++
-	size := w.in.Slice
-	if w.progress.PagesTotal == nil {
+	size := w.st.Slice
+	if w.st.PagesTotal == nil {
 		size = time.Nanosecond // the first page tells the total: show it, and the estimate, at once
 	}
-	var res contract.ListingPagesResult
-	err := workflow.ExecuteActivity(listingPagesOptions(ctx), contract.DownloadListingPages, contract.ListingPagesInput{
-		Channel: w.in.Channel, Generation: w.gen, Slice: size, PerPage: w.perPage,
-	}).Get(ctx, &res)
+	res, err := execute[contract.ListingPagesResult](ctx, listingPagesOptions, contract.DownloadListingPages, contract.ListingPagesInput{
+		Channel: w.st.Channel, Generation: w.st.Downloading, Slice: size, PerPage: w.st.PerPage,
+	})
 	if err != nil {
 		return w.onPagesError(ctx, err)
 	}
-	w.perPage = res.PerPage
-	w.progress.ListingDownloadState, w.progress.ChannelState = res.State, res.Status.State
-	msg := listingDownloadingMessage(res.State)
+	w.st.PerPage = res.PerPage
+	w.st.ListingDownloadState, w.st.ChannelState = res.State, res.Status.State
+	msg := present.ListingDownloading(res.State)
 	if res.Starved {
 		msg += " Waiting for rate budget: order and stock traffic go first."
 	}
-	w.say(ctx, ListingDownloading, msg)
+	w.st.Phase, w.st.Message = contract.ListingDownloading, msg
+	w.publish(ctx)
 	return nextGoOn, nil
 }
 
@@ -164,14 +165,14 @@ func (w *listingDownload) slice(ctx workflow.Context) (loopNext, error) {
 func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (loopNext, error) {
 	switch {
 	case contract.IsType(err, contract.ErrTypeNeedsReauth):
-		var status channel.Status
-		if err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
-			return nextEnd, w.endWithout(ctx, err)
+		status, serr := execute[channel.Status](ctx, listingShortOptions, contract.ChannelStatus, w.st.Channel)
+		if serr != nil {
+			return nextEnd, w.endWithout(ctx, serr)
 		}
 		if status.State == channel.StateOK {
 			// EKM refused, but the hub still says the channel may run: resuming now
 			// would only be refused again, so the run ends (nothing removed) with why.
-			return nextEnd, w.end(ctx, ListingFailed, "Failed: "+listingCause(err)+".", true)
+			return nextEnd, w.end(ctx, contract.ListingFailed, "Failed: "+listingCause(err)+".", true)
 		}
 		status, next, err := w.waitForConsent(ctx, status)
 		switch {
@@ -180,14 +181,74 @@ func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (loopNex
 		case err != nil:
 			return nextEnd, w.endWithout(ctx, err)
 		case status.State == channel.StateDisabled:
-			return nextEnd, w.end(ctx, ListingStopped, "Stopped: "+status.Reason+".", false)
+			return nextEnd, w.end(ctx, contract.ListingStopped, "Stopped: "+status.Reason+".", false)
 		}
-		w.say(ctx, ListingDownloading, "Reauthorised: resuming at page "+fmt.Sprint(w.progress.PagesDone+1)+".")
+		w.st.Phase, w.st.Message = contract.ListingDownloading, "Reauthorised: resuming at page "+fmt.Sprint(w.st.PagesDone+1)+"."
+		w.publish(ctx)
 		return nextGoOn, nil
 	case contract.IsType(err, contract.ErrTypeDisabled):
-		return nextEnd, w.end(ctx, ListingStopped, "Stopped: "+listingCause(err)+".", false)
+		return nextEnd, w.end(ctx, contract.ListingStopped, "Stopped: "+listingCause(err)+".", false)
 	}
 	return nextEnd, w.endWithout(ctx, err)
+}
+
+// waitForConsent waits while the channel needs reauthorisation, waking on the wake
+// signal or every listingPoll to re-read it; it returns the channel's new status,
+// or nextContinueAsNew when the history fills up meanwhile.
+func (w *listingDownload) waitForConsent(ctx workflow.Context, status channel.Status) (channel.Status, loopNext, error) {
+	for status.State == channel.StateNeedsReauth {
+		w.st.ChannelState = status.State
+		w.st.Phase, w.st.Message = contract.ListingWaiting, "Waiting for reauthorisation: "+status.Reason+"."
+		w.publish(ctx)
+		if w.shouldContinueAsNew(ctx) {
+			return status, nextContinueAsNew, nil
+		}
+		// A cancelled run stops at the activity below, with its error.
+		_, _ = awaitOrTimeout(ctx, listingPoll, func() bool { return w.woken })
+		w.woken = false // one re-read answers every wake-up
+		var err error
+		if status, err = execute[channel.Status](ctx, listingShortOptions, contract.ChannelStatus, w.st.Channel); err != nil {
+			return status, nextGoOn, err
+		}
+	}
+	w.st.ChannelState = status.State
+	return status, nextGoOn, nil
+}
+
+// finish completes the generation: the products the pages did not show are
+// checked with EKM (the pages may have skipped some), then the listings EKM no
+// longer has are marked removed and the SKU problems counted. The run then ends,
+// unless it waited for reauthorisation so long that it continues as new.
+func (w *listingDownload) finish(ctx workflow.Context) (loopNext, error) {
+	w.st.Phase, w.st.Message = contract.ListingFinishing, "Finishing: checking with EKM the products the pages did not show."
+	w.publish(ctx)
+	for {
+		res, err := execute[contract.VerifyUnseenResult](ctx, listingPagesOptions, contract.VerifyUnseenListings,
+			contract.ListingGenerationInput{Channel: w.st.Channel, Generation: w.st.Downloading})
+		if err == nil {
+			if res.State.Generation != 0 {
+				w.st.ListingDownloadState = res.State
+			}
+			break
+		}
+		if next, err := w.onPagesError(ctx, err); next != nextGoOn {
+			return next, err
+		}
+	}
+	w.st.Phase, w.st.Message = contract.ListingFinishing, "Finishing: marking the listings EKM no longer has as removed, counting SKU problems."
+	w.publish(ctx)
+	st, err := execute[contract.ListingDownloadState](ctx, listingFinishOptions, contract.FinishListingDownload,
+		contract.ListingGenerationInput{Channel: w.st.Channel, Generation: w.st.Downloading})
+	if err != nil {
+		return nextEnd, w.endWithout(ctx, err)
+	}
+	w.st.ListingDownloadState = st
+	w.st.Phase, w.st.Message = contract.ListingCompleted, present.Sentence(st.LastOutcome)+"."
+	if st.BadProducts > 0 {
+		w.st.Phase = contract.ListingIncomplete
+	}
+	w.publish(ctx)
+	return nextEnd, nil
 }
 
 // endWithout ends the run after a step failed for good: a removed channel or a
@@ -196,114 +257,60 @@ func (w *listingDownload) onPagesError(ctx workflow.Context, err error) (loopNex
 func (w *listingDownload) endWithout(ctx workflow.Context, err error) error {
 	switch {
 	case contract.IsType(err, contract.ErrTypeChannelGone):
-		w.progress.InProgress = false
-		w.say(ctx, ListingStopped, "Stopped: the channel was removed.")
+		w.st.InProgress = false
+		w.st.Phase, w.st.Message = contract.ListingStopped, "Stopped: the channel was removed."
+		w.publish(ctx)
 		return nil
 	case contract.IsType(err, contract.ErrTypeSuperseded):
-		w.progress.InProgress = false
-		w.say(ctx, ListingStopped, "Stopped: a newer download of the channel began.")
+		w.st.InProgress = false
+		w.st.Phase, w.st.Message = contract.ListingStopped, "Stopped: a newer download of the channel began."
+		w.publish(ctx)
 		return nil
-	case w.gen == 0:
-		w.say(ctx, ListingFailed, "Failed: "+listingCause(err)+".")
+	case w.st.Downloading == 0:
+		w.st.Phase, w.st.Message = contract.ListingFailed, "Failed: "+listingCause(err)+"."
+		w.publish(ctx)
 		return nil
 	}
-	return w.end(ctx, ListingFailed, "Failed: "+listingCause(err)+".", true)
+	return w.end(ctx, contract.ListingFailed, "Failed: "+listingCause(err)+".", true)
 }
 
 // end ends the generation without completing it, recording the outcome in the hub.
-func (w *listingDownload) end(ctx workflow.Context, phase ListingPhase, msg string, failed bool) error {
-	var st contract.ListingDownloadState
-	err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.EndListingDownload, contract.EndListingInput{
-		Channel: w.in.Channel, Generation: w.gen, Outcome: strings.ToLower(msg[:1]) + msg[1:], Failed: failed,
-	}).Get(ctx, &st)
+func (w *listingDownload) end(ctx workflow.Context, phase contract.ListingPhase, msg string, failed bool) error {
+	st, err := execute[contract.ListingDownloadState](ctx, listingShortOptions, contract.EndListingDownload, contract.EndListingInput{
+		Channel: w.st.Channel, Generation: w.st.Downloading, Outcome: strings.ToLower(msg[:1]) + msg[1:], Failed: failed,
+	})
 	if err != nil && !contract.IsType(err, contract.ErrTypeChannelGone) {
 		return err
 	}
 	if err == nil {
-		w.progress.ListingDownloadState = st
+		w.st.ListingDownloadState = st
 	}
-	w.progress.InProgress = false
-	w.say(ctx, phase, msg)
+	w.st.InProgress = false
+	w.st.Phase, w.st.Message = phase, msg
+	w.publish(ctx)
 	return nil
-}
-
-// finish completes the generation: the products the pages did not show are
-// checked with EKM (the pages may have skipped some), then the listings EKM no
-// longer has are marked removed and the SKU problems counted. The run then ends,
-// unless it waited for reauthorisation so long that it continues as new.
-func (w *listingDownload) finish(ctx workflow.Context) (loopNext, error) {
-	w.say(ctx, ListingFinishing, "Finishing: checking with EKM the products the pages did not show.")
-	for {
-		var res contract.VerifyUnseenResult
-		err := workflow.ExecuteActivity(listingPagesOptions(ctx), contract.VerifyUnseenListings,
-			contract.ListingGenerationInput{Channel: w.in.Channel, Generation: w.gen}).Get(ctx, &res)
-		if err == nil {
-			if res.State.Generation != 0 {
-				w.progress.ListingDownloadState = res.State
-			}
-			break
-		}
-		if next, err := w.onPagesError(ctx, err); next != nextGoOn {
-			return next, err
-		}
-	}
-	w.say(ctx, ListingFinishing, "Finishing: marking the listings EKM no longer has as removed, counting SKU problems.")
-	var st contract.ListingDownloadState
-	if err := workflow.ExecuteActivity(listingFinishOptions(ctx), contract.FinishListingDownload,
-		contract.ListingGenerationInput{Channel: w.in.Channel, Generation: w.gen}).Get(ctx, &st); err != nil {
-		return nextEnd, w.endWithout(ctx, err)
-	}
-	w.progress.ListingDownloadState = st
-	phase := ListingCompleted
-	if st.BadProducts > 0 {
-		phase = ListingIncomplete
-	}
-	w.say(ctx, phase, listingSentence(st.LastOutcome)+".")
-	return nextEnd, nil
-}
-
-// waitForConsent waits while the channel needs reauthorisation, waking on the wake
-// signal or every listingPoll to re-read it; it returns the channel's new status,
-// or nextContinueAsNew when the history fills up meanwhile.
-func (w *listingDownload) waitForConsent(ctx workflow.Context, status channel.Status) (channel.Status, loopNext, error) {
-	for status.State == channel.StateNeedsReauth {
-		w.progress.ChannelState = status.State
-		w.say(ctx, ListingWaiting, "Waiting for reauthorisation: "+status.Reason+".")
-		if w.shouldContinueAsNew(ctx) {
-			return status, nextContinueAsNew, nil
-		}
-		// A cancelled run stops at the activity below, with its error.
-		_, _ = awaitOrTimeout(ctx, listingPoll, func() bool { return w.woken })
-		w.woken = false // one re-read answers every wake-up
-		if err := workflow.ExecuteActivity(listingShortOptions(ctx), contract.ChannelStatus, w.in.Channel).Get(ctx, &status); err != nil {
-			return status, nextGoOn, err
-		}
-	}
-	w.progress.ChannelState = status.State
-	return status, nextGoOn, nil
 }
 
 // shouldContinueAsNew reports whether the history has grown enough to continue as new.
 func (w *listingDownload) shouldContinueAsNew(ctx workflow.Context) bool {
-	return historyFull(ctx) || workflow.GetInfo(ctx).GetCurrentHistoryLength() >= listingHistoryLimit ||
-		w.slices >= listingSlicesPerRun
+	perRun := w.st.SlicesPerRun
+	if perRun <= 0 {
+		perRun = contract.DefaultListingSlicesPerRun
+	}
+	return historyFull(ctx) || workflow.GetInfo(ctx).GetCurrentHistoryLength() >= listingHistoryLimit || w.slices >= perRun
 }
 
 // result turns the end of a run into its result, or into a continue-as-new that
-// carries the generation on: the run's one continue-as-new point.
-func (w *listingDownload) result(ctx workflow.Context, next loopNext, err error) (ListingDownloadResult, error) {
+// carries the state on: the run's one continue-as-new point.
+func (w *listingDownload) result(ctx workflow.Context, next loopNext, err error) (contract.ListingProgress, error) {
 	if next == nextContinueAsNew {
 		w.woken = false // the next run reads the channel anyway
-		next := w.in
-		if w.gen != 0 {
-			next.Resume = &ListingResume{Generation: w.gen, PerPage: w.perPage, Runs: w.runs, Progress: w.progress}
-		}
-		return ListingDownloadResult{}, workflow.NewContinueAsNewError(ctx, ListingDownloadWorkflow, next)
+		return contract.ListingProgress{}, workflow.NewContinueAsNewError(ctx, ListingDownloadWorkflow, w.st)
 	}
 	if err != nil {
-		return ListingDownloadResult{}, err
+		return contract.ListingProgress{}, err
 	}
-	return ListingDownloadResult{ListingProgress: w.progress, Runs: w.runs}, nil
+	return w.st, nil
 }
 
 // listingCause is the message of the application error behind an activity's
@@ -314,11 +321,4 @@ func listingCause(err error) string {
 		return strings.TrimSuffix(app.Message(), ".")
 	}
 	return err.Error()
-}
-
-func listingSentence(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

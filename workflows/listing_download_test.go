@@ -35,10 +35,10 @@ func listingEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 
 // downloadResult runs the workflow and returns its result; a failed run fails
 // the test (the download ends with its outcome, never by failing).
-func downloadResult(t *testing.T, env *testsuite.TestWorkflowEnvironment, in ListingDownloadInput) ListingDownloadResult {
+func downloadResult(t *testing.T, env *testsuite.TestWorkflowEnvironment, in contract.ListingProgress) contract.ListingProgress {
 	t.Helper()
 	env.ExecuteWorkflow(ListingDownload, in)
-	var res ListingDownloadResult
+	var res contract.ListingProgress
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatalf("the run failed: %v", err)
 	}
@@ -92,7 +92,7 @@ func TestListingDownloadRunsSlicesUntilTheLastPageThenFinishes(t *testing.T) {
 	}
 	env.OnActivity(listingActs.FinishListingDownload, mock.Anything, activities.ListingGenerationInput{Channel: "shop", Generation: 3}).
 		Return(finished(), nil).Once()
-	var mid ListingProgress
+	var mid contract.ListingProgress
 	env.RegisterDelayedCallback(func() {
 		v, err := env.QueryWorkflow(QueryProgress)
 		if err != nil {
@@ -102,12 +102,12 @@ func TestListingDownloadRunsSlicesUntilTheLastPageThenFinishes(t *testing.T) {
 		_ = v.Get(&mid)
 	}, 1500*time.Millisecond)
 
-	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
-	if res.Phase != ListingCompleted || res.InProgress || res.CompletionTime == nil || res.Runs != 1 ||
+	res := downloadResult(t, env, contract.ListingProgress{Channel: "shop"})
+	if res.Phase != contract.ListingCompleted || res.InProgress || res.CompletionTime == nil || res.Runs != 1 ||
 		!strings.Contains(res.Message, "2 marked removed") {
 		t.Fatalf("result = %+v", res)
 	}
-	if mid.Phase != ListingDownloading || mid.PagesDone != 1 || mid.Percent() < 33 || mid.Percent() > 34 ||
+	if mid.Phase != contract.ListingDownloading || mid.PagesDone != 1 || mid.Percent() < 33 || mid.Percent() > 34 ||
 		mid.EstimatedCompletion == nil || !strings.Contains(mid.Message, "page 1 of 3") {
 		t.Fatalf("progress after the first slice = %+v", mid)
 	}
@@ -124,8 +124,8 @@ func TestListingDownloadOfADisabledChannelEndsAtOnceWithTheReason(t *testing.T) 
 	env := listingEnv(t)
 	env.OnActivity(listingActs.BeginListingDownload, mock.Anything, mock.Anything).
 		Return(activities.BeginListingResult{Status: disabled}, nil).Once()
-	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
-	if res.Phase != ListingSkipped || res.InProgress || !strings.Contains(res.Message, "starter channel enable shop") ||
+	res := downloadResult(t, env, contract.ListingProgress{Channel: "shop"})
+	if res.Phase != contract.ListingSkipped || res.InProgress || !strings.Contains(res.Message, "starter channel enable shop") ||
 		res.ChannelState != channel.StateDisabled {
 		t.Fatalf("result = %+v", res)
 	}
@@ -142,7 +142,7 @@ func TestListingDownloadWaitsForReauthorisationAndWakesOnTheSignal(t *testing.T)
 		Run(func(mock.Arguments) { begunAt = env.Now() }).Return(began(), nil).Once()
 	env.OnActivity(listingActs.DownloadListingPages, mock.Anything, mock.Anything).Return(slice(3, 3, 0), nil).Once()
 	env.OnActivity(listingActs.FinishListingDownload, mock.Anything, mock.Anything).Return(finished(), nil).Once()
-	var waiting ListingProgress
+	var waiting contract.ListingProgress
 	start := env.Now()
 	env.RegisterDelayedCallback(func() {
 		v, _ := env.QueryWorkflow(QueryProgress)
@@ -150,14 +150,14 @@ func TestListingDownloadWaitsForReauthorisationAndWakesOnTheSignal(t *testing.T)
 		env.SignalWorkflow(SignalWake, nil)
 	}, 2*time.Second)
 
-	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
-	if waiting.Phase != ListingWaiting || waiting.ChannelState != channel.StateNeedsReauth || !strings.Contains(waiting.Message, "reauthorise") {
+	res := downloadResult(t, env, contract.ListingProgress{Channel: "shop"})
+	if waiting.Phase != contract.ListingWaiting || waiting.ChannelState != channel.StateNeedsReauth || !strings.Contains(waiting.Message, "reauthorise") {
 		t.Fatalf("progress while waiting = %+v", waiting)
 	}
 	if waited := begunAt.Sub(start); waited >= listingPoll {
 		t.Fatalf("began after %s: the wake signal did not end the wait before the %s poll", waited, listingPoll)
 	}
-	if res.Phase != ListingCompleted {
+	if res.Phase != contract.ListingCompleted {
 		t.Fatalf("result = %+v", res)
 	}
 }
@@ -174,8 +174,8 @@ func TestListingDownloadStopsWhenTheChannelIsDisabledMidRunAndRemovesNothing(t *
 		return in.Generation == 3 && !in.Failed && strings.HasPrefix(in.Outcome, "stopped: channel is disabled")
 	})).Return(ended, nil).Once()
 
-	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
-	if res.Phase != ListingStopped || res.InProgress || !strings.Contains(res.Message, "starter channel enable shop") {
+	res := downloadResult(t, env, contract.ListingProgress{Channel: "shop"})
+	if res.Phase != contract.ListingStopped || res.InProgress || !strings.Contains(res.Message, "starter channel enable shop") {
 		t.Fatalf("result = %+v", res)
 	}
 	env.AssertNotCalled(t, "FinishListingDownload", mock.Anything, mock.Anything)
@@ -194,8 +194,8 @@ func TestListingDownloadResumesTheSameGenerationAfterReauthorisationMidRun(t *te
 	})).Return(slice(3, 3, 0), nil).Once()
 	env.OnActivity(listingActs.FinishListingDownload, mock.Anything, mock.Anything).Return(finished(), nil).Once()
 
-	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
-	if res.Phase != ListingCompleted {
+	res := downloadResult(t, env, contract.ListingProgress{Channel: "shop"})
+	if res.Phase != contract.ListingCompleted {
 		t.Fatalf("result = %+v", res)
 	}
 }
@@ -209,46 +209,43 @@ func TestListingDownloadRecordsAFailureWhenEKMRefusesAndDoesNotFailTheRun(t *tes
 		return in.Failed && strings.Contains(in.Outcome, "limit must be between")
 	})).Return(store.ListingDownloadState{Generation: 3}, nil).Once()
 
-	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
-	if res.Phase != ListingFailed || !strings.Contains(res.Message, "limit must be between") {
+	res := downloadResult(t, env, contract.ListingProgress{Channel: "shop"})
+	if res.Phase != contract.ListingFailed || !strings.Contains(res.Message, "limit must be between") {
 		t.Fatalf("result = %+v", res)
 	}
 }
 
 func TestListingDownloadContinuesAsNewCarryingTheGeneration(t *testing.T) {
-	defer func(n int) { listingSlicesPerRun = n }(listingSlicesPerRun)
-	listingSlicesPerRun = 2
 	env := listingEnv(t)
 	env.OnActivity(listingActs.BeginListingDownload, mock.Anything, mock.Anything).Return(began(), nil).Once()
 	env.OnActivity(listingActs.DownloadListingPages, mock.Anything, mock.Anything).Return(slice(1, 5, 7*time.Millisecond), nil).Once()
 	env.OnActivity(listingActs.DownloadListingPages, mock.Anything, mock.Anything).Return(slice(2, 5, 9*time.Millisecond), nil).Once()
-	env.ExecuteWorkflow(ListingDownload, ListingDownloadInput{Channel: "shop", Slice: time.Second})
+	env.ExecuteWorkflow(ListingDownload, contract.ListingProgress{Channel: "shop", Slice: time.Second, SlicesPerRun: 2})
 	err := env.GetWorkflowError()
 	var can *workflow.ContinueAsNewError
 	if !errors.As(err, &can) {
 		t.Fatalf("workflow ended with %v, want continue-as-new", err)
 	}
-	var next ListingDownloadInput
+	var next contract.ListingProgress
 	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
 		t.Fatal(err)
 	}
-	r := next.Resume
-	if next.Channel != "shop" || next.Slice != time.Second || r == nil || r.Generation != 3 || r.PerPage != 9*time.Millisecond ||
-		r.Runs != 1 || r.Progress.PagesDone != 2 {
-		t.Fatalf("next run's input = %+v, resume %+v", next, r)
+	if next.Channel != "shop" || next.Slice != time.Second || next.SlicesPerRun != 2 || next.Downloading != 3 ||
+		next.PerPage != 9*time.Millisecond || next.Runs != 1 || next.PagesDone != 2 {
+		t.Fatalf("next run's state = %+v", next)
 	}
 }
 
 func TestListingDownloadResumedRunGoesOnWithoutBeginning(t *testing.T) {
 	env := listingEnv(t)
-	progress := ListingProgress{Channel: "shop", Phase: ListingDownloading, ListingDownloadState: contract.ListingDownloadState(pagesState(2, 3))}
+	resumed := contract.ListingProgress{Channel: "shop", Phase: contract.ListingDownloading, ListingDownloadState: contract.ListingDownloadState(pagesState(2, 3)),
+		Downloading: 3, PerPage: 9 * time.Millisecond, Runs: 1}
 	env.OnActivity(listingActs.DownloadListingPages, mock.Anything, mock.MatchedBy(func(in activities.ListingPagesInput) bool {
 		return in.Generation == 3 && in.PerPage == 9*time.Millisecond
 	})).Return(slice(3, 3, 0), nil).Once()
 	env.OnActivity(listingActs.FinishListingDownload, mock.Anything, mock.Anything).Return(finished(), nil).Once()
-	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop",
-		Resume: &ListingResume{Generation: 3, PerPage: 9 * time.Millisecond, Runs: 1, Progress: progress}})
-	if res.Phase != ListingCompleted || res.Runs != 2 {
+	res := downloadResult(t, env, resumed)
+	if res.Phase != contract.ListingCompleted || res.Runs != 2 {
 		t.Fatalf("result = %+v", res)
 	}
 	env.AssertNotCalled(t, "BeginListingDownload", mock.Anything, mock.Anything)
@@ -256,7 +253,7 @@ func TestListingDownloadResumedRunGoesOnWithoutBeginning(t *testing.T) {
 
 func TestListingDownloadRefusesAnInputWithoutChannel(t *testing.T) {
 	env := listingEnv(t)
-	env.ExecuteWorkflow(ListingDownload, ListingDownloadInput{})
+	env.ExecuteWorkflow(ListingDownload, contract.ListingProgress{})
 	var app *temporal.ApplicationError
 	if err := env.GetWorkflowError(); !errors.As(err, &app) || !app.NonRetryable() || !strings.Contains(app.Error(), "channel") {
 		t.Fatalf("error = %v", err)
@@ -269,8 +266,8 @@ func TestListingDownloadWaitingForConsentEndsQuietlyWhenTheChannelIsRemoved(t *t
 		Return(activities.BeginListingResult{Status: reauth}, nil).Once()
 	env.OnActivity(listingActs.ChannelStatus, mock.Anything, "shop").Return(channel.Status{},
 		temporal.NewNonRetryableApplicationError("channel shop: not found", activities.ErrTypeChannelGone, nil)).Once()
-	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
-	if res.Phase != ListingStopped || !strings.Contains(res.Message, "removed") {
+	res := downloadResult(t, env, contract.ListingProgress{Channel: "shop"})
+	if res.Phase != contract.ListingStopped || !strings.Contains(res.Message, "removed") {
 		t.Fatalf("result = %+v", res)
 	}
 }
@@ -288,8 +285,8 @@ func TestListingDownloadEndsWhenEKMRefusesConsentTheHubDoesNotKnow(t *testing.T)
 		return in.Failed && strings.Contains(in.Outcome, "forbidden")
 	})).Return(store.ListingDownloadState{Generation: 3}, nil).Once()
 
-	res := downloadResult(t, env, ListingDownloadInput{Channel: "shop"})
-	if res.Phase != ListingFailed || !strings.Contains(res.Message, "forbidden") {
+	res := downloadResult(t, env, contract.ListingProgress{Channel: "shop"})
+	if res.Phase != contract.ListingFailed || !strings.Contains(res.Message, "forbidden") {
 		t.Fatalf("result = %+v", res)
 	}
 	env.AssertNotCalled(t, "FinishListingDownload", mock.Anything, mock.Anything)

@@ -36,7 +36,7 @@ func ScheduledListingDownload(ctx workflow.Context, in ChannelInput) (ScheduledL
 		StaticSummary:         "Listing download of channel " + in.Channel + " (scheduled)",
 	})
 	var started workflow.Execution
-	err := workflow.ExecuteChildWorkflow(ctx, ListingDownloadWorkflow, ListingDownloadInput{Channel: in.Channel}).
+	err := workflow.ExecuteChildWorkflow(ctx, ListingDownloadWorkflow, ChannelInput{Channel: in.Channel}).
 		GetChildWorkflowExecution().Get(ctx, &started)
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		workflow.GetLogger(ctx).Info("listing download already running", "workflow_id", id)

@@ -5,17 +5,19 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/ekmsync/ekmsync/internal/contract"
 )
 
 func TestScheduledListingDownloadStartsTheChannelsDownloadAsAChild(t *testing.T) {
 	env := listingEnv(t)
 	env.RegisterWorkflowWithOptions(ScheduledListingDownload, workflow.RegisterOptions{Name: ScheduledListingDownloadWorkflow})
 	var childID string
-	env.OnWorkflow(ListingDownloadWorkflow, mock.Anything, ListingDownloadInput{Channel: "shop"}).
+	env.OnWorkflow(ListingDownloadWorkflow, mock.Anything, contract.ListingProgress{Channel: "shop"}).
 		Run(func(args mock.Arguments) {
 			childID = workflow.GetInfo(args.Get(0).(workflow.Context)).WorkflowExecution.ID
 		}).
-		Return(ListingDownloadResult{}, nil).Once()
+		Return(contract.ListingProgress{}, nil).Once()
 	env.ExecuteWorkflow(ScheduledListingDownloadWorkflow, ChannelInput{Channel: "shop"})
 	var res ScheduledListingResult
 	if err := env.GetWorkflowResult(&res); err != nil {

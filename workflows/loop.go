@@ -3,10 +3,15 @@ package workflows
 import "go.temporal.io/sdk/workflow"
 
 // The long-running loops (order sync, push, listing download) share one
-// vocabulary for their control flow: each step says what comes next, and the
-// loop acts on it in one place, instead of booleans and sentinel errors; they
-// wait with awaitOrTimeout (wait.go) and bound their history with historyFull
-// (bound.go).
+// skeleton. Each keeps its state in one struct of internal/contract
+// (OrderSyncState, PushState, ListingProgress): the run starts from it, its
+// query answers it, and it continues as new with it, so nothing is unpacked
+// into fields and packed again. Each step says what comes next, and the loop
+// acts on it in one place, instead of booleans and sentinel errors; they wait
+// with awaitOrTimeout (wait.go), serve "run now" Updates with runNow, bound
+// their history with historyFull (bound.go), and continue as new at one safe
+// point, once every Update handler has finished. What a loop shows (the Web
+// UI's details, search attributes) it sets from its state in one publish step.
 
 // loopNext is what a step tells its loop to do next.
 type loopNext int

@@ -1,8 +1,6 @@
 package workflows
 
 import (
-	"time"
-
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -27,14 +25,7 @@ func OrderBackfill(ctx workflow.Context, in OrderBackfillInput) (contract.Backfi
 		return contract.BackfillOrdersResult{}, temporal.NewNonRetryableApplicationError(
 			"OrderBackfill needs order ids, or a date range whose start is before its end", contract.ErrTypeBadInput, nil)
 	}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 12 * time.Hour,
-		HeartbeatTimeout:    20 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2,
-			MaximumInterval: time.Minute, MaximumAttempts: 10},
-	})
-	var res contract.BackfillOrdersResult
-	err := workflow.ExecuteActivity(ctx, contract.BackfillOrders, in).Get(ctx, &res)
+	res, err := execute[contract.BackfillOrdersResult](ctx, orderBackfillOptions, contract.BackfillOrders, in)
 	switch {
 	case contract.IsType(err, contract.ErrTypeChannelGone):
 		res.Status.Reason = "the channel was removed during the back-fill"

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"encoding/json"
 	"errors"
 	"slices"
 	"time"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/contract"
+	"github.com/ekmsync/ekmsync/internal/present"
 )
 
 // OrderSync timing.
@@ -27,138 +27,58 @@ const (
 	maxPendingHints = 1000
 )
 
-// OrderSyncInput is the input of OrderSync. It accepts ChannelInput's JSON (the
-// starter passes only the channel); Carry holds what a run hands to the next one
-// when it continues as new.
-type OrderSyncInput struct {
-	Channel string          `json:"channel"`
-	Carry   *OrderSyncCarry `json:"carry,omitempty"`
-}
-
-// OrderSyncCarry is the loop's state carried across continue-as-new.
-type OrderSyncCarry struct {
-	State      channel.Status             `json:"state"`
-	Interval   time.Duration              `json:"interval"`
-	Hints      []int64                    `json:"hints,omitempty"`
-	Wake       bool                       `json:"wake,omitempty"`
-	LastRunAt  *time.Time                 `json:"last_run_at,omitempty"`
-	NextRunAt  *time.Time                 `json:"next_run_at,omitempty"`
-	SyncDate   *time.Time                 `json:"order_sync_date,omitempty"` // also read as sync_date (UnmarshalJSON)
-	LastResult *contract.SyncOrdersResult `json:"last_result,omitempty"`
-	LastHints  *contract.SyncOrdersResult `json:"last_hints,omitempty"`
-	LastError  string                     `json:"last_error,omitempty"`
-	Totals     OrderSyncTotals            `json:"totals"`
-}
-
-// UnmarshalJSON reads a carry, accepting the Order Sync Date under its former
-// name sync_date too: carries recorded in histories before the rename still
-// decode.
-func (c *OrderSyncCarry) UnmarshalJSON(b []byte) error {
-	type plain OrderSyncCarry
-	var v struct {
-		plain
-		Legacy *time.Time `json:"sync_date"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*c = OrderSyncCarry(v.plain)
-	if c.SyncDate == nil {
-		c.SyncDate = v.Legacy
-	}
-	return nil
-}
-
-// OrderSyncTotals add up what the loop did since it started (across runs).
-type OrderSyncTotals struct {
-	Syncs        int `json:"syncs"`
-	HintFetches  int `json:"hint_fetches"`
-	Failures     int `json:"failures"`
-	New          int `json:"new"`
-	Updated      int `json:"updated"`
-	Skipped      int `json:"skipped"`
-	Quarantined  int `json:"quarantined"`
-	Requests     int `json:"requests"`
-	Continuances int `json:"continuances"`
-}
-
-// OrderSyncStatus is the answer to the status query.
-type OrderSyncStatus struct {
-	Channel      string                     `json:"channel"`
-	State        channel.State              `json:"state"`
-	Reason       string                     `json:"reason,omitempty"`
-	Phase        string                     `json:"phase"` // syncing, waiting or idle
-	SyncDate     *time.Time                 `json:"order_sync_date,omitempty"`
-	LastRunAt    *time.Time                 `json:"last_run_at,omitempty"`
-	NextRunAt    *time.Time                 `json:"next_run_at,omitempty"`
-	Interval     time.Duration              `json:"interval"`
-	LastResult   *contract.SyncOrdersResult `json:"last_result,omitempty"`
-	LastHints    *contract.SyncOrdersResult `json:"last_hints,omitempty"`
-	LastError    string                     `json:"last_error,omitempty"`
-	PendingHints int                        `json:"pending_hints"`
-	QueuedSyncs  int                        `json:"queued_syncs"`
-	Totals       OrderSyncTotals            `json:"totals"`
-}
-
 // SyncNowInput is the argument of the sync-now Update: optionally, orders to
 // fetch by id besides the sync.
 type SyncNowInput struct {
 	OrderIDs []int64 `json:"order_ids,omitempty"`
 }
 
-// Phases of the loop, for the status query.
-const (
-	PhaseSyncing = "syncing"
-	PhaseWaiting = "waiting"
-	PhaseIdle    = "idle"
-)
-
 // OrderSync is a channel's order-sync loop (docs/channel-semantics.md §2): it syncs
 // every order-sync interval, at once on the sync-now Update (which answers with
 // what the sync did), and fetches an order by id on each order-hint signal from
 // the webhook receiver. While the channel is disabled, unauthorised or
-// misconfigured it idles and says why, never failing. It continues as new to
-// keep its history bounded.
-func OrderSync(ctx workflow.Context, in OrderSyncInput) error {
-	if in.Channel == "" {
+// misconfigured it idles and says why, never failing. Its state is one struct,
+// contract.OrderSyncState: what it starts from (a starter passes only the
+// channel), what its status query answers and what it continues as new with,
+// which it does to keep its history bounded.
+func OrderSync(ctx workflow.Context, st contract.OrderSyncState) error {
+	if st.Channel == "" {
 		return temporal.NewNonRetryableApplicationError("OrderSync needs a channel name", contract.ErrTypeBadInput, nil)
 	}
-	w := &orderSyncImpl{channel: in.Channel}
-	if in.Carry != nil {
-		w.carry = *in.Carry
-	}
-	w.hints = slices.Clone(w.carry.Hints)
-	w.wake = w.carry.Wake
-	w.carry.Hints, w.carry.Wake = nil, false
+	w := &orderSyncLoop{st: st}
 	if err := w.setup(ctx); err != nil {
 		return err
 	}
 	return w.run(ctx)
 }
 
-type orderSyncImpl struct {
-	channel string
-	carry   OrderSyncCarry
-	phase   string
-	hints   []int64
-	wake    bool
+// orderSyncLoop is one run of the loop.
+type orderSyncLoop struct {
+	st contract.OrderSyncState
 	// syncNow serves the sync-now Update: a request waits until a sync that
 	// started after it ends.
 	syncNow runNow[SyncNowInput, contract.SyncOrdersResult]
-
-	hintCh workflow.ReceiveChannel
-	wakeCh workflow.ReceiveChannel
-	saved  struct {
+	hintCh  workflow.ReceiveChannel
+	wakeCh  workflow.ReceiveChannel
+	// shown is what this run last set as search attributes, so that an
+	// unchanged value costs no history event.
+	shown struct {
 		state    channel.State
 		syncDate *time.Time
 	}
 }
 
-func (w *orderSyncImpl) setup(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (OrderSyncStatus, error) { return w.status(), nil }); err != nil {
+// setup registers the status query, the sync-now Update and the signals: a hint
+// joins the pending ones, a wake-up makes the loop re-read its channel.
+func (w *orderSyncLoop) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (contract.OrderSyncState, error) { return w.st, nil }); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSyncNow, w.syncNow.ask, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSyncNow, func(ctx workflow.Context, in SyncNowInput) (contract.SyncOrdersResult, error) {
+		w.st.QueuedSyncs++
+		defer func() { w.st.QueuedSyncs-- }()
+		return w.syncNow.ask(ctx, in)
+	}, workflow.UpdateHandlerOptions{
 		Validator: func(ctx workflow.Context, in SyncNowInput) error {
 			for _, id := range in.OrderIDs {
 				if id <= 0 {
@@ -182,22 +102,16 @@ func (w *orderSyncImpl) setup(ctx workflow.Context) error {
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			w.wakeCh.Receive(ctx, nil)
-			w.wake = true
+			w.st.Woken = true
 		}
 	})
 	return nil
 }
 
-func (w *orderSyncImpl) addHint(id int64) {
-	if id > 0 && !slices.Contains(w.hints, id) && len(w.hints) < maxPendingHints {
-		w.hints = append(w.hints, id)
-	}
-}
-
-func (w *orderSyncImpl) ok() bool { return w.carry.State.State == channel.StateOK }
-
-func (w *orderSyncImpl) run(ctx workflow.Context) error {
-	if w.carry.State.State == "" {
+// run is the loop: do what is due, continue as new at its one safe point, wait
+// for the next run, a wake-up, a hint or a sync-now.
+func (w *orderSyncLoop) run(ctx workflow.Context) error {
+	if w.st.State == "" {
 		if next, err := w.refresh(ctx); next == nextEnd || err != nil {
 			return err
 		}
@@ -211,24 +125,24 @@ func (w *orderSyncImpl) run(ctx workflow.Context) error {
 		if (i >= maxIterations || historyFull(ctx)) && !w.syncNow.waiting() {
 			return w.continueAsNew(ctx)
 		}
-		w.phase = PhaseWaiting
+		w.st.Phase = contract.PhaseWaiting
 		wait := idlePoll
 		if !w.ok() {
-			w.phase = PhaseIdle
-		} else if w.carry.NextRunAt != nil {
-			wait = max(w.carry.NextRunAt.Sub(workflow.Now(ctx)), 0)
+			w.st.Phase = contract.PhaseIdle
+		} else if w.st.NextRunAt != nil {
+			wait = max(w.st.NextRunAt.Sub(workflow.Now(ctx)), 0)
 		}
-		setDetails(ctx, orderSyncDetails(w.status()))
+		setDetails(ctx, present.OrderSyncDetails(w.st))
 		// A full history ends the wait too, so that a flood of signals to an idle
 		// loop continues it as new instead of growing its history to the limit.
 		woken, err := awaitOrTimeout(ctx, wait, func() bool {
-			return w.wake || w.syncNow.waiting() || (w.ok() && len(w.hints) > 0) || historyFull(ctx)
+			return w.st.Woken || w.syncNow.waiting() || (w.ok() && len(w.st.Hints) > 0) || historyFull(ctx)
 		})
 		if err != nil {
 			return err
 		}
-		if w.wake || (!woken && !w.ok()) {
-			w.wake = false
+		if w.st.Woken || (!woken && !w.ok()) {
+			w.st.Woken = false
 			if next, err := w.refresh(ctx); next == nextEnd || err != nil {
 				return err
 			}
@@ -251,46 +165,50 @@ const (
 
 // step says what is due: a sync when a sync-now waits or the next run's time has
 // come, else the hints when some wait, while the channel is ok.
-func (w *orderSyncImpl) step(now time.Time) orderStep {
-	due := w.ok() && (w.carry.NextRunAt == nil || !now.Before(*w.carry.NextRunAt))
+func (w *orderSyncLoop) step(now time.Time) orderStep {
+	due := w.ok() && (w.st.NextRunAt == nil || !now.Before(*w.st.NextRunAt))
 	switch {
 	case w.syncNow.waiting() || due:
 		return orderSync
-	case w.ok() && len(w.hints) > 0:
+	case w.ok() && len(w.st.Hints) > 0:
 		return orderHints
 	}
 	return orderNothing
 }
 
+func (w *orderSyncLoop) ok() bool { return w.st.State == channel.StateOK }
+
+func (w *orderSyncLoop) addHint(id int64) {
+	if id > 0 && !slices.Contains(w.st.Hints, id) && len(w.st.Hints) < maxPendingHints {
+		w.st.Hints = append(w.st.Hints, id)
+	}
+}
+
 // refresh re-reads the channel's state and interval from the hub (no EKM call).
 // A channel that becomes ok syncs at once; a new interval moves the next run. A
 // channel that is gone ends the loop.
-func (w *orderSyncImpl) refresh(ctx workflow.Context) (loopNext, error) {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 5},
-	})
-	var cfg contract.OrderLoopConfig
-	err := workflow.ExecuteActivity(ctx, contract.OrderSyncConfig, w.channel).Get(ctx, &cfg)
+func (w *orderSyncLoop) refresh(ctx workflow.Context) (loopNext, error) {
+	cfg, err := execute[contract.OrderLoopConfig](ctx, orderConfigOptions, contract.OrderSyncConfig, w.st.Channel)
 	if contract.IsType(err, contract.ErrTypeChannelGone) {
 		return nextEnd, nil
 	}
 	if err != nil {
 		// The hub is unreachable: keep the state we had and try at the next wake or poll.
-		w.carry.LastError = "reading the channel: " + err.Error()
+		w.st.LastError = "reading the channel: " + err.Error()
 		return nextGoOn, nil
 	}
 	wasOK := w.ok()
-	w.setState(ctx, cfg.Status)
-	if cfg.Interval > 0 && cfg.Interval != w.carry.Interval {
-		w.carry.Interval = cfg.Interval
-		if w.carry.LastRunAt != nil {
-			next := w.carry.LastRunAt.Add(cfg.Interval)
-			w.carry.NextRunAt = &next
+	w.st.State, w.st.Reason = cfg.Status.State, cfg.Status.Reason
+	w.publish(ctx)
+	if cfg.Interval > 0 && cfg.Interval != w.st.Interval {
+		w.st.Interval = cfg.Interval
+		if w.st.LastRunAt != nil {
+			next := w.st.LastRunAt.Add(cfg.Interval)
+			w.st.NextRunAt = &next
 		}
 	}
 	if w.ok() && !wasOK {
-		w.carry.NextRunAt = nil // resumed: sync now
+		w.st.NextRunAt = nil // resumed: sync now
 	}
 	return nextGoOn, nil
 }
@@ -298,34 +216,22 @@ func (w *orderSyncImpl) refresh(ctx workflow.Context) (loopNext, error) {
 // sync runs one SyncOrders activity: a full sync (orderSync) with the pending
 // hints and the queued requests' ids, or just the hints (orderHints). It answers
 // the requests queued before it started; a channel that is gone ends the loop.
-func (w *orderSyncImpl) sync(ctx workflow.Context, step orderStep) loopNext {
+func (w *orderSyncLoop) sync(ctx workflow.Context, step orderStep) loopNext {
 	hintsOnly := step == orderHints
-	w.phase = PhaseSyncing
-	hints := w.hints
-	w.hints = nil
+	w.st.Phase = contract.PhaseSyncing
+	hints := w.st.Hints
+	w.st.Hints = nil
 	served := w.syncNow.upTo()
 	if !hintsOnly {
 		for _, r := range w.syncNow.pending {
 			hints = append(hints, r.in.OrderIDs...)
 		}
 	}
-	// The activity heartbeats on every request and page, so a lost worker is
-	// detected within the heartbeat timeout; the retries resume from the last
-	// committed page and stay frequent, since a crash is no reason to slow down.
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Hour,
-		HeartbeatTimeout:    10 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
-			MaximumInterval: 15 * time.Second, MaximumAttempts: 10},
-		// A sync stopped for the history's sake has ended before the loop goes on,
-		// so that two syncs of the channel never run at once.
-		WaitForCancellation: true,
-	})
-	actx, stop := workflow.WithCancel(actx)
+	actx, stop := workflow.WithCancel(workflow.WithActivityOptions(ctx, orderSyncOptions))
 	defer stop()
 	var res contract.SyncOrdersResult
 	fut := workflow.ExecuteActivity(actx, contract.SyncOrders,
-		contract.SyncOrdersInput{Channel: w.channel, Hints: hints, HintsOnly: hintsOnly})
+		contract.SyncOrdersInput{Channel: w.st.Channel, Hints: hints, HintsOnly: hintsOnly})
 	// Signals may flood in while a long sync runs: near the history's limit the
 	// sync is stopped (it resumes from its last committed page in the next run)
 	// and the loop continues as new, instead of being terminated by Temporal.
@@ -339,38 +245,41 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, step orderStep) loopNext {
 	failure := "" // why the sync-now requests it serves failed
 	switch {
 	case interrupted:
-		w.carry.LastError = "a sync was stopped to keep the loop's history bounded (a flood of signals); the next run syncs again"
-		failure = w.carry.LastError
+		w.st.LastError = "a sync was stopped to keep the loop's history bounded (a flood of signals); the next run syncs again"
+		failure = w.st.LastError
 		served = w.syncNow.upTo() // every waiting sync-now is answered, so the loop can continue as new
 	case contract.IsType(err, contract.ErrTypeChannelGone):
 		return nextEnd
 	case contract.IsType(err, contract.ErrTypeNeedsReauth):
-		w.setState(ctx, channel.Status{State: channel.StateNeedsReauth, Reason: "EKM refused the channel's authorisation: run 'starter channel reauthorise " + w.channel + "'"})
-		failure = w.carry.State.Reason
+		w.st.State, w.st.Reason = channel.StateNeedsReauth, "EKM refused the channel's authorisation: run 'starter channel reauthorise "+w.st.Channel+"'"
+		w.publish(ctx)
+		failure = w.st.Reason
 	case contract.IsType(err, contract.ErrTypeDisabled):
-		w.setState(ctx, channel.Status{State: channel.StateDisabled, Reason: "channel is disabled"})
-		failure = w.carry.State.Reason
+		w.st.State, w.st.Reason = channel.StateDisabled, "channel is disabled"
+		w.publish(ctx)
+		failure = w.st.Reason
 	case err != nil:
-		w.carry.LastError = err.Error()
-		w.carry.Totals.Failures++
+		w.st.LastError = err.Error()
+		w.st.Totals.Failures++
 		failure = err.Error()
 		if !hintsOnly {
 			w.scheduleNext(now)
 		}
 	default:
-		w.setState(ctx, res.Status)
+		w.st.State, w.st.Reason = res.Status.State, res.Status.Reason
+		w.publish(ctx)
 		w.count(res, hintsOnly)
 		if res.Ran {
-			w.carry.LastError = ""
+			w.st.LastError = ""
 		}
 		if res.SyncDate != nil {
-			w.carry.SyncDate = res.SyncDate
+			w.st.SyncDate = res.SyncDate
 		}
 		if !hintsOnly && res.Ran {
-			w.carry.LastRunAt = &now
+			w.st.LastRunAt = &now
 			w.scheduleNext(now)
 		}
-		w.saveAttributes(ctx)
+		w.publish(ctx)
 	}
 	// Hints wait while the channel is not ok, and after a failed sync for the next
 	// fetch; after a failed fetch of only hints they are dropped rather than
@@ -392,29 +301,29 @@ func (w *orderSyncImpl) sync(ctx workflow.Context, step orderStep) loopNext {
 	return nextGoOn
 }
 
-func (w *orderSyncImpl) scheduleNext(now time.Time) {
-	interval := w.carry.Interval
+func (w *orderSyncLoop) scheduleNext(now time.Time) {
+	interval := w.st.Interval
 	if interval <= 0 {
 		interval = channel.Defaults().OrderSyncInterval
 	}
 	next := now.Add(interval)
-	w.carry.NextRunAt = &next
+	w.st.NextRunAt = &next
 }
 
-func (w *orderSyncImpl) count(res contract.SyncOrdersResult, hintsOnly bool) {
+func (w *orderSyncLoop) count(res contract.SyncOrdersResult, hintsOnly bool) {
 	if res.Interval > 0 {
-		w.carry.Interval = res.Interval
+		w.st.Interval = res.Interval
 	}
 	if !res.Ran {
 		return
 	}
-	t := &w.carry.Totals
+	t := &w.st.Totals
 	if hintsOnly {
 		t.HintFetches++
-		w.carry.LastHints = &res
+		w.st.LastHints = &res
 	} else {
 		t.Syncs++
-		w.carry.LastResult = &res
+		w.st.LastResult = &res
 	}
 	t.New += res.New
 	t.Updated += res.Updated
@@ -423,40 +332,27 @@ func (w *orderSyncImpl) count(res contract.SyncOrdersResult, hintsOnly bool) {
 	t.Requests += res.Requests
 }
 
-// setState records the channel's state and publishes it as a search attribute.
-func (w *orderSyncImpl) setState(ctx workflow.Context, st channel.Status) {
-	w.carry.State = st
-	w.saveAttributes(ctx)
-}
-
-// saveAttributes upserts the search attributes that changed.
-func (w *orderSyncImpl) saveAttributes(ctx workflow.Context) {
+// publish sets, from the state, the search attributes that changed since this
+// run last set them: the channel's state and the Order Sync Date.
+func (w *orderSyncLoop) publish(ctx workflow.Context) {
 	var updates []temporal.SearchAttributeUpdate
-	if w.carry.State.State != w.saved.state {
-		updates = append(updates, SAChannelState.ValueSet(string(w.carry.State.State)))
-		w.saved.state = w.carry.State.State
+	if w.st.State != w.shown.state {
+		updates = append(updates, SAChannelState.ValueSet(string(w.st.State)))
+		w.shown.state = w.st.State
 	}
-	if d := w.carry.SyncDate; d != nil && (w.saved.syncDate == nil || !d.Equal(*w.saved.syncDate)) {
+	if d := w.st.SyncDate; d != nil && (w.shown.syncDate == nil || !d.Equal(*w.shown.syncDate)) {
 		updates = append(updates, SAOrderSyncDate.ValueSet(*d))
-		w.saved.syncDate = d
+		w.shown.syncDate = d
 	}
 	if len(updates) > 0 {
 		_ = workflow.UpsertTypedSearchAttributes(ctx, updates...)
 	}
 }
 
-func (w *orderSyncImpl) status() OrderSyncStatus {
-	return OrderSyncStatus{
-		Channel: w.channel, State: w.carry.State.State, Reason: w.carry.State.Reason, Phase: w.phase,
-		SyncDate: w.carry.SyncDate, LastRunAt: w.carry.LastRunAt, NextRunAt: w.carry.NextRunAt, Interval: w.carry.Interval,
-		LastResult: w.carry.LastResult, LastHints: w.carry.LastHints, LastError: w.carry.LastError,
-		PendingHints: len(w.hints), QueuedSyncs: len(w.syncNow.pending), Totals: w.carry.Totals,
-	}
-}
-
-// continueAsNew hands the loop's state to a new run once every Update handler has
-// finished, taking the signals that arrived meanwhile along.
-func (w *orderSyncImpl) continueAsNew(ctx workflow.Context) error {
+// continueAsNew is the loop's one safe point: once every Update handler has
+// finished, it hands the state, with the signals that arrived meanwhile, to a
+// new run.
+func (w *orderSyncLoop) continueAsNew(ctx workflow.Context) error {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return err
 	}
@@ -468,10 +364,8 @@ func (w *orderSyncImpl) continueAsNew(ctx workflow.Context) error {
 		w.addHint(h.OrderID)
 	}
 	for w.wakeCh.ReceiveAsync(nil) {
-		w.wake = true
+		w.st.Woken = true
 	}
-	carry := w.carry
-	carry.Hints, carry.Wake = slices.Clone(w.hints), w.wake
-	carry.Totals.Continuances++
-	return workflow.NewContinueAsNewError(ctx, OrderSyncWorkflow, OrderSyncInput{Channel: w.channel, Carry: &carry})
+	w.st.Totals.Continuances++
+	return workflow.NewContinueAsNewError(ctx, OrderSyncWorkflow, w.st)
 }

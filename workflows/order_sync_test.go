@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/contract"
 )
 
 var acts *activities.Activities
@@ -45,13 +45,13 @@ func okResult(in activities.SyncOrdersInput, n int) activities.SyncOrdersResult 
 		OrderCounts: activities.OrderCounts{New: n}}
 }
 
-func queryStatus(t *testing.T, env *testsuite.TestWorkflowEnvironment) OrderSyncStatus {
+func queryStatus(t *testing.T, env *testsuite.TestWorkflowEnvironment) contract.OrderSyncState {
 	t.Helper()
 	v, err := env.QueryWorkflow(QueryStatus)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st OrderSyncStatus
+	var st contract.OrderSyncState
 	if err := v.Get(&st); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestOrderSyncIdlesWhileDisabledAndResumesOnWake(t *testing.T) {
 	})
 	env.RegisterDelayedCallback(func() {
 		st := queryStatus(t, env)
-		if st.State != channel.StateDisabled || st.Phase != PhaseIdle || st.Reason == "" || syncs.Load() != 0 {
+		if st.State != channel.StateDisabled || st.Phase != contract.PhaseIdle || st.Reason == "" || syncs.Load() != 0 {
 			t.Errorf("while disabled: %+v, %d syncs", st, syncs.Load())
 		}
 		enabled.Store(true)
@@ -104,7 +104,7 @@ func TestOrderSyncIdlesWhileDisabledAndResumesOnWake(t *testing.T) {
 		}
 		env.CancelWorkflow()
 	}, time.Minute+time.Second)
-	env.ExecuteWorkflow(OrderSync, OrderSyncInput{Channel: "shop"})
+	env.ExecuteWorkflow(OrderSync, contract.OrderSyncState{Channel: "shop"})
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
 	}
@@ -137,7 +137,7 @@ func TestOrderSyncRunsEveryIntervalAndOnSyncNow(t *testing.T) {
 			env.CancelWorkflow()
 		}, time.Second)
 	}, 11*time.Minute)
-	env.ExecuteWorkflow(OrderSync, OrderSyncInput{Channel: "shop"})
+	env.ExecuteWorkflow(OrderSync, contract.OrderSyncState{Channel: "shop"})
 	if syncs.Load() != 4 {
 		t.Fatalf("%d syncs, want 4", syncs.Load())
 	}
@@ -164,12 +164,12 @@ func TestOrderSyncFetchesHintsByIDOncePending(t *testing.T) {
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() {
 		st := queryStatus(t, env)
-		if st.Totals.HintFetches != 1 || st.PendingHints != 0 || st.Totals.Syncs != 1 {
+		if st.Totals.HintFetches != 1 || st.PendingHints() != 0 || st.Totals.Syncs != 1 {
 			t.Errorf("status after the hints: %+v", st)
 		}
 		env.CancelWorkflow()
 	}, 3*time.Minute)
-	env.ExecuteWorkflow(OrderSync, OrderSyncInput{Channel: "shop"})
+	env.ExecuteWorkflow(OrderSync, contract.OrderSyncState{Channel: "shop"})
 	if len(hintRuns) != 1 || len(hintRuns[0].Hints) != 2 || hintRuns[0].Hints[0] != 7 || hintRuns[0].Hints[1] != 8 {
 		t.Fatalf("hint runs = %+v", hintRuns)
 	}
@@ -196,7 +196,7 @@ func TestOrderSyncIdlesOnNeedsReauthWithoutFailing(t *testing.T) {
 	})
 	env.RegisterDelayedCallback(func() {
 		st := queryStatus(t, env)
-		if st.State != channel.StateNeedsReauth || st.Phase != PhaseIdle || syncs.Load() != 2 {
+		if st.State != channel.StateNeedsReauth || st.Phase != contract.PhaseIdle || syncs.Load() != 2 {
 			t.Errorf("after the refusal: %+v, %d syncs", st, syncs.Load())
 		}
 		authorised.Store(true) // reauthorised; no wake arrives: the idle poll notices
@@ -208,7 +208,7 @@ func TestOrderSyncIdlesOnNeedsReauthWithoutFailing(t *testing.T) {
 		}
 		env.CancelWorkflow()
 	}, 10*time.Minute+idlePoll+time.Second)
-	env.ExecuteWorkflow(OrderSync, OrderSyncInput{Channel: "shop"})
+	env.ExecuteWorkflow(OrderSync, contract.OrderSyncState{Channel: "shop"})
 	if err := env.GetWorkflowError(); err != nil && !temporal.IsCanceledError(err) {
 		t.Fatalf("workflow failed: %v", err)
 	}
@@ -223,19 +223,18 @@ func TestOrderSyncContinuesAsNewCarryingHints(t *testing.T) {
 		env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 11})
 		env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 12})
 	}, time.Minute)
-	env.ExecuteWorkflow(OrderSync, OrderSyncInput{Channel: "shop", Carry: &OrderSyncCarry{Totals: OrderSyncTotals{New: 5}}})
+	env.ExecuteWorkflow(OrderSync, contract.OrderSyncState{Channel: "shop", Totals: contract.OrderSyncTotals{New: 5}})
 	var can *workflow.ContinueAsNewError
 	if !errors.As(env.GetWorkflowError(), &can) {
 		t.Fatalf("workflow ended with %v, want continue-as-new", env.GetWorkflowError())
 	}
-	var next OrderSyncInput
+	var next contract.OrderSyncState
 	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
 		t.Fatal(err)
 	}
-	c := next.Carry
-	if next.Channel != "shop" || c == nil || len(c.Hints) != 2 || c.Hints[0] != 11 || c.Hints[1] != 12 ||
-		c.Totals.New != 5 || c.Totals.Continuances != 1 || c.State.State != channel.StateDisabled {
-		t.Fatalf("next run's input = %+v, carry %+v", next, c)
+	if next.Channel != "shop" || len(next.Hints) != 2 || next.Hints[0] != 11 || next.Hints[1] != 12 ||
+		next.Totals.New != 5 || next.Totals.Continuances != 1 || next.State != channel.StateDisabled {
+		t.Fatalf("next run's state = %+v", next)
 	}
 }
 
@@ -257,7 +256,7 @@ func TestOrderSyncNowDuringASyncWaitsForTheNextOne(t *testing.T) {
 		}
 		env.CancelWorkflow()
 	}, 3*time.Minute)
-	env.ExecuteWorkflow(OrderSync, OrderSyncInput{Channel: "shop"})
+	env.ExecuteWorkflow(OrderSync, contract.OrderSyncState{Channel: "shop"})
 	// The request was answered by a sync started after it, not by the one it arrived in.
 	if syncs.Load() != 2 {
 		t.Fatalf("%d syncs, want 2", syncs.Load())
@@ -278,28 +277,13 @@ func TestOrderSyncDropsHintsEKMRejectsInsteadOfLooping(t *testing.T) {
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 3}) }, time.Minute)
 	env.RegisterDelayedCallback(func() {
 		st := queryStatus(t, env)
-		if st.PendingHints != 0 || st.LastError == "" || st.Totals.Failures != 1 {
+		if st.PendingHints() != 0 || st.LastError == "" || st.Totals.Failures != 1 {
 			t.Errorf("after the rejected fetch: %+v", st)
 		}
 		env.CancelWorkflow()
 	}, 4*time.Minute)
-	env.ExecuteWorkflow(OrderSync, OrderSyncInput{Channel: "shop"})
+	env.ExecuteWorkflow(OrderSync, contract.OrderSyncState{Channel: "shop"})
 	if n := hintRuns.Load(); n != 1 {
 		t.Fatalf("%d fetches of the rejected hint, want 1", n)
-	}
-}
-
-// A carry recorded before the rename of sync_date to order_sync_date still
-// decodes with its Order Sync Date.
-func TestOrderSyncCarryReadsTheOldNameOfTheOrderSyncDate(t *testing.T) {
-	at := time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC)
-	for _, in := range []string{`{"interval":1,"sync_date":"2026-12-03T14:00:00Z"}`, `{"interval":1,"order_sync_date":"2026-12-03T14:00:00Z"}`} {
-		var c OrderSyncCarry
-		if err := json.Unmarshal([]byte(in), &c); err != nil {
-			t.Fatal(err)
-		}
-		if c.Interval != 1 || c.SyncDate == nil || !c.SyncDate.Equal(at) {
-			t.Errorf("decoded %s as %+v", in, c)
-		}
 	}
 }

@@ -15,12 +15,12 @@ import (
 
 	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/harness"
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
-	"github.com/ekmsync/ekmsync/workflows"
 )
 
 // ListingEfficiency measures how close a listing download of 20,000 products comes
@@ -117,9 +117,9 @@ func runListingAtScale(tb harness.TB) ([]Row, error) {
 
 // timedDownload runs one listing download of the channel through Temporal and
 // reads its history.
-func timedDownload(h *harness.Env) (workflows.ListingDownloadResult, downloadHistory, error) {
+func timedDownload(h *harness.Env) (contract.ListingProgress, downloadHistory, error) {
 	ctx := context.Background()
-	var res workflows.ListingDownloadResult
+	var res contract.ListingProgress
 	run, err := h.Workflows.StartListingDownload(ctx, h.Channel)
 	if err != nil {
 		return res, downloadHistory{}, err
@@ -127,7 +127,7 @@ func timedDownload(h *harness.Env) (workflows.ListingDownloadResult, downloadHis
 	if err := run.Get(ctx, &res); err != nil {
 		return res, downloadHistory{}, err
 	}
-	if res.Phase != workflows.ListingCompleted {
+	if res.Phase != contract.ListingCompleted {
 		return res, downloadHistory{}, fmt.Errorf("the download did not complete: %s: %s", res.Phase, res.Message)
 	}
 	hist, err := readHistory(ctx, h, run.GetID(), run.GetRunID())

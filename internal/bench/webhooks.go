@@ -11,10 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/harness"
 	"github.com/ekmsync/ekmsync/internal/webhook"
-	"github.com/ekmsync/ekmsync/workflows"
 )
 
 // WebhookForgedFlood posts 10,000 forged webhooks (no token, a wrong token, a
@@ -62,7 +62,7 @@ func settled(h *harness.Env, first bool) error {
 		}
 		time.Sleep(time.Second)
 		st, err := h.Workflows.OrderSyncStatus(context.Background(), h.Channel)
-		if err != nil || (first && st.LastResult == nil) || st.PendingHints > 0 || st.Phase == workflows.PhaseSyncing {
+		if err != nil || (first && st.LastResult == nil) || st.PendingHints() > 0 || st.Phase == contract.PhaseSyncing {
 			calm = 0
 			continue
 		}

@@ -116,17 +116,3 @@ func yesNo(b bool) string {
 	}
 	return "no"
 }
-
-func utc(t *time.Time) string {
-	if t == nil || t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format(time.DateTime)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/present"
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
 )
@@ -103,7 +104,7 @@ type reauthResult struct {
 }
 
 func (r reauthResult) text(w io.Writer) {
-	fmt.Fprintf(w, "channel %s authorised (shop %s); its workflows resume by themselves\n", r.Channel, orDash(r.Authorization.ShopUsername))
+	fmt.Fprintf(w, "channel %s authorised (shop %s); its workflows resume by themselves\n", r.Channel, present.OrDash(r.Authorization.ShopUsername))
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/present"
 )
 
 type setResult struct {
@@ -22,7 +23,7 @@ func (r setResult) text(w io.Writer) {
 		fmt.Fprintf(w, "nothing changed on %s\n", r.Channel)
 	}
 	for _, c := range r.Changed {
-		fmt.Fprintf(w, "%s: %s -> %s\n", c.Key, orDash(c.Old), orDash(c.New))
+		fmt.Fprintf(w, "%s: %s -> %s\n", c.Key, present.OrDash(c.Old), present.OrDash(c.New))
 	}
 	if r.Status.State != channel.StateOK {
 		fmt.Fprintf(w, "channel state: %s: %s\n", r.Status.State, r.Status.Reason)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/present"
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
@@ -41,7 +42,7 @@ func (r channelList) text(w io.Writer) {
 		if c.ListingsBusy {
 			busy = "in progress"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, onOff(c.Enabled), c.Status.State, c.Currency, utc(c.OrderSyncDate), busy)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, onOff(c.Enabled), c.Status.State, c.Currency, present.UTC(c.OrderSyncDate), busy)
 	}
 	_ = tw.Flush()
 }
@@ -122,7 +123,7 @@ func (r channelScreen) text(w io.Writer) {
 	for _, s := range r.Settings {
 		fmt.Fprintf(tw, "%s\t%s\n", s.Title, s.Value)
 	}
-	fmt.Fprintf(tw, "Order Sync Date [UTC]\t%s\n", utc(r.OrderSyncDate))
+	fmt.Fprintf(tw, "Order Sync Date [UTC]\t%s\n", present.UTC(r.OrderSyncDate))
 	fmt.Fprintf(tw, "Last drift comparison\t%s\n", driftLine(r.Channel.Name, r.Drift))
 	if l := r.Loops; l != nil {
 		fmt.Fprintf(tw, "Order sync loop\t%s\n", l.OrderSync.runLine())
@@ -133,17 +134,17 @@ func (r channelScreen) text(w io.Writer) {
 	}
 	ld := r.ListingDownload
 	fmt.Fprintf(tw, "Listing Download in Progress\t%s\n", yesNo(ld.InProgress))
-	fmt.Fprintf(tw, "Listing Download Start Time\t%s\n", utc(ld.StartTime))
-	fmt.Fprintf(tw, "Listing Download Completion Time\t%s\n", utc(ld.CompletionTime))
+	fmt.Fprintf(tw, "Listing Download Start Time\t%s\n", present.UTC(ld.StartTime))
+	fmt.Fprintf(tw, "Listing Download Completion Time\t%s\n", present.UTC(ld.CompletionTime))
 	eta := "unknown"
 	if !ld.InProgress {
 		eta = "-"
 	} else if ld.EstimatedCompletion != nil {
-		eta = utc(ld.EstimatedCompletion)
+		eta = present.UTC(ld.EstimatedCompletion)
 	}
 	fmt.Fprintf(tw, "Listing Download Estimated Completion\t%s\n", eta)
 	fmt.Fprintf(tw, "Webhook URL\t%s\n", webhookLine(r.Webhook))
-	fmt.Fprintf(tw, "Refresh Token Last Used [UTC]\t%s\n", utc(r.Token.LastUsed))
+	fmt.Fprintf(tw, "Refresh Token Last Used [UTC]\t%s\n", present.UTC(r.Token.LastUsed))
 	fmt.Fprintf(tw, "Refresh Token Lapses [UTC]\t%s\n", lapseLine(r.Channel, r.Token))
 	_ = tw.Flush()
 	printMapping(w, r.Channel)
@@ -163,18 +164,18 @@ func lapseLine(c channel.Settings, l store.TokenLife) string {
 	case l.LapsesAt == nil:
 		return "- (never authorised)"
 	case c.AuthState != channel.AuthOK:
-		return utc(l.LapsesAt) + " (the channel needs reauthorisation)"
+		return present.UTC(l.LapsesAt) + " (the channel needs reauthorisation)"
 	case l.KeepAlive:
-		return utc(l.LapsesAt) + " (the keep-alive renews it once 7 days unused)"
+		return present.UTC(l.LapsesAt) + " (the keep-alive renews it once 7 days unused)"
 	}
-	return utc(l.LapsesAt) + " (token-keepalive is off: unless the channel calls EKM, reauthorise after that)"
+	return present.UTC(l.LapsesAt) + " (token-keepalive is off: unless the channel calls EKM, reauthorise after that)"
 }
 
 // webhookLine says where EKM posts the channel's order webhooks, token redacted.
 func webhookLine(w store.WebhookState) string {
 	switch {
 	case w.URL != "":
-		return w.URL + " (subscribed " + utc(w.SubscribedAt) + ")"
+		return w.URL + " (subscribed " + present.UTC(w.SubscribedAt) + ")"
 	case w.HasToken:
 		return "not subscribed (set EKMSYNC_WEBHOOK_BASE_URL, then 'starter channel reauthorise')"
 	}

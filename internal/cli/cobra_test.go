@@ -12,10 +12,10 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/config"
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/store/storetest"
-	"github.com/ekmsync/ekmsync/workflows"
 )
 
 // runMain runs the starter without a database or Temporal.
@@ -99,15 +99,15 @@ func TestOutputFlagAndItsJSONAlias(t *testing.T) {
 // reads back.
 func TestDurationsInJSONAreGoDurationStrings(t *testing.T) {
 	type out struct {
-		Settings channel.Settings           `json:"settings"`
-		Status   *workflows.OrderSyncStatus `json:"status"`
-		Every    []time.Duration            `json:"every"`
-		ByName   map[string]time.Duration   `json:"by_name"`
-		Resume   workflows.ListingResume    `json:"resume"`
+		Settings channel.Settings         `json:"settings"`
+		Status   *contract.OrderSyncState `json:"status"`
+		Every    []time.Duration          `json:"every"`
+		ByName   map[string]time.Duration `json:"by_name"`
+		Progress contract.ListingProgress `json:"progress"`
 	}
-	v := out{Settings: channel.Defaults(), Status: &workflows.OrderSyncStatus{Interval: 5 * time.Minute},
+	v := out{Settings: channel.Defaults(), Status: &contract.OrderSyncState{Interval: 5 * time.Minute},
 		Every: []time.Duration{time.Second}, ByName: map[string]time.Duration{"a": 90 * time.Second}}
-	v.Resume.PerPage = 1500 * time.Millisecond
+	v.Progress.PerPage = 1500 * time.Millisecond
 	var buf bytes.Buffer
 	writeJSON(&buf, v)
 	for _, want := range []string{`"interval": "5m0s"`, `"order_sync_interval": "5m0s"`, `"listing_interval": "12h0m0s"`, `"1s"`, `"a": "1m30s"`, `"per_page": "1.5s"`} {

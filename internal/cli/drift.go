@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/drift"
+	"github.com/ekmsync/ekmsync/internal/present"
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
@@ -49,12 +50,12 @@ func (r driftResult) text(w io.Writer) {
 		if l.VariantID != 0 {
 			key += "/" + strconv.FormatInt(l.VariantID, 10)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", key, l.SKU, l.Kind, l.State, orDash(l.EKM), orDash(l.Hub), orDash(l.Confirmed), l.Reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", key, l.SKU, l.Kind, l.State, present.OrDash(l.EKM), present.OrDash(l.Hub), present.OrDash(l.Confirmed), l.Reason)
 	}
 	if len(r.Orders) > 0 {
 		fmt.Fprintln(tw, "\nEKM ORDER\tNUMBER\tKIND\tSTATE\tEKM STATUS\tHUB\tWHY")
 		for _, o := range r.Orders {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", o.EKMOrderID, o.Number, o.Kind, o.State, o.EKMStatus, orDash(o.HubStatus), o.Reason)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", o.EKMOrderID, o.Number, o.Kind, o.State, o.EKMStatus, present.OrDash(o.HubStatus), o.Reason)
 		}
 	}
 	_ = tw.Flush()
@@ -171,15 +172,15 @@ func driftLine(name string, d *store.DriftRun) string {
 		return "none yet ('starter channel drift " + name + "' runs one)"
 	}
 	if d.LastError != "" {
-		return utc(d.LastRunAt) + " failed: " + d.LastError
+		return present.UTC(d.LastRunAt) + " failed: " + d.LastError
 	}
 	var c drift.Counts
 	if json.Unmarshal(d.Counts, &c) != nil {
-		return utc(d.LastRunAt)
+		return present.UTC(d.LastRunAt)
 	}
 	if c.Drifted() == 0 {
-		return utc(d.LastRunAt) + ": nothing drifted"
+		return present.UTC(d.LastRunAt) + ": nothing drifted"
 	}
 	return fmt.Sprintf("%s: %d drifted ('starter channel drift %s --drifted-only' lists them, --heal repairs them)",
-		utc(d.LastRunAt), c.Drifted(), name)
+		present.UTC(d.LastRunAt), c.Drifted(), name)
 }

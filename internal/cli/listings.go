@@ -14,6 +14,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/contract"
+	"github.com/ekmsync/ekmsync/internal/present"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
 )
@@ -38,7 +40,7 @@ type downloadResult struct {
 	AlreadyRunning bool   `json:"already_running"`
 	Note           string `json:"note,omitempty"`
 	// Result is the download's outcome, with --wait.
-	Result *workflows.ListingDownloadResult `json:"result,omitempty"`
+	Result *contract.ListingProgress `json:"result,omitempty"`
 }
 
 func (r downloadResult) text(w io.Writer) {
@@ -82,7 +84,7 @@ func listingsDownloadCommand() *command {
 				return nil, err
 			}
 			res.Result = &final
-			if final.Phase != workflows.ListingCompleted {
+			if final.Phase != contract.ListingCompleted {
 				return res, fmt.Errorf("the listing download of %s did not complete (%s): %s", c.Name, final.Phase, final.Message)
 			}
 			return res, nil
@@ -128,12 +130,12 @@ func (e *env) startListingDownload(ctx context.Context, c channel.Settings) (dow
 
 // watchListingDownload shows the download's progress (its progress query) until it
 // ends, following continue-as-new, and returns its result.
-func (e *env) watchListingDownload(ctx context.Context, id string) (workflows.ListingDownloadResult, error) {
+func (e *env) watchListingDownload(ctx context.Context, id string) (contract.ListingProgress, error) {
 	wf, err := e.workflows(ctx)
 	if err != nil {
-		return workflows.ListingDownloadResult{}, err
+		return contract.ListingProgress{}, err
 	}
-	var res workflows.ListingDownloadResult
+	var res contract.ListingProgress
 	done := make(chan error, 1)
 	go func() { done <- wf.Client.GetWorkflow(ctx, id, "").Get(ctx, &res) }()
 	bar := newProgressBar(e.io.Stderr)
@@ -146,14 +148,14 @@ func (e *env) watchListingDownload(ctx context.Context, id string) (workflows.Li
 				bar.end()
 				return res, fmt.Errorf("waiting for %s: %w", id, err)
 			}
-			bar.show(res.ListingProgress, time.Now())
+			bar.show(res, time.Now())
 			bar.end()
 			return res, nil
 		case <-tick.C:
 			qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			v, err := wf.Client.QueryWorkflow(qctx, id, "", workflows.QueryProgress)
 			cancel()
-			var p workflows.ListingProgress
+			var p contract.ListingProgress
 			if err == nil && v.Get(&p) == nil {
 				bar.show(p, time.Now())
 			}
@@ -176,20 +178,20 @@ type listingStatus struct {
 
 // listingRun is the latest run of the channel's download workflow.
 type listingRun struct {
-	ID      string                 `json:"id"`
-	RunID   string                 `json:"run_id"`
-	Status  string                 `json:"status"` // Temporal's: Running, Completed, Terminated...
-	Phase   workflows.ListingPhase `json:"phase,omitempty"`
-	Message string                 `json:"message,omitempty"`
+	ID      string                `json:"id"`
+	RunID   string                `json:"run_id"`
+	Status  string                `json:"status"` // Temporal's: Running, Completed, Terminated...
+	Phase   contract.ListingPhase `json:"phase,omitempty"`
+	Message string                `json:"message,omitempty"`
 }
 
 func (r listingStatus) text(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "Channel\t%s\n", r.Channel)
 	fmt.Fprintf(tw, "Listing Download in Progress\t%s\n", yesNo(r.InProgress))
-	fmt.Fprintf(tw, "Listing Download Start Time\t%s\n", utc(r.StartTime))
-	fmt.Fprintf(tw, "Listing Download Completion Time\t%s\n", utc(r.CompletionTime))
-	fmt.Fprintf(tw, "Listing Download Estimated Completion\t%s\n", etaText(r.ListingDownloadState, time.Now()))
+	fmt.Fprintf(tw, "Listing Download Start Time\t%s\n", present.UTC(r.StartTime))
+	fmt.Fprintf(tw, "Listing Download Completion Time\t%s\n", present.UTC(r.CompletionTime))
+	fmt.Fprintf(tw, "Listing Download Estimated Completion\t%s\n", present.ETA(contract.ListingDownloadState(r.ListingDownloadState), time.Now()))
 	if r.PagesTotal != nil {
 		fmt.Fprintf(tw, "Pages\t%d of %d\n", r.PagesDone, *r.PagesTotal)
 	}
@@ -200,7 +202,7 @@ func (r listingStatus) text(w io.Writer) {
 	if r.BadProducts > 0 {
 		fmt.Fprintf(tw, "Products that could not be read\t%d (see 'starter channel show %s')\n", r.BadProducts, r.Channel)
 	}
-	fmt.Fprintf(tw, "Last outcome\t%s\n", orDash(r.LastOutcome))
+	fmt.Fprintf(tw, "Last outcome\t%s\n", present.OrDash(r.LastOutcome))
 	l := r.Listings
 	fmt.Fprintf(tw, "Listings\t%d live (%d linked to a stock item, %d of them by a link), %d removed\n", l.Live, l.Linked, l.Links, l.Removed)
 	if wf := r.Workflow; wf != nil {
@@ -275,7 +277,7 @@ func (e *env) listingRun(ctx context.Context, name string, inProgress bool) (*li
 		return run, ""
 	}
 	if v, err := wf.Client.QueryWorkflow(ctx, id, "", workflows.QueryProgress); err == nil {
-		var p workflows.ListingProgress
+		var p contract.ListingProgress
 		if v.Get(&p) == nil {
 			run.Phase, run.Message = p.Phase, p.Message
 		}
@@ -330,7 +332,7 @@ func (r listingProblemsResult) text(w io.Writer) {
 		if p.VariantID != 0 {
 			variant, name = fmt.Sprint(p.VariantID), name+" ("+p.VariantName+")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", p.Problem, orDash(p.SKU), p.ProductID, variant, name)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", p.Problem, present.OrDash(p.SKU), p.ProductID, variant, name)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "%d with an empty SKU, %d sharing an SKU: they are not linked to stock items, so no stock or price is pushed to them.\n"+

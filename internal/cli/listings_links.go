@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/present"
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
@@ -69,7 +70,7 @@ type linkResult struct {
 }
 
 func (r linkResult) text(w io.Writer) {
-	listing := fmt.Sprintf("listing %s (SKU %s) of %s", r.ListingKey.Ref(), orDash(r.ListingSKU), r.Channel)
+	listing := fmt.Sprintf("listing %s (SKU %s) of %s", r.ListingKey.Ref(), present.OrDash(r.ListingSKU), r.Channel)
 	switch {
 	case r.unlink && !r.Changed:
 		fmt.Fprintf(w, "%s has no link: nothing changed\n", listing)
@@ -173,7 +174,7 @@ func (r linksResult) text(w io.Writer) {
 		if l.RemovedAt != nil {
 			name += " [removed from the shop]"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.ListingKey.Ref(), orDash(l.ListingSKU), l.StockSKU, name,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.ListingKey.Ref(), present.OrDash(l.ListingSKU), l.StockSKU, name,
 			l.UpdatedAt.UTC().Format(time.RFC3339))
 	}
 	_ = tw.Flush()
@@ -219,7 +220,7 @@ func (r unlinkedResult) text(w io.Writer) {
 		fmt.Fprintln(tw, "LISTING\tSKU\tREASON\tNAME")
 		for _, l := range r.Listings {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", l.Ref(),
-				orDash(l.SKU), l.Reason, listingTitle(l.Name, l.VariantName))
+				present.OrDash(l.SKU), l.Reason, listingTitle(l.Name, l.VariantName))
 		}
 		_ = tw.Flush()
 		more := ""
@@ -243,7 +244,7 @@ func printUnlinkedLines(w io.Writer, channel string, lines []store.UnlinkedLine)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "EKM ORDER\tNUMBER\tITEM\tSKU\tQTY\tORDER STATUS\tNAME")
 	for _, l := range lines {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%s\t%s\n", l.EKMOrderID, l.OrderNumber, l.EKMItemID, orDash(l.SKU), l.Quantity, l.OrderStatus, l.Name)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%s\t%s\n", l.EKMOrderID, l.OrderNumber, l.EKMItemID, present.OrDash(l.SKU), l.Quantity, l.OrderStatus, l.Name)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "%s without a stock item: these reserve nothing. Linking the listing of their SKU\n"+

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/ekm"
-	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/internal/present"
 	"github.com/ekmsync/ekmsync/workflows"
 )
 
@@ -33,7 +34,7 @@ func newProgressBar(w io.Writer) *progressBar {
 }
 
 // show draws p as of now.
-func (b *progressBar) show(p workflows.ListingProgress, now time.Time) {
+func (b *progressBar) show(p contract.ListingProgress, now time.Time) {
 	line, key := progressLine(p, now)
 	if b.tty {
 		fmt.Fprintf(b.w, "\r\033[K%s", line)
@@ -59,7 +60,7 @@ const barWidth = 24
 // progressLine is one line of progress: a bar, pages, items (products and the
 // listings made of them) and the estimated completion; key is the same line
 // without what only the clock changes.
-func progressLine(p workflows.ListingProgress, now time.Time) (line, key string) {
+func progressLine(p contract.ListingProgress, now time.Time) (line, key string) {
 	pct := p.Percent()
 	filled := 0
 	if pct >= 0 {
@@ -67,7 +68,7 @@ func progressLine(p workflows.ListingProgress, now time.Time) (line, key string)
 	}
 	bar := "[" + strings.Repeat("#", filled) + strings.Repeat("-", barWidth-filled) + "]"
 	head := fmt.Sprintf("%s %s", p.Channel, bar)
-	if pct < 0 || p.Phase != workflows.ListingDownloading {
+	if pct < 0 || p.Phase != contract.ListingDownloading {
 		if pct >= 0 {
 			head += fmt.Sprintf(" %3.0f%%", pct)
 		}
@@ -82,32 +83,15 @@ func progressLine(p workflows.ListingProgress, now time.Time) (line, key string)
 	if n := p.EmptySKUs + p.DuplicateSKUs; n > 0 {
 		key += fmt.Sprintf(" (%d SKU problems)", n)
 	}
-	return key + "  ETA " + etaText(store.ListingDownloadState(p.ListingDownloadState), now), key
-}
-
-// etaText is the Estimated Completion as an operator reads it: a time in UTC and
-// how far off it is, "unknown" until the first page tells the total, "-" when no
-// download runs.
-func etaText(st store.ListingDownloadState, now time.Time) string {
-	switch {
-	case !st.InProgress:
-		return "-"
-	case st.EstimatedCompletion == nil:
-		return "unknown"
-	}
-	left := st.EstimatedCompletion.Sub(now).Round(time.Second)
-	if left < 0 {
-		left = 0
-	}
-	return fmt.Sprintf("%s UTC (in %s)", utc(st.EstimatedCompletion), left)
+	return key + "  ETA " + present.ETA(p.ListingDownloadState, now), key
 }
 
 // watchListingDownloadFor watches the download like watchListingDownload, for at
 // most timeout (0: until it ends); when it gives up, its error says what the
 // download was waiting for.
-func (e *env) watchListingDownloadFor(ctx context.Context, id, name string, timeout time.Duration) (workflows.ListingDownloadResult, error) {
+func (e *env) watchListingDownloadFor(ctx context.Context, id, name string, timeout time.Duration) (contract.ListingProgress, error) {
 	if timeout < 0 {
-		return workflows.ListingDownloadResult{}, usagef("--timeout must not be negative")
+		return contract.ListingProgress{}, usagef("--timeout must not be negative")
 	}
 	if timeout == 0 {
 		return e.watchListingDownload(ctx, id)
@@ -124,12 +108,12 @@ func (e *env) watchListingDownloadFor(ctx context.Context, id, name string, time
 	}
 	why := e.waitingFor(ctx, w, id, name, false, func(ctx context.Context) []string {
 		v, err := w.Client.QueryWorkflow(ctx, id, "", workflows.QueryProgress)
-		var p workflows.ListingProgress
+		var p contract.ListingProgress
 		if err != nil || v.Get(&p) != nil {
 			return nil
 		}
 		switch {
-		case p.Phase == workflows.ListingWaiting:
+		case p.Phase == contract.ListingWaiting:
 			return []string{"a refusal: " + p.Message}
 		case strings.Contains(p.Message, "rate budget"):
 			return []string{"the rate budget: " + p.Message}

@@ -7,15 +7,13 @@ import (
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/contract"
-	"github.com/ekmsync/ekmsync/internal/store"
-	"github.com/ekmsync/ekmsync/workflows"
 )
 
 func TestProgressLineShowsPagesItemsAndTheEstimate(t *testing.T) {
 	now := time.Date(2025, 3, 4, 12, 0, 0, 0, time.UTC)
 	eta := now.Add(95 * time.Second)
 	total, products := 100, 2000
-	p := workflows.ListingProgress{Channel: "shop", Phase: workflows.ListingDownloading, ListingDownloadState: contract.ListingDownloadState{
+	p := contract.ListingProgress{Channel: "shop", Phase: contract.ListingDownloading, ListingDownloadState: contract.ListingDownloadState{
 		InProgress: true, PagesDone: 25, PagesTotal: &total, ProductsTotal: &products, ListingsSeen: 640, EmptySKUs: 2, DuplicateSKUs: 3,
 		EstimatedCompletion: &eta}}
 	line, key := progressLine(p, now)
@@ -27,19 +25,9 @@ func TestProgressLineShowsPagesItemsAndTheEstimate(t *testing.T) {
 		t.Fatalf("key %q changes with the clock", key)
 	}
 
-	p.PagesTotal, p.EstimatedCompletion, p.Phase, p.Message = nil, nil, workflows.ListingStarting, "Checking the channel."
+	p.PagesTotal, p.EstimatedCompletion, p.Phase, p.Message = nil, nil, contract.ListingStarting, "Checking the channel."
 	if line, _ := progressLine(p, now); !strings.HasSuffix(line, "]  Checking the channel.") {
 		t.Fatalf("before the total: %q", line)
-	}
-}
-
-func TestEstimatedCompletionIsUnknownUntilTheTotalAndDashWhenIdle(t *testing.T) {
-	now := time.Now()
-	if got := etaText(store.ListingDownloadState{InProgress: true}, now); got != "unknown" {
-		t.Fatalf("in progress without estimate: %q", got)
-	}
-	if got := etaText(store.ListingDownloadState{}, now); got != "-" {
-		t.Fatalf("idle: %q", got)
 	}
 }
 
@@ -47,7 +35,7 @@ func TestProgressBarWritesALinePerChangeOffATerminal(t *testing.T) {
 	var out bytes.Buffer
 	bar := newProgressBar(&out)
 	total := 10
-	p := workflows.ListingProgress{Channel: "shop", Phase: workflows.ListingDownloading,
+	p := contract.ListingProgress{Channel: "shop", Phase: contract.ListingDownloading,
 		ListingDownloadState: contract.ListingDownloadState{InProgress: true, PagesDone: 1, PagesTotal: &total}}
 	bar.show(p, time.Now())
 	bar.show(p, time.Now().Add(time.Second))

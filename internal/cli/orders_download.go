@@ -16,6 +16,7 @@ import (
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/flows"
+	"github.com/ekmsync/ekmsync/internal/present"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
 )
@@ -37,7 +38,7 @@ func (r syncResult) text(w io.Writer) {
 		fmt.Fprintf(w, "re-checked by id: %d parked, watched or quarantined orders\n", r.Rechecked)
 	}
 	printCounts(w, r.OrderCounts)
-	fmt.Fprintf(w, "Order Sync Date [UTC]: %s; took %s\n", utc(r.SyncDate), r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
+	fmt.Fprintf(w, "Order Sync Date [UTC]: %s; took %s\n", present.UTC(r.SyncDate), r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
 }
 
 func countsLine(c contract.OrderCounts) string {
@@ -179,8 +180,11 @@ func channelOf(ctx context.Context, e *env, name string) (*store.Store, channel.
 // when the loop does not run, its run's state and what to do (its last status
 // would say "waiting, next run ..." of a loop that will not run).
 type statusResult struct {
-	workflows.OrderSyncStatus
-	Run loopRun `json:"run"`
+	contract.OrderSyncState
+	// PendingHints counts the state's hints, as 'orders status --json' has
+	// always given it.
+	PendingHints int     `json:"pending_hints"`
+	Run          loopRun `json:"run"`
 }
 
 func (r statusResult) text(w io.Writer) {
@@ -199,9 +203,9 @@ func (r statusResult) text(w io.Writer) {
 	fmt.Fprintf(tw, "Channel\t%s\n", r.Channel)
 	fmt.Fprintf(tw, "State\t%s\n", state)
 	fmt.Fprintf(tw, "Loop\t%s\n", r.Phase)
-	fmt.Fprintf(tw, "Order Sync Date [UTC]\t%s\n", utc(r.SyncDate))
-	fmt.Fprintf(tw, "Last run [UTC]\t%s\n", utc(r.LastRunAt))
-	fmt.Fprintf(tw, "Next run [UTC]\t%s (every %s)\n", utc(r.NextRunAt), r.Interval)
+	fmt.Fprintf(tw, "Order Sync Date [UTC]\t%s\n", present.UTC(r.SyncDate))
+	fmt.Fprintf(tw, "Last run [UTC]\t%s\n", present.UTC(r.LastRunAt))
+	fmt.Fprintf(tw, "Next run [UTC]\t%s (every %s)\n", present.UTC(r.NextRunAt), r.Interval)
 	if r.LastResult != nil {
 		fmt.Fprintf(tw, "Last result\t%s\n", countsLine(r.LastResult.OrderCounts))
 	}
@@ -231,7 +235,7 @@ func ordersStatusCommand() *command {
 				return nil, err
 			}
 			if !run.Running {
-				return statusResult{OrderSyncStatus: workflows.OrderSyncStatus{Channel: args[0]}, Run: run}, nil
+				return statusResult{OrderSyncState: contract.OrderSyncState{Channel: args[0]}, Run: run}, nil
 			}
 			qctx, cancel := context.WithTimeout(ctx, queryWait)
 			defer cancel()
@@ -244,7 +248,7 @@ func ordersStatusCommand() *command {
 			if err != nil {
 				return nil, loopError(args[0], err)
 			}
-			return statusResult{OrderSyncStatus: st, Run: run}, nil
+			return statusResult{OrderSyncState: st, PendingHints: st.PendingHints(), Run: run}, nil
 		},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ekmsync/ekmsync/internal/present"
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
@@ -52,7 +53,7 @@ func (r shipResult) text(w io.Writer) {
 		fmt.Fprintf(w, "order %d (%s, %s:%d) shipped\n", o.ID, o.OrderNumber, o.Channel, o.EKMOrderID)
 	}
 	for _, p := range r.Parcels {
-		fmt.Fprintf(w, "  parcel %d: %s %s %s\n", p.Parcel, orDash(p.Carrier), orDash(p.TrackingNumber), p.TrackingURL)
+		fmt.Fprintf(w, "  parcel %d: %s %s %s\n", p.Parcel, present.OrDash(p.Carrier), present.OrDash(p.TrackingNumber), p.TrackingURL)
 	}
 	fmt.Fprintln(w, r.Next)
 }
@@ -121,7 +122,7 @@ func (r cancelResult) text(w io.Writer) {
 	}
 	fmt.Fprintf(w, "order %d (%s, %s:%d) %s\n", o.ID, o.OrderNumber, o.Channel, o.EKMOrderID, what)
 	for _, l := range r.Lines {
-		fmt.Fprintf(w, "  line #%d %s: %d of %d cancelled\n", l.ItemID, orDash(l.SKU), l.CancelledQuantity, l.Quantity)
+		fmt.Fprintf(w, "  line #%d %s: %d of %d cancelled\n", l.ItemID, present.OrDash(l.SKU), l.CancelledQuantity, l.Quantity)
 	}
 	fmt.Fprintln(w, r.Sent)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/contract"
+	"github.com/ekmsync/ekmsync/internal/present"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/workflows"
 )
@@ -25,13 +26,13 @@ func pushCommand() *command {
 
 // pushNowResult is the result of 'push now'.
 type pushNowResult struct {
-	Channel string                  `json:"channel"`
-	Result  workflows.PushNowResult `json:"result"`
+	Channel string                 `json:"channel"`
+	Result  contract.PushNowResult `json:"result"`
 }
 
 func (r pushNowResult) text(w io.Writer) {
 	if !r.Result.Ran {
-		fmt.Fprintf(w, "no pass ran: %s\n", orDash(r.Result.ChannelState.Reason))
+		fmt.Fprintf(w, "no pass ran: %s\n", present.OrDash(r.Result.ChannelState.Reason))
 		return
 	}
 	p := r.Result.Pass
@@ -83,14 +84,14 @@ func pushNowCommand() *command {
 			if err != nil {
 				return nil, fmt.Errorf("the push loop of %s did not take the request (%w); 'starter channel enable %s' starts it", args[0], err, args[0])
 			}
-			var res workflows.PushNowResult
+			var res contract.PushNowResult
 			if err := h.Get(ctx, &res); err != nil {
 				return nil, fmt.Errorf("push now: %w", err)
 			}
 			if !res.Ran {
 				// The exit-code rule (docs/cli.md): an operation that could not run exits 1.
 				return pushNowResult{Channel: args[0], Result: res}, fmt.Errorf("no pass ran: channel %s is %s: %s",
-					args[0], orDash(string(res.ChannelState.State)), orDash(res.ChannelState.Reason))
+					args[0], present.OrDash(string(res.ChannelState.State)), present.OrDash(res.ChannelState.Reason))
 			}
 			return pushNowResult{Channel: args[0], Result: res}, nil
 		},
@@ -105,8 +106,8 @@ type pushStatus struct {
 	Plan []store.PlannedWrite `json:"plan,omitempty"`
 	// Loop is the push workflow's own status; LoopError says why it could not
 	// be read (Temporal unreachable, loop not running).
-	Loop      *workflows.PushStatus `json:"loop,omitempty"`
-	LoopError string                `json:"loop_error,omitempty"`
+	Loop      *contract.PushState `json:"loop,omitempty"`
+	LoopError string              `json:"loop_error,omitempty"`
 	// Run is the push loop's latest run: a loop that does not run says so here,
 	// with what happens next, and has no Loop status.
 	Run           *loopRun    `json:"run,omitempty"`
@@ -304,7 +305,7 @@ func summarise(rs []listingResult, limit int, value func(listingResult) *valueRe
 
 // pushLoop reads the push loop's run state and, while it runs, asks it for its
 // status.
-func (e *env) pushLoop(ctx context.Context, name string) (*loopRun, *workflows.PushStatus, string) {
+func (e *env) pushLoop(ctx context.Context, name string) (*loopRun, *contract.PushState, string) {
 	w, err := e.workflows(ctx)
 	if err != nil {
 		return nil, nil, err.Error()
@@ -322,7 +323,7 @@ func (e *env) pushLoop(ctx context.Context, name string) (*loopRun, *workflows.P
 	if err != nil {
 		return &run, nil, fmt.Sprintf("the push loop runs but did not answer (%v): is a worker running?", err)
 	}
-	var ps workflows.PushStatus
+	var ps contract.PushState
 	if err := v.Get(&ps); err != nil {
 		return &run, nil, err.Error()
 	}
@@ -383,7 +384,7 @@ func (r pushStatus) text(w io.Writer) {
 			fmt.Fprintf(w, "failed %s: order %s (%s:%d), %d attempts: %s\n", o.name, rec.OrderNumber, r.Channel, rec.EKMOrderID, rec.Attempts, rec.LastError)
 		}
 		for _, rec := range o.p.LastSent {
-			fmt.Fprintf(w, "%s %s: order %s (%s:%d): %s\n", o.name, utc(rec.DoneAt), rec.OrderNumber, r.Channel, rec.EKMOrderID, rec.Outcome)
+			fmt.Fprintf(w, "%s %s: order %s (%s:%d): %s\n", o.name, present.UTC(rec.DoneAt), rec.OrderNumber, r.Channel, rec.EKMOrderID, rec.Outcome)
 		}
 	}
 	for _, l := range []struct {
@@ -397,7 +398,7 @@ func (r pushStatus) text(w io.Writer) {
 		}
 		for _, s := range l.p.LastSent {
 			v := l.v(s)
-			fmt.Fprintf(w, "%s %s: %s (%d/%d) confirmed %s\n", l.name, utc(v.SentAt), s.SKU, s.ProductID, s.VariantID, v.Confirmed)
+			fmt.Fprintf(w, "%s %s: %s (%d/%d) confirmed %s\n", l.name, present.UTC(v.SentAt), s.SKU, s.ProductID, s.VariantID, v.Confirmed)
 		}
 	}
 	for i, p := range r.Plan {
@@ -435,7 +436,7 @@ func valueColumns(v *valueResult) string {
 	if v.Pending {
 		mark = " (pending)"
 	}
-	return fmt.Sprintf("%s%s\t%s\t%s\t%d", v.Desired, mark, orDash(v.Confirmed), utc(v.SentAt), v.Attempts)
+	return fmt.Sprintf("%s%s\t%s\t%s\t%d", v.Desired, mark, present.OrDash(v.Confirmed), present.UTC(v.SentAt), v.Attempts)
 }
 
 func optInt(p *int64) string {

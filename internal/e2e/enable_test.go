@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/harness"
 	"github.com/ekmsync/ekmsync/workflows"
@@ -26,11 +27,11 @@ func TestFirstEnableStartsTheListingDownloadAndSaysSo(t *testing.T) {
 	if res.ListingDownload == nil || res.ListingDownload.WorkflowID != workflows.ListingDownloadID(h.Channel) || res.ListingDownload.RunID == "" {
 		t.Fatalf("first enable --json: listing_download = %+v, want the download's workflow and run", res.ListingDownload)
 	}
-	var done workflows.ListingDownloadResult
+	var done contract.ListingProgress
 	if err := h.Temporal.GetWorkflow(ctx, res.ListingDownload.WorkflowID, res.ListingDownload.RunID).Get(ctx, &done); err != nil {
 		t.Fatal(err)
 	}
-	if done.Phase != workflows.ListingCompleted {
+	if done.Phase != contract.ListingCompleted {
 		t.Fatalf("the download the enable started: %s: %s", done.Phase, done.Message)
 	}
 	if n, err := h.Store().CountListings(ctx, h.Settings().ID); err != nil || n.Live == 0 {

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/ekmsync/ekmsync/activities"
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/harness"
@@ -89,10 +90,10 @@ func compareListings(t *testing.T, h *harness.Env, want map[listingKey]store.Sto
 }
 
 // downloadAndWait runs 'listings download --wait --json' and returns its outcome.
-func downloadAndWait(t *testing.T, h *harness.Env) workflows.ListingDownloadResult {
+func downloadAndWait(t *testing.T, h *harness.Env) contract.ListingProgress {
 	t.Helper()
 	var res struct {
-		Result workflows.ListingDownloadResult `json:"result"`
+		Result contract.ListingProgress `json:"result"`
 	}
 	h.CLIJSON(&res, "listings", "download", h.Channel, "--wait")
 	return res.Result
@@ -115,7 +116,7 @@ func TestListingDownloadMatchesTheShopAndMarksDeletedProductsRemoved(t *testing.
 	if empty == 0 || dup == 0 {
 		t.Fatalf("the shop has %d empty and %d duplicate SKUs: the test needs both", empty, dup)
 	}
-	if first.Phase != workflows.ListingCompleted || first.InProgress || first.CompletionTime == nil || first.EstimatedCompletion != nil ||
+	if first.Phase != contract.ListingCompleted || first.InProgress || first.CompletionTime == nil || first.EstimatedCompletion != nil ||
 		first.ListingsSeen != len(want) || first.EmptySKUs != empty || first.DuplicateSKUs != dup || *first.ProductsTotal != 2000 ||
 		first.PagesDone != 100 || *first.PagesTotal != 100 {
 		t.Fatalf("first download = %+v, want %d listings, %d empty and %d duplicate SKUs over 100 pages", first, len(want), empty, dup)
@@ -173,7 +174,7 @@ func TestListingDownloadMatchesTheShopAndMarksDeletedProductsRemoved(t *testing.
 			removed++
 		}
 	}
-	if second.Phase != workflows.ListingCompleted || second.ListingsRemoved != removed || removed < 10 ||
+	if second.Phase != contract.ListingCompleted || second.ListingsRemoved != removed || removed < 10 ||
 		second.Generation != first.Generation+1 || !second.CompletionTime.After(*first.CompletionTime) {
 		t.Fatalf("second download = %+v; %d listings of 10 products removed", second, removed)
 	}
@@ -259,14 +260,14 @@ func TestListingDownloadLiveProgressUnderAFixedRate(t *testing.T) {
 	// --wait attaches to the running download and draws its progress until it ends.
 	out, errOut, code := h.CLI("listings", "download", h.Channel, "--wait", "--json")
 	var waited struct {
-		RunID          string                          `json:"run_id"`
-		AlreadyRunning bool                            `json:"already_running"`
-		Result         workflows.ListingDownloadResult `json:"result"`
+		RunID          string                   `json:"run_id"`
+		AlreadyRunning bool                     `json:"already_running"`
+		Result         contract.ListingProgress `json:"result"`
 	}
 	if err := json.Unmarshal([]byte(out), &waited); code != 0 || err != nil {
 		t.Fatalf("listings download --wait: exit %d, %v\n%s\n%s", code, err, out, errOut)
 	}
-	if !waited.AlreadyRunning || waited.RunID != started.RunID || waited.Result.Phase != workflows.ListingCompleted {
+	if !waited.AlreadyRunning || waited.RunID != started.RunID || waited.Result.Phase != contract.ListingCompleted {
 		t.Fatalf("listings download --wait = %+v", waited)
 	}
 	if !strings.Contains(errOut, "page ") || !strings.Contains(errOut, "ETA ") || !strings.Contains(errOut, "Completed: ") {
@@ -302,11 +303,11 @@ func TestListingDownloadSurvivesAKilledWorker(t *testing.T) {
 		t.Fatalf("the download ended before the worker was killed: %+v", st)
 	}
 	h.StartWorker(true)
-	var res workflows.ListingDownloadResult
+	var res contract.ListingProgress
 	if err := h.Temporal.GetWorkflow(ctx, workflows.ListingDownloadID(h.Channel), "").Get(ctx, &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Phase != workflows.ListingCompleted || res.PagesDone != 100 {
+	if res.Phase != contract.ListingCompleted || res.PagesDone != 100 {
 		t.Fatalf("after the restart: %+v", res)
 	}
 	compareListings(t, h, wantListings(h.Sim.Products()))
@@ -345,11 +346,11 @@ func TestListingDownloadRespectsEnabled(t *testing.T) {
 		return err == nil && st.Generation > first.Generation && st.PagesDone >= 5
 	})
 	h.MustCLI("channel", "disable", h.Channel)
-	var res workflows.ListingDownloadResult
+	var res contract.ListingProgress
 	if err := h.Temporal.GetWorkflow(ctx, workflows.ListingDownloadID(h.Channel), "").Get(ctx, &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Phase != workflows.ListingStopped || res.InProgress || res.AllPagesDone() ||
+	if res.Phase != contract.ListingStopped || res.InProgress || res.AllPagesDone() ||
 		!strings.Contains(res.Message, "disabled") || !res.CompletionTime.Equal(*first.CompletionTime) {
 		t.Fatalf("download stopped by the disable: %+v", res)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"go.temporal.io/api/enums/v1"
 
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/harness"
@@ -131,7 +132,7 @@ func TestOrderSyncRevokedConsentIdlesAndResumesAfterReauthorise(t *testing.T) {
 	o := h.Sim.CreateOrder(ekmsim.OrderSpec{Status: "Processing"})
 	h.Eventually(30*time.Second, "the loop idle with needs-reauth", func() bool {
 		st := loopStatus(t, h)
-		return st["state"] == "needs-reauth" && st["phase"] == workflows.PhaseIdle
+		return st["state"] == "needs-reauth" && st["phase"] == contract.PhaseIdle
 	})
 	if _, _, code := h.CLI("orders", "sync", h.Channel); code == 0 {
 		t.Fatal("orders sync succeeded on a channel that needs reauthorisation")

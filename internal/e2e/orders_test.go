@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/harness"
-	"github.com/ekmsync/ekmsync/workflows"
 )
 
 // payments are the payment states an EKM order can be in.
@@ -137,7 +137,7 @@ func TestOrderWebhooksAndOverlapMakeNoDuplicates(t *testing.T) {
 	}
 	h.Eventually(20*time.Second, "the hints handled", func() bool {
 		st := loopStatus(t, h)
-		return st["pending_hints"].(float64) == 0 && st["phase"] != workflows.PhaseSyncing
+		return st["pending_hints"].(float64) == 0 && st["phase"] != contract.PhaseSyncing
 	})
 	hub := hubOrders(t, h)
 	var n int

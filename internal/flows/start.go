@@ -199,8 +199,8 @@ func (s Starter) SyncOrdersNow(ctx context.Context, channelName string, in workf
 }
 
 // OrderSyncStatus queries the status of the channel's order-sync loop.
-func (s Starter) OrderSyncStatus(ctx context.Context, channelName string) (workflows.OrderSyncStatus, error) {
-	var st workflows.OrderSyncStatus
+func (s Starter) OrderSyncStatus(ctx context.Context, channelName string) (contract.OrderSyncState, error) {
+	var st contract.OrderSyncState
 	v, err := s.Client.QueryWorkflow(ctx, workflows.OrderSyncID(channelName), "", workflows.QueryStatus)
 	if err != nil {
 		return st, err

@@ -25,8 +25,8 @@ var layer = map[string]int{
 	"internal/logging":     0,
 	"internal/ekm/ekmtest": 0,
 	"internal/contract":    1, "internal/codec": 1, "internal/webhook": 1, "internal/tclient": 1, "internal/ekmsim": 1, "internal/ekm/ekmbench": 1,
-	"internal/store": 2, "internal/store/storetest": 3, "internal/store/hubtest": 4,
-	"internal/shop":  3,
+	"internal/store": 2, "internal/present": 2, "internal/store/storetest": 3, "internal/store/hubtest": 4,
+	"internal/shop": 3, "internal/order": 3,
 	"activities":     4,
 	"workflows":      5,
 	"internal/flows": 6, "internal/observe": 6, "internal/drift": 6,
@@ -74,6 +74,9 @@ var mustNotDepend = []struct {
 	{"workflows", "github.com/jackc/pgx", "workflows are deterministic and never reach PostgreSQL"},
 	{"starter", module + "activities", "the operator CLI starts and queries workflows; it never runs activities' code"},
 	{"workflows", "go.temporal.io/sdk/client", "workflows hold workflows and their contract types: starting, listing and terminating them is internal/flows'"},
+	{"internal/present", module + "internal/store", "the workflows render their details with it: it formats contract types, never the hub's rows"},
+	{"internal/present", "github.com/jackc/pgx", "the workflows render their details with it, and they never reach PostgreSQL"},
+	{"internal/present", "go.temporal.io/sdk/client", "it only formats what it is given; talking to Temporal is internal/flows'"},
 }
 
 // knownExceptions are rule breaks the code has today (none), each with the

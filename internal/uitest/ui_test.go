@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/devserver"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/harness"
@@ -32,7 +33,7 @@ func TestOperatorSeesListingDownloadProgressInTheWebUI(t *testing.T) {
 	h.MustCLI("listings", "download", channelName)
 	ctx := context.Background()
 	id := workflows.ListingDownloadID(channelName)
-	var progress workflows.ListingProgress
+	var progress contract.ListingProgress
 	h.Eventually(60*time.Second, "the download reports its total and an estimate", func() bool {
 		v, err := h.Temporal.QueryWorkflow(ctx, id, "", workflows.QueryProgress)
 		if err != nil || v.Get(&progress) != nil {

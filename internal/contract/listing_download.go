@@ -1,11 +1,15 @@
-package workflows
+package contract
 
 import (
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
-	"github.com/ekmsync/ekmsync/internal/contract"
 )
+
+// The listing download's state (docs/channel-semantics.md §5): one struct that is
+// at once the workflow's input, the payload it continues as new with, the answer
+// to its progress query and its result. A starter's {"channel": ...} is a
+// download that has not begun.
 
 // ListingPhase says what a listing download is doing, or how it ended.
 type ListingPhase string
@@ -32,16 +36,34 @@ func (p ListingPhase) Final() bool {
 	return false
 }
 
-// ListingProgress is what the listing download's progress query returns and the
-// run's result: the hub's state of the download (the four fields of the channel
-// screen and the counters behind them) as of the last committed slice, what the
-// run is doing, and the channel's state. The starter CLI decodes it.
+// DefaultListingSlicesPerRun is how many slices one run of a listing download
+// does before it continues as new (about 8 history events each).
+const DefaultListingSlicesPerRun = 120
+
+// ListingProgress is a listing download's state: the hub's state of the download
+// (the four fields of the channel screen and the counters behind them) as of the
+// last committed slice, what the run is doing, the channel's state, and what a
+// run hands to the next. The starter CLI decodes it.
 type ListingProgress struct {
 	Channel      string        `json:"channel"`
 	Phase        ListingPhase  `json:"phase"`
 	Message      string        `json:"message"`
 	ChannelState channel.State `json:"channel_state"`
-	contract.ListingDownloadState
+	ListingDownloadState
+	// Downloading is the generation this download began and fetches; 0 until
+	// it began. (ListingDownloadState.Generation may show an earlier download's
+	// while this one waits to begin.)
+	Downloading int64 `json:"downloading,omitempty"`
+	// PerPage is the work time per page observed so far, for the estimate.
+	PerPage time.Duration `json:"per_page,omitempty"`
+	// Runs is how many runs the download took so far (continue-as-new).
+	Runs int `json:"runs"`
+	// Slice is how long each page activity fetches before the run refreshes
+	// its progress; zero means the activities' DefaultListingSlice.
+	Slice time.Duration `json:"slice,omitempty"`
+	// SlicesPerRun bounds the slices of one run; zero means
+	// DefaultListingSlicesPerRun.
+	SlicesPerRun int `json:"slices_per_run,omitempty"`
 }
 
 // Percent is the share of pages committed, 0 to 100, or -1 while the total is unknown.
@@ -53,32 +75,4 @@ func (p ListingProgress) Percent() float64 {
 		return 100
 	}
 	return min(100, 100*float64(p.PagesDone)/float64(*p.PagesTotal))
-}
-
-// ListingDownloadInput is the input of ListingDownload. The starters pass
-// ChannelInput, whose JSON it accepts; Resume is set by continue-as-new only.
-type ListingDownloadInput struct {
-	Channel string `json:"channel"`
-	// Resume carries a download in progress into the next run.
-	Resume *ListingResume `json:"resume,omitempty"`
-	// Slice is how long each page activity fetches before the run refreshes its
-	// progress; zero means the activities' DefaultListingSlice.
-	Slice time.Duration `json:"slice,omitempty"`
-}
-
-// ListingResume is the state a continued run picks up: the generation it
-// downloads and what it learnt of the work per page.
-type ListingResume struct {
-	Generation int64           `json:"generation"`
-	PerPage    time.Duration   `json:"per_page"`
-	Runs       int             `json:"runs"`
-	Progress   ListingProgress `json:"progress"`
-}
-
-// ListingDownloadResult is how a listing download ended: its final progress, with
-// the outcome in Phase and the reason in Message.
-type ListingDownloadResult struct {
-	ListingProgress
-	// Runs is how many runs the download took (continue-as-new).
-	Runs int `json:"runs"`
 }

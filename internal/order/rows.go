@@ -1,4 +1,4 @@
-package activities
+package order
 
 import (
 	"encoding/json"
@@ -11,10 +11,10 @@ import (
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
-// orderRow is the hub's row for an EKM order under the channel's settings and the
+// Row is the hub's row for an EKM order under the channel's settings and the
 // rules' decision. lines are nil for an order already in the hub (its lines and
 // hub figures are those of its first download).
-func orderRow(s channel.Settings, o ekm.Order, raw json.RawMessage, d channel.OrderDecision, items []ekm.OrderItem,
+func Row(s channel.Settings, o ekm.Order, raw json.RawMessage, d channel.OrderDecision, items []ekm.OrderItem,
 	rates map[string]*float64) (store.OrderRow, []store.OrderLineRow) {
 	row := store.OrderRow{
 		EKMOrderID:    o.ID,
@@ -88,8 +88,8 @@ func hubTotals(s channel.Settings, o ekm.Order, linesNet, linesTax float64) stor
 // round2 rounds money to pennies, half away from zero, as channel.LineTax does.
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
-// decideOrder applies the order rules to an EKM order and the hub's copy.
-func decideOrder(s channel.Settings, o ekm.Order, hub *store.OrderState, now time.Time) channel.OrderDecision {
+// Decide applies the order rules to an EKM order and the hub's copy.
+func Decide(s channel.Settings, o ekm.Order, hub *store.OrderState, now time.Time) channel.OrderDecision {
 	f := channel.OrderFacts{Status: o.Status, Paid: o.Paid(), OrderDate: o.OrderDate.Time, Now: now}
 	if hub != nil {
 		f.InHub, f.HubStatus = true, hub.Status
@@ -97,10 +97,10 @@ func decideOrder(s channel.Settings, o ekm.Order, hub *store.OrderState, now tim
 	return s.DecideOrder(f)
 }
 
-// unknownStatus says why an order's status cannot be used, or "": empty, or not
+// UnknownStatus says why an order's status cannot be used, or "": empty, or not
 // one of the shop's statuses (when they are known). Such an order is
 // quarantined until the operator re-reads the statuses and maps it.
-func unknownStatus(s channel.Settings, status string) string {
+func UnknownStatus(s channel.Settings, status string) string {
 	if strings.TrimSpace(status) == "" {
 		return "the order has no status"
 	}
@@ -122,8 +122,8 @@ func unknownStatus(s channel.Settings, status string) string {
 		" status:<status>=<target>'"
 }
 
-// mayBecomePaid reports whether a skipped order could be downloaded once EKM
+// MayBecomePaid reports whether a skipped order could be downloaded once EKM
 // marks it paid, so that it is watched.
-func mayBecomePaid(d channel.OrderDecision) bool {
+func MayBecomePaid(d channel.OrderDecision) bool {
 	return d.Action == channel.ActionSkip && (d.Target == channel.Paid || d.Target == channel.Unmapped || d.Target == channel.Unpaid)
 }

@@ -55,14 +55,14 @@ type peakListing struct {
 
 // peakResult is what one run measured, times in real terms.
 type peakResult struct {
-	orderLatency, despatchLatency, nearZeroLatency []time.Duration
+	orderLatency, despatchLatency, nearZeroLatency  []time.Duration
 	ordersMissing, despatchMissing, nearZeroMissing int
-	exposureAll, exposureAtRisk                    float64 // SKU-seconds
-	oversoldUnits, orders, lines                   int
-	changes, sends, superseded                     int
-	tooMany                                        int
-	listingPages                                   int
-	routes                                         map[string]int // EKM requests by route, the whole run
+	exposureAll, exposureAtRisk                     float64 // SKU-seconds
+	oversoldUnits, orders, lines                    int
+	changes, sends, superseded                      int
+	tooMany                                         int
+	listingPages                                    int
+	routes                                          map[string]int // EKM requests by route, the whole run
 }
 
 func runPeakDay(tb harness.TB) ([]Row, error) {

@@ -23,7 +23,7 @@ import (
 var ListingETA = Benchmark{Name: "listing-eta", Run: runListingETA}
 
 // etaScale is how much faster than real time the ETA benchmark runs.
-const etaScale = 20
+const etaScale = 12
 
 func runListingETA(tb harness.TB) ([]Row, error) {
 	defer scaleWorker(etaScale, store.StockLowFirst)()

@@ -35,8 +35,8 @@ const (
 	peakShipMin      = 2 * time.Minute  // despatch after an order: uniform between these
 	peakShipMax      = 13 * time.Minute
 	peakDrain        = 5 * time.Minute // after the last despatch: what is still pending goes out
-	peakHot          = 400              // popular SKUs, with 1 to 20 in stock
-	peakHotShare     = 0.6              // of the order lines
+	peakHot          = 400             // popular SKUs, with 1 to 20 in stock
+	peakHotShare     = 0.6             // of the order lines
 )
 
 // peakShopper is one order the benchmark placed on EKM, and its despatch.

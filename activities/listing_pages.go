@@ -231,7 +231,7 @@ func (r *pageRun) commit(ctx context.Context, group []fetchedPage) error {
 		return nil
 	}
 	last := &batch[len(batch)-1]
-	last.EstimatedCompletion = r.estimate(max(last.PagesTotal, last.Number))
+	last.EstimatedCompletion = r.estimate(max(last.PagesTotal, last.Number), last.Number)
 	st, err := r.acts.Store.WriteListingPages(ctx, r.channelID, r.in.Generation, batch...)
 	if err != nil {
 		return err
@@ -251,20 +251,40 @@ func (r *pageRun) commit(ctx context.Context, group []fetchedPage) error {
 	return nil
 }
 
-// estimate is the download's estimated completion: the pages not yet requested at
-// the rate and burst the budget leaves listings, or at the observed work per page
-// when that is slower.
-func (r *pageRun) estimate(pagesTotal int) *time.Time {
+// estimate is the download's estimated completion when pagesDone are committed:
+// the pages not yet requested at the rate and burst the budget leaves listings
+// (the pace the download has had, when orders and stock left it less), or at the
+// observed work per page when that is slower.
+func (r *pageRun) estimate(pagesTotal, pagesDone int) *time.Time {
 	budget := r.client.Budget()
+	now := r.acts.now()
 	eta := channel.EstimateCompletion(channel.ETAInput{
-		Now:        r.acts.now(),
+		Now:        now,
 		PagesLeft:  pagesTotal - int(r.requested.Load()),
 		Rate:       budget.Rate(),
 		Burst:      budget.AvailableFor(ekm.PriorityListings),
 		PerPage:    r.res.PerPage,
+		Observed:   listingPace(r.res.State.StartTime, pagesDone, budget.CapacityFor(ekm.PriorityListings), now),
 		TotalKnown: true,
 	}).UTC()
 	return &eta
+}
+
+// listingPaceMin is how many pages past the first burst the pace needs before it
+// counts: fewer say more about the moment than about the download.
+const listingPaceMin = 20
+
+// listingPace is the pages a second a download begun at start has had, leaving
+// out burst, the pages an empty bucket grants at once; 0 while it cannot tell.
+func listingPace(start *time.Time, pagesDone int, burst float64, now time.Time) float64 {
+	if start == nil {
+		return 0
+	}
+	steady, elapsed := float64(pagesDone)-burst, now.Sub(*start).Seconds()
+	if steady < listingPaceMin || elapsed <= 0 {
+		return 0
+	}
+	return steady / elapsed
 }
 
 // samePage reports whether a page repeats the one before it: the same products,

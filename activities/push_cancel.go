@@ -20,7 +20,7 @@ func (a *Activities) PushCancellations(ctx context.Context, in PushInput) (StepR
 		return StepResult{}, err
 	}
 	// What needs no call to EKM is recorded first, whatever the settings.
-	res, err := a.eachOrder(ctx, s, store.OtherCancellations, func(ctx context.Context, w store.OrderWork) (string, error) {
+	res, err := a.eachOrder(ctx, s, store.OtherCancellations, nil, func(ctx context.Context, w store.OrderWork, _ *ekm.Order) (string, error) {
 		return a.recordNotSent(ctx, s, w)
 	})
 	if err != nil || res.More {
@@ -43,8 +43,8 @@ func (a *Activities) PushCancellations(ctx context.Context, in PushInput) (StepR
 		if c, pctx, err = a.pushClient(ctx, s, ekm.PriorityOrders); err != nil {
 			return res, err
 		}
-		full, err = a.eachOrder(pctx, s, store.FullCancellations, func(ctx context.Context, w store.OrderWork) (string, error) {
-			return a.cancel(ctx, c, s, w)
+		full, err = a.eachOrder(pctx, s, store.FullCancellations, c, func(ctx context.Context, w store.OrderWork, shown *ekm.Order) (string, error) {
+			return a.cancel(ctx, c, s, w, shown)
 		})
 	}
 	res.Add(full)
@@ -65,14 +65,15 @@ func (a *Activities) recordNotSent(ctx context.Context, s channel.Settings, w st
 		UnlessFullCancel: outcome != store.OutcomeCancelledOnEKM}, &entry)
 }
 
-// cancel makes EKM show one order cancelled.
-func (a *Activities) cancel(ctx context.Context, c *ekm.Client, s channel.Settings, w store.OrderWork) (string, error) {
+// cancel makes EKM show one order cancelled. shown is EKM's state of the order as
+// read after the row was claimed, or nil: then it is read here.
+func (a *Activities) cancel(ctx context.Context, c *ekm.Client, s channel.Settings, w store.OrderWork, shown *ekm.Order) (string, error) {
 	rec := func(outcome, action string, detail map[string]any) error {
 		detail["order_id"], detail["ekm_order_id"] = w.OrderID, w.EKMOrderID
 		entry := auditEntry(s, action, w.OrderNumber, detail)
 		return a.Store.RecordOrderStep(context.WithoutCancel(ctx), store.OrderStep{OrderID: w.OrderID, Kind: w.Kind, Step: store.StepStatus, Outcome: outcome, At: a.now()}, &entry)
 	}
-	order, err := c.GetOrder(ctx, w.EKMOrderID)
+	order, err := shownOrder(ctx, c, w, shown)
 	if err != nil {
 		return "", err
 	}

@@ -107,3 +107,39 @@ func despatchable(t *testing.T, ls *listingShop) {
 		t.Fatal(err)
 	}
 }
+
+// A batch of despatches reads EKM's state of its orders with one order search,
+// not a GET each, and sends each order only the writes it needs: no tracking
+// write without a tracking number, nothing to an order EKM already shows
+// dispatched.
+func TestDespatchesReadTheirOrdersWithOneSearch(t *testing.T) {
+	ls := newListingShop(t, 2)
+	ctx := context.Background()
+	despatchable(t, ls)
+	sku := ls.sim.Products()[0].ProductCode
+	for i, tc := range []struct{ status, tracking string }{
+		{"PENDING", "RM1"}, {"PENDING", "RM2"}, {"PENDING", ""}, {"DISPATCHED", "RM4"}, {"PENDING", "RM5"},
+	} {
+		o := ls.sim.CreateOrder(ekmsim.OrderSpec{Status: tc.status, Lines: []ekmsim.LineSpec{{ProductCode: sku, Quantity: 1}}})
+		hubID := hubtest.InsertOrder(t, ls.db.Pool, hubtest.Order{ChannelID: ls.ch.ID, EKMOrderID: o.ID, Lines: []hubtest.Line{{SKU: sku, Quantity: 1}}})
+		if _, err := ls.db.Store.ShipOrder(ctx, store.OrderRef{ID: hubID}, []store.Parcel{{TrackingNumber: tc.tracking}}, "test"); err != nil {
+			t.Fatalf("order %d: %v", i, err)
+		}
+	}
+	before := ls.sim.RequestStats().ByRoute
+	res, err := ls.acts.PushDespatches(ctx, activities.PushInput{Channel: "shop"})
+	if err != nil || res.Sent != 4 || res.Already != 1 {
+		t.Fatalf("push: %+v, %v; want 4 sent, 1 already dispatched on EKM", res, err)
+	}
+	after := ls.sim.RequestStats().ByRoute
+	for route, want := range map[string]int{
+		"GET /api/v2/orders/search":                1,
+		"GET /api/v2/orders/{id}":                  0,
+		"PUT /api/v2/orders/{id}/deliveryTracking": 3,
+		"PUT /api/v2/orders/{id}/status":           4,
+	} {
+		if got := after[route] - before[route]; got != want {
+			t.Errorf("%s: %d requests, want %d", route, got, want)
+		}
+	}
+}

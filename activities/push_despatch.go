@@ -40,8 +40,8 @@ func (a *Activities) PushDespatches(ctx context.Context, in PushInput) (StepResu
 	if err != nil {
 		return StepResult{}, err
 	}
-	return a.eachOrder(ctx, s, store.Despatches, func(ctx context.Context, w store.OrderWork) (string, error) {
-		return a.despatch(ctx, c, s, w)
+	return a.eachOrder(ctx, s, store.Despatches, c, func(ctx context.Context, w store.OrderWork, shown *ekm.Order) (string, error) {
+		return a.despatch(ctx, c, s, w, shown)
 	})
 }
 
@@ -59,65 +59,6 @@ func (a *Activities) holdOrders(ctx context.Context, s channel.Settings, set sto
 	return StepResult{Held: total, HeldReason: reason}, nil
 }
 
-// eachOrder runs one order's outbound work for each open row of the set, within
-// the batch bound, each under this call's claim on the row (push_claim.go): a row
-// another attempt holds is left to it and counted busy. do returns the outcome:
-// sent, already on EKM, or not sent; its context ends when the claim is lost.
-func (a *Activities) eachOrder(ctx context.Context, s channel.Settings, set store.WorkSet,
-	do func(context.Context, store.OrderWork) (string, error)) (StepResult, error) {
-	var res StepResult
-	owner := claimOwner(ctx)
-	start := a.now()
-	work, err := a.Store.OrderWork(ctx, s.ID, set, start, orderBatch)
-	if err != nil {
-		return res, err
-	}
-	for i, w := range work {
-		if a.now().Sub(start) > pushBatchTime {
-			res.More = true
-			break
-		}
-		heartbeat(ctx, i)
-		wctx, claim, ok, err := a.claimOrder(ctx, w, owner)
-		if err != nil {
-			return res, err
-		}
-		if !ok {
-			res.Busy++
-			continue
-		}
-		outcome, err := do(wctx, claim.w)
-		claim.release(ctx)
-		if err != nil && claimLostIn(wctx, err) {
-			res.Busy++
-			continue
-		}
-		if err != nil {
-			record, backoff, stop := a.failure(ctx, s, err)
-			if record {
-				if err := a.failOrder(ctx, s, w, err, backoff); err != nil {
-					return res, err
-				}
-			}
-			if stop != nil {
-				return res, stop
-			}
-			res.Failed++
-			continue
-		}
-		switch outcome {
-		case store.OutcomeSent:
-			res.Sent++
-		case store.OutcomeAlreadyOnEKM, store.OutcomeShippedOnChannel:
-			res.Already++
-		default:
-			res.NotSent++
-		}
-	}
-	res.More = res.More || len(work) == orderBatch
-	return res, nil
-}
-
 // failOrder records a failed attempt on the order's row, with a backoff when EKM
 // rejected it, and audits it.
 func (a *Activities) failOrder(ctx context.Context, s channel.Settings, w store.OrderWork, err error, backoff bool) error {
@@ -131,8 +72,9 @@ func (a *Activities) failOrder(ctx context.Context, s channel.Settings, w store.
 	return a.Store.FailOrderWork(context.WithoutCancel(ctx), w.OrderID, w.Kind, msg, retryAfter, &entry)
 }
 
-// despatch makes EKM show one order dispatched.
-func (a *Activities) despatch(ctx context.Context, c *ekm.Client, s channel.Settings, w store.OrderWork) (string, error) {
+// despatch makes EKM show one order dispatched. shown is EKM's state of the order
+// as read after the row was claimed (eachOrder), or nil: then it is read here.
+func (a *Activities) despatch(ctx context.Context, c *ekm.Client, s channel.Settings, w store.OrderWork, shown *ekm.Order) (string, error) {
 	rec := func(step store.Step, outcome, action string, detail map[string]any) error {
 		detail["order_id"], detail["ekm_order_id"] = w.OrderID, w.EKMOrderID
 		entry := auditEntry(s, action, w.OrderNumber, detail)
@@ -143,7 +85,7 @@ func (a *Activities) despatch(ctx context.Context, c *ekm.Client, s channel.Sett
 		// nothing to send. (Once a step is sent, EKM's state decides below.)
 		return store.OutcomeShippedOnChannel, rec("", store.OutcomeShippedOnChannel, "ekm.despatch.skipped", map[string]any{"reason": "shipped on the channel"})
 	}
-	order, err := c.GetOrder(ctx, w.EKMOrderID)
+	order, err := shownOrder(ctx, c, w, shown)
 	if err != nil {
 		return "", err
 	}
@@ -160,8 +102,8 @@ func (a *Activities) despatch(ctx context.Context, c *ekm.Client, s channel.Sett
 	first, others := splitParcels(w.Parcels)
 	if first != nil && !w.TrackingConfirmed {
 		want := ekm.DeliveryTracking{Number: first.TrackingNumber, Company: first.Carrier, URL: first.TrackingURL}
-		shown := ekm.DeliveryTracking{Number: order.DeliveryTrackingNumber, Company: order.DeliveryTrackingCompany, URL: order.DeliveryTrackingURL}
-		if shown == want {
+		onEKM := ekm.DeliveryTracking{Number: order.DeliveryTrackingNumber, Company: order.DeliveryTrackingCompany, URL: order.DeliveryTrackingURL}
+		if onEKM == want {
 			if err := rec(store.StepTracking, "", "ekm.despatch.tracking", map[string]any{"sent": nil, "already": want}); err != nil {
 				return "", err
 			}

@@ -12,21 +12,39 @@ import (
 	"github.com/ekmsync/ekmsync/internal/store"
 )
 
+// StockOrder is the order of a pass's stock sends (store.SortStockPlan): low
+// first in every worker. The peak-day benchmark sets store.StockArrival in its
+// in-process worker for the baseline it compares with.
+var StockOrder = store.StockLowFirst
+
 // PushStock sends the quantity of each linked listing whose number to send (§3)
 // differs from the one EKM last confirmed: one PUT per changed listing (the
 // product's or the variant's stock endpoint) and nothing else, so N changes cost N
-// requests. Each send's result is recorded on its listing; one that EKM rejects
-// never blocks the others. Nothing is sent while Update Inventory is off.
+// requests, and a SKU that changed many times since its last send costs one, of
+// its latest level. Listings whose EKM figure comes down to at most
+// store.NearZero go first (StockOrder). Each send's result is recorded on its
+// listing; one that EKM rejects never blocks the others. Nothing is sent while
+// Update Inventory is off.
 func (a *Activities) PushStock(ctx context.Context, in PushInput) (StepResult, error) {
 	defer keepAlive(ctx, nil)()
 	return pushListings(ctx, a, in, listingPush[store.StockLine]{
 		kind:        store.PlanStock,
 		on:          func(s channel.Settings) bool { return s.UpdateInventory },
 		plan:        a.Store.StockPlan,
+		order:       a.orderStock,
 		concurrency: stockConcurrency,
 		send:        a.sendStock,
 		shadow:      planStock,
 	})
+}
+
+// orderStock puts the pending stock lines in the order they are sent.
+func (a *Activities) orderStock(ctx context.Context, pending []store.StockLine) error {
+	if err := a.Store.StockChanges(ctx, pending); err != nil {
+		return err
+	}
+	store.SortStockPlan(pending, StockOrder)
+	return nil
 }
 
 // listingPush describes one listing value's push (stock or price).
@@ -34,6 +52,7 @@ type listingPush[L interface{ Pending(time.Time) bool }] struct {
 	kind        string                      // its kind in the push plan
 	on          func(channel.Settings) bool // the setting that turns it on
 	plan        func(context.Context, channel.Settings) ([]L, error)
+	order       func(context.Context, []L) error // puts the pending lines in sending order; nil: the plan's
 	concurrency int
 	send        func(context.Context, *ekm.Client, channel.Settings, L) (listingOutcome, error)
 	shadow      func(channel.Settings, L) store.PlannedWrite // the write send would make, for shadow mode
@@ -69,6 +88,11 @@ func pushListings[L interface{ Pending(time.Time) bool }](ctx context.Context, a
 	for _, l := range plan {
 		if l.Pending(start) {
 			pending = append(pending, l)
+		}
+	}
+	if p.order != nil {
+		if err := p.order(ctx, pending); err != nil {
+			return StepResult{}, err
 		}
 	}
 	if s.Shadow {

@@ -46,6 +46,16 @@ func TestEstimateCompletion(t *testing.T) {
 	if want := now.Add(20 * time.Second); !got.Equal(want) {
 		t.Fatalf("work-bound = %v, want %v", got, want)
 	}
+	// Orders took part of the budget: the download has had 1.25 pages/s, not 2:
+	// (100-20)/1.25 = 64 s. A pace faster than the budget allows is not believed.
+	got = EstimateCompletion(ETAInput{Now: now, PagesLeft: 100, Rate: 2, Burst: 20, Observed: 1.25, PerPage: 50 * time.Millisecond, TotalKnown: true})
+	if want := now.Add(64 * time.Second); !got.Equal(want) {
+		t.Fatalf("budget shared with orders = %v, want %v", got, want)
+	}
+	got = EstimateCompletion(ETAInput{Now: now, PagesLeft: 100, Rate: 2, Burst: 20, Observed: 5, PerPage: 50 * time.Millisecond, TotalKnown: true})
+	if want := now.Add(40 * time.Second); !got.Equal(want) {
+		t.Fatalf("a pace above the budget's rate = %v, want %v", got, want)
+	}
 	if got := EstimateCompletion(ETAInput{Now: now, PagesLeft: 0, TotalKnown: true}); !got.Equal(now) {
 		t.Fatalf("done = %v", got)
 	}

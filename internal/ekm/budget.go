@@ -347,6 +347,15 @@ func (b *Budget) AvailableFor(p Priority) float64 {
 	return math.Max(0, b.capacity(p)-b.level)
 }
 
+// CapacityFor returns how many requests at priority p an empty bucket grants at
+// once: the burst a listing download starts with, which its estimate leaves out
+// of the pace it measures.
+func (b *Budget) CapacityFor(p Priority) float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.capacity(p.normalize())
+}
+
 // Size returns the bucket size as last learnt.
 func (b *Budget) Size() float64 {
 	b.mu.Lock()

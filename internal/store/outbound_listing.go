@@ -48,6 +48,9 @@ type StockLine struct {
 	Confirmed *int64 `json:"confirmed"`
 	// Target is the quantity of the last attempt.
 	Target *int64 `json:"target,omitempty"`
+	// Changed is when the hub changed what the listing is to show, as
+	// StockChanges finds it; StockPlan leaves it nil.
+	Changed *time.Time `json:"changed,omitempty"`
 	SendState
 }
 

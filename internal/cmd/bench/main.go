@@ -35,6 +35,8 @@ var all = []bench.Benchmark{
 	bench.WebhookForgedFlood,
 	bench.WebhookDuplicates,
 	bench.PushDespatchLatency,
+	bench.PeakDay,
+	bench.ListingETA,
 }
 
 func main() {

@@ -8,11 +8,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ekmsync/ekmsync/internal/contract"
 	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/harness"
 	"github.com/ekmsync/ekmsync/internal/store"
-	"github.com/ekmsync/ekmsync/workflows"
 )
 
 // ListingETA reads a listing download's Estimated Completion at 25%, 50% and 75%
@@ -79,11 +79,11 @@ func runListingETA(tb harness.TB) ([]Row, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	var res workflows.ListingDownloadResult
+	var res contract.ListingProgress
 	if err := run.Get(ctx, &res); err != nil {
 		return nil, err
 	}
-	if res.Phase != workflows.ListingCompleted || res.CompletionTime == nil {
+	if res.Phase != contract.ListingCompleted || res.CompletionTime == nil {
 		return nil, fmt.Errorf("the download did not complete: %s: %s", res.Phase, res.Message)
 	}
 	done := *res.CompletionTime

@@ -12,15 +12,8 @@ import (
 	"github.com/ekmsync/ekmsync/internal/ekm"
 )
 
-// The order search. EKM documents the OData operators but not the exact date
-// literal, nor how ties of the orderby field are broken (docs/ekm-api.md §7): we send
-// datetime'<RFC 3339 UTC with EKM's seven fractional digits>' and assume ties on
-// order_date come in ascending id order (ASSUMED, as the simulator does).
-
-// odataTime formats a time as an OData datetime literal.
-func odataTime(t time.Time) string {
-	return "datetime'" + t.UTC().Format("2006-01-02T15:04:05.0000000Z") + "'"
-}
+// The order search: its date literal and the order of ties are ekm.ODataTime's and
+// ekm.KeyAfter's (ASSUMED, docs/ekm-api.md §7).
 
 // orderCursor is a position in an order search sorted by (order_date, id): the
 // last order read. Paging by cursor rather than by page number means that orders
@@ -34,23 +27,23 @@ type orderCursor struct {
 
 // after is the filter for the orders after the cursor.
 func (c orderCursor) after() string {
-	return fmt.Sprintf("(order_date gt %s or (order_date eq %s and id gt %d))", odataTime(c.Date), odataTime(c.Date), c.ID)
+	return ekm.KeyAfter("order_date", c.Date, c.ID)
 }
 
 // windowFilter selects a sync's orders: placed since since, or (when updatedSince
 // is set) changed on EKM since updatedSince, which folds the last_updated pass
 // into the same query at no extra request.
 func windowFilter(since time.Time, updatedSince *time.Time) string {
-	f := "order_date ge " + odataTime(since)
+	f := "order_date ge " + ekm.ODataTime(since)
 	if updatedSince != nil {
-		f = "(" + f + " or last_updated ge " + odataTime(*updatedSince) + ")"
+		f = "(" + f + " or last_updated ge " + ekm.ODataTime(*updatedSince) + ")"
 	}
 	return f
 }
 
 // rangeFilter selects a back-fill's orders: placed in [from, to).
 func rangeFilter(from, to time.Time) string {
-	return "(order_date ge " + odataTime(from) + " and order_date lt " + odataTime(to) + ")"
+	return "(order_date ge " + ekm.ODataTime(from) + " and order_date lt " + ekm.ODataTime(to) + ")"
 }
 
 // idFilter is the OData filter for the orders (re-checks, webhook hints) or the

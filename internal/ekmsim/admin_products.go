@@ -102,6 +102,7 @@ func (s *Sim) UpdateProduct(id int64, patch ProductPatch) (ekm.Product, error) {
 	now := ekm.Time{Time: s.now()}
 	if v := s.st.variantIdx[id]; v != nil {
 		patchVariant(v, VariantPatch{ID: id, ProductCode: patch.ProductCode, Price: patch.Price, Stock: patch.Stock, Live: patch.Live})
+		s.st.touchProduct(v.parent, now.Time)
 		return cloneProduct(v.parent.view()), nil
 	}
 	rec := s.st.productIdx[id]
@@ -144,6 +145,7 @@ func (s *Sim) DeleteProduct(id int64) error {
 	defer s.mu.Unlock()
 	if v := s.st.variantIdx[id]; v != nil {
 		s.st.removeVariant(v)
+		s.st.touchProduct(v.parent, s.now())
 		return nil
 	}
 	rec := s.st.productIdx[id]

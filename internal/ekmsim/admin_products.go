@@ -65,6 +65,7 @@ func (s *Sim) CreateProduct(spec ProductSpec) ekm.Product {
 	defer s.mu.Unlock()
 	rec := s.gen.newProduct(s.st, 0, s.now())
 	p := &rec.product
+	p.LastModified = ekm.Time{Time: s.now()} // made now, unlike the seeded catalogue's
 	if spec.Name != "" {
 		p.Name, p.SEOFriendlyURL = spec.Name, seoURL(spec.Name, p.ID)
 	}

@@ -56,6 +56,10 @@ func TestSchedulerRunsADueComparisonOnceAndRecordsIt(t *testing.T) {
 	if w := sim.Writes(ekmsim.WriteFilter{}); len(w) != 0 {
 		t.Fatalf("the comparison wrote to EKM: %+v", w)
 	}
+	// What the notifications read: the drifted rows, pending ones left out.
+	if h, err := db.Store.ChannelHealth(ctx); err != nil || h[c.ID].DriftedRows != 1 {
+		t.Fatalf("channel health %+v (%v), want 1 drifted row", h[c.ID], err)
+	}
 	if n, err := sched.Pass(ctx); err != nil || n != 0 {
 		t.Fatalf("a second pass ran %d comparisons (%v), want 0 until drift-interval has passed", n, err)
 	}

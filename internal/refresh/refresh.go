@@ -5,6 +5,12 @@
 // path, problems recorded the same way. It never marks a listing removed: a
 // product deleted on EKM is not in any search, so the full download stays the
 // fallback and the only source of removals.
+//
+// ASSUMED (docs/ekm-api.md §7): EKM's products search takes
+// "last_modified gt datetime'...'" with orderby=last_modified, ties in ascending
+// id order, and a change to a variant moves its master product's last_modified.
+// Where the search refuses the filter or answers out of its order, Run fails
+// saying so (searchError, key.after), and the full download still runs.
 package refresh
 
 import (

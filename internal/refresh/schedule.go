@@ -20,27 +20,21 @@ import (
 type Scheduler struct {
 	Store     *store.Store
 	Connector *shop.Connector
-	Logger    *slog.Logger
-	// Poll is how often due refreshes are looked for (default a minute).
-	Poll time.Duration
-	// Lease bounds one refresh's claim (default 30 minutes: MaxPages at EKM's
-	// 2 requests a second, behind orders and stock).
-	Lease time.Duration
+	Logger    *slog.Logger // nil discards
 }
 
-// Run looks for due refreshes until ctx ends.
+// lease bounds one refresh's claim: MaxPages at EKM's 2 requests a second,
+// behind orders and stock, with room to spare.
+const lease = 30 * time.Minute
+
+// Run looks for due refreshes, every minute, until ctx ends.
 func (s *Scheduler) Run(ctx context.Context) { s.job().Loop(ctx) }
 
 // Pass runs the refreshes due now and returns how many ran.
 func (s *Scheduler) Pass(ctx context.Context) (int, error) { return s.job().Pass(ctx) }
 
 func (s *Scheduler) job() *jobs.Claimed {
-	lease := s.Lease
-	if lease <= 0 {
-		lease = 30 * time.Minute
-	}
-	return &jobs.Claimed{Name: "listing refresh", Claim: s.Store.ClaimDueRefresh, Run: s.one, Poll: s.Poll, Lease: lease,
-		Logger: s.logger()}
+	return &jobs.Claimed{Name: "listing refresh", Claim: s.Store.ClaimDueRefresh, Run: s.one, Lease: lease, Logger: s.logger()}
 }
 
 // one runs the claimed channel's refresh; its failure is recorded on the channel

@@ -16,9 +16,10 @@ import (
 )
 
 // SimChannel is an enabled channel "shop" of a simulated shop (opts, served on a
-// loopback port until the test ends), authorised, with the connector a worker
-// would use: for tests of the jobs that call EKM outside the workflows.
-func SimChannel(t storetest.TB, db *storetest.DB, opts ekmsim.Options) (*ekmsim.Sim, *shop.Connector, channel.Settings) {
+// loopback port until the test ends), authorised (its access token good for an
+// hour of the simulator's clock), with the connector a worker would use: for
+// tests of what calls EKM. edit changes the settings before the channel is made.
+func SimChannel(t storetest.TB, db *storetest.DB, opts ekmsim.Options, edit ...func(*channel.Settings)) (*ekmsim.Sim, *shop.Connector, channel.Settings) {
 	t.Helper()
 	sim := ekmsim.New(opts)
 	srv, err := sim.Start("127.0.0.1:0")
@@ -32,12 +33,19 @@ func SimChannel(t storetest.TB, db *storetest.DB, opts ekmsim.Options) (*ekmsim.
 	s := channel.Defaults()
 	s.Name, s.APIBaseURL, s.ClientID, s.RedirectURL, s.Currency = "shop", srv.URL(), "ekmsim-demo-client", "http://127.0.0.1/cb", "GBP"
 	s.Enabled = true
+	for _, e := range edit {
+		e(&s)
+	}
 	c, err := db.Store.CreateChannel(ctx, s, func(id int64) []byte { return store.SealClientSecret(key, id, "ekmsim-demo-secret") }, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
 	access, refresh := sim.IssueTokens()
-	if err := db.Store.SaveTokens(ctx, key, c.ID, ekm.Tokens{AccessToken: access, RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)}); err != nil {
+	if err := db.Store.SaveTokens(ctx, key, c.ID, ekm.Tokens{AccessToken: access, RefreshToken: refresh, Expiry: now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if c, err = db.Store.ChannelByID(ctx, c.ID); err != nil {

@@ -197,7 +197,7 @@ func (r *pageRun) fetchPage(ctx context.Context, n int) fetchedPage {
 	f := fetchedPage{page: p, at: at, err: err, last: last}
 	if err == nil {
 		f.listings, f.bad = store.ListingsOf(p.Items)
-		f.problems = append(tooLarge, productProblems(f.bad)...)
+		f.problems = append(tooLarge, store.ProblemsOf(f.bad)...)
 	}
 	if s := sent.Load(); s != 0 {
 		f.work = time.Since(time.Unix(0, s))

@@ -2,9 +2,7 @@ package activities_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,11 +12,9 @@ import (
 
 	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/channel"
-	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
-	"github.com/ekmsync/ekmsync/internal/secret"
-	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/internal/store/hubtest"
 	"github.com/ekmsync/ekmsync/internal/store/storetest"
 )
 
@@ -34,28 +30,10 @@ type listingShop struct {
 
 func newListingShop(t *testing.T, products int) *listingShop {
 	t.Helper()
-	ctx := context.Background()
 	db := storetest.New(t)
-	sim := ekmsim.New(ekmsim.Options{Seed: 9, Products: products, VariantShare: 0.3, SKUProblems: 4, BucketSize: 1000, LeakPerSecond: 1000})
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(func() { srv.Close(); sim.Close() })
-	raw := make([]byte, 32)
-	_, _ = rand.Read(raw)
-	key, err := secret.NewKey(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := channel.Defaults()
-	s.Name, s.APIBaseURL, s.ClientID, s.RedirectURL, s.Currency, s.Enabled = "shop", srv.URL, "ekmsim-demo-client", "http://127.0.0.1:1/callback", "GBP", true
-	ch, err := db.Store.CreateChannel(ctx, s, func(id int64) []byte { return store.SealClientSecret(key, id, "ekmsim-demo-secret") }, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	access, refresh := sim.IssueTokens()
-	if err := db.Store.SaveTokens(ctx, key, ch.ID, ekm.Tokens{AccessToken: access, RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	acts := &activities.Activities{Store: db.Store, Shop: &shop.Connector{Store: db.Store, Key: key, HTTP: srv.Client()}, Now: time.Now}
+	sim, conn, ch := hubtest.SimChannel(t, db, ekmsim.Options{Seed: 9, Products: products, VariantShare: 0.3, SKUProblems: 4,
+		BucketSize: 1000, LeakPerSecond: 1000})
+	acts := &activities.Activities{Store: db.Store, Shop: conn, Now: time.Now}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)

@@ -105,6 +105,7 @@ var Registry = []Setting{
 		}},
 	boolSetting("token-keepalive", "Token keep-alive", func(s *Settings) *bool { return &s.TokenKeepAlive }),
 	driftIntervalSetting(),
+	listingRefreshIntervalSetting(),
 	urlSetting("api-base-url", "EKM API base URL", func(s *Settings) *string { return &s.APIBaseURL }),
 	urlSetting("redirect-url", "Redirect URL", func(s *Settings) *string { return &s.RedirectURL }),
 	{Key: "client-id", Title: "Client ID", Help: "the app's client id from partners.ekm.net",

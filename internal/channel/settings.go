@@ -53,6 +53,10 @@ type Settings struct {
 	// DriftInterval is how often the worker compares EKM with the hub (0: never
 	// on a schedule).
 	DriftInterval time.Duration `json:"drift_interval"`
+	// ListingRefreshInterval is how often the worker refreshes the listings of
+	// the products EKM modified since the last download or refresh (0: never on
+	// a schedule).
+	ListingRefreshInterval time.Duration `json:"listing_refresh_interval"`
 }
 
 // AuthState is the state of a channel's OAuth consent.
@@ -163,12 +167,13 @@ func Defaults() Settings {
 		// The dispatch e-mail, tracking included, is what a shop expects; a
 		// cancellation usually comes with the merchant's own word (and a refund
 		// EKM does not know of), so EKM sends none unless asked.
-		EmailOnDespatch:     true,
-		EmailOnCancellation: false,
-		TokenKeepAlive:      true,
-		DriftInterval:       24 * time.Hour,
-		AuthState:           AuthUnauthorised,
-		Mapping:             Mapping{},
-		DeliveryMap:         DeliveryMapping{},
+		EmailOnDespatch:        true,
+		EmailOnCancellation:    false,
+		TokenKeepAlive:         true,
+		DriftInterval:          24 * time.Hour,
+		ListingRefreshInterval: time.Hour,
+		AuthState:              AuthUnauthorised,
+		Mapping:                Mapping{},
+		DeliveryMap:            DeliveryMapping{},
 	}
 }

@@ -99,6 +99,8 @@ type channelScreen struct {
 	Token store.TokenLife `json:"token"`
 	// Drift is the last drift comparison (docs/channel-semantics.md §9), if any.
 	Drift *store.DriftRun `json:"drift,omitempty"`
+	// Refresh is the listing refresh between downloads: its last run and cursor.
+	Refresh store.ListingRefresh `json:"listing_refresh"`
 }
 
 type settingValue struct {
@@ -143,6 +145,7 @@ func (r channelScreen) text(w io.Writer) {
 		eta = present.UTC(ld.EstimatedCompletion)
 	}
 	fmt.Fprintf(tw, "Listing Download Estimated Completion\t%s\n", eta)
+	fmt.Fprintf(tw, "Last listing refresh\t%s\n", refreshLine(r.Channel.Name, r.Refresh))
 	fmt.Fprintf(tw, "Webhook URL\t%s\n", webhookLine(r.Webhook))
 	fmt.Fprintf(tw, "Refresh Token Last Used [UTC]\t%s\n", present.UTC(r.Token.LastUsed))
 	fmt.Fprintf(tw, "Refresh Token Lapses [UTC]\t%s\n", lapseLine(r.Channel, r.Token))
@@ -252,6 +255,9 @@ func loadScreen(ctx context.Context, st *store.Store, name string) (channelScree
 	}
 	scr.OrderSyncDate = sync.SyncDate
 	if scr.ListingDownload, err = st.ListingDownload(ctx, c.ID); err != nil {
+		return scr, err
+	}
+	if scr.Refresh, err = st.ListingRefreshOf(ctx, c.ID); err != nil {
 		return scr, err
 	}
 	if scr.Webhook, err = st.WebhookState(ctx, c.ID); err != nil {

@@ -12,7 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/drift"
+	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/present"
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
@@ -91,21 +93,7 @@ func channelDriftCommand() *command {
 			if err != nil {
 				return nil, err
 			}
-			st, c, err := channelOf(ctx, e, args[0])
-			if err != nil {
-				return nil, err
-			}
-			if !c.Enabled {
-				return nil, fmt.Errorf("channel %s is disabled, and a disabled channel never calls EKM; enable it with 'starter channel enable %s'", c.Name, c.Name)
-			}
-			key, err := e.key()
-			if err != nil {
-				return nil, err
-			}
-			// The worker's kind of connection: the Enabled gate applies, and the rate
-			// budget is the one every worker of the shop shares.
-			conn := &shop.Connector{Store: st, Key: key, HTTP: &http.Client{Timeout: 60 * time.Second}}
-			client, err := conn.Client(ctx, c)
+			st, c, client, err := e.shopClient(ctx, args[0])
 			if err != nil {
 				return nil, err
 			}
@@ -135,6 +123,26 @@ func channelDriftCommand() *command {
 			return driftResult{Report: r, DriftedOnly: driftedOnly}, nil
 		},
 	}
+}
+
+// shopClient reads the named channel and connects to its shop as a worker does:
+// the Enabled gate applies, and the rate budget is the one every worker of the
+// shop shares.
+func (e *env) shopClient(ctx context.Context, name string) (*store.Store, channel.Settings, *ekm.Client, error) {
+	st, c, err := channelOf(ctx, e, name)
+	if err != nil {
+		return nil, c, nil, err
+	}
+	if !c.Enabled {
+		return nil, c, nil, fmt.Errorf("channel %s is disabled, and a disabled channel never calls EKM; enable it with 'starter channel enable %s'", c.Name, c.Name)
+	}
+	key, err := e.key()
+	if err != nil {
+		return nil, c, nil, err
+	}
+	conn := &shop.Connector{Store: st, Key: key, HTTP: &http.Client{Timeout: 60 * time.Second}}
+	client, err := conn.Client(ctx, c)
+	return st, c, client, err
 }
 
 // parseSince reads --since: "Nd" days, a Go duration, or a UTC date or time.

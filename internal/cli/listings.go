@@ -26,8 +26,8 @@ import (
 func listingsCommand() *command {
 	return &command{
 		name:    "listings",
-		summary: "download the shop's products and variants as listings; see the download's state and the SKU problems; link listings to stock items",
-		subs: []*command{listingsDownloadCommand(), listingsStatusCommand(), listingsProblemsCommand(),
+		summary: "download the shop's products and variants as listings, or refresh those modified since; see the download's state and the SKU problems; link listings to stock items",
+		subs: []*command{listingsDownloadCommand(), listingsRefreshCommand(), listingsStatusCommand(), listingsProblemsCommand(),
 			listingsLinkCommand(), listingsUnlinkCommand(), listingsLinksCommand(), listingsUnlinkedCommand()},
 	}
 }
@@ -172,8 +172,10 @@ type listingStatus struct {
 	Channel string `json:"channel"`
 	store.ListingDownloadState
 	Listings store.ListingCounts `json:"listings"`
-	Workflow *listingRun         `json:"workflow,omitempty"`
-	Note     string              `json:"note,omitempty"`
+	// Refresh is the listing refresh between downloads: its last run and cursor.
+	Refresh  store.ListingRefresh `json:"refresh"`
+	Workflow *listingRun          `json:"workflow,omitempty"`
+	Note     string               `json:"note,omitempty"`
 }
 
 // listingRun is the latest run of the channel's download workflow.
@@ -205,6 +207,7 @@ func (r listingStatus) text(w io.Writer) {
 	fmt.Fprintf(tw, "Last outcome\t%s\n", present.OrDash(r.LastOutcome))
 	l := r.Listings
 	fmt.Fprintf(tw, "Listings\t%d live (%d linked to a stock item, %d of them by a link), %d removed\n", l.Live, l.Linked, l.Links, l.Removed)
+	fmt.Fprintf(tw, "Last listing refresh\t%s\n", refreshLine(r.Channel, r.Refresh))
 	if wf := r.Workflow; wf != nil {
 		line := wf.Status + " (" + wf.ID + ")"
 		if wf.Message != "" {
@@ -227,7 +230,8 @@ func (r listingStatus) text(w io.Writer) {
 func listingsStatusCommand() *command {
 	return &command{
 		name: "status", args: "<channel>",
-		summary: "show the listing download: in progress, start, completion and estimated completion, pages, listings, SKU problems",
+		summary: "show the listing download: in progress, start, completion and estimated completion, pages, listings, SKU problems;\n" +
+			"and the last listing refresh",
 		run: func(ctx context.Context, e *env, _ *flag.FlagSet, args []string) (result, error) {
 			st, c, err := e.channelArg(ctx, args)
 			if err != nil {
@@ -238,6 +242,9 @@ func listingsStatusCommand() *command {
 				return nil, err
 			}
 			if res.Listings, err = st.CountListings(ctx, c.ID); err != nil {
+				return nil, err
+			}
+			if res.Refresh, err = st.ListingRefreshOf(ctx, c.ID); err != nil {
 				return nil, err
 			}
 			res.Workflow, res.Note = e.listingRun(ctx, c.Name, res.InProgress)

@@ -25,7 +25,7 @@ const KindCancelledOnEKM = "cancelled_on_ekm"
 // or the last_updated cursor, less the overlap) is pending, not drift.
 func compareOrders(ctx context.Context, st *store.Store, c *ekm.Client, s channel.Settings, since, now time.Time, r *Report) error {
 	var orders []ekm.Order
-	q := ekm.SearchOptions{Query: "order_date ge " + odataTime(since), OrderBy: "order_date"}
+	q := ekm.SearchOptions{Query: "order_date ge " + ekm.ODataTime(since), OrderBy: "order_date"}
 	for raw, err := range ekm.Items(ctx, c.OrderSearchPages(q)) {
 		if err != nil {
 			return err
@@ -80,10 +80,4 @@ func compareOrders(ctx context.Context, st *store.Store, c *ekm.Client, s channe
 		r.count(row.State, row.Kind)
 	}
 	return nil
-}
-
-// odataTime formats a time as an OData datetime literal, as the order sync does
-// (docs/ekm-api.md §7).
-func odataTime(t time.Time) string {
-	return "datetime'" + t.UTC().Format("2006-01-02T15:04:05.0000000Z") + "'"
 }

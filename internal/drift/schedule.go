@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/ekm"
+	"github.com/ekmsync/ekmsync/internal/jobs"
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
 )
@@ -48,53 +48,20 @@ type Scheduler struct {
 }
 
 // Run looks for due comparisons until ctx ends.
-func (s *Scheduler) Run(ctx context.Context) {
-	poll := s.Poll
-	if poll <= 0 {
-		poll = time.Minute
-	}
-	for {
-		if _, err := s.Pass(ctx); err != nil && ctx.Err() == nil {
-			s.logger().Warn("drift: the scheduled comparison could not run", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(poll):
-		}
-	}
-}
-
-// maxPerPass bounds the comparisons one pass runs, so that a worker returns to
-// its other duties (and other workers take their share).
-const maxPerPass = 10
+func (s *Scheduler) Run(ctx context.Context) { s.job().Loop(ctx) }
 
 // Pass runs the comparisons due now, one claimed channel at a time, and returns
 // how many ran.
-func (s *Scheduler) Pass(ctx context.Context) (int, error) {
-	lease := s.Lease
-	if lease <= 0 {
-		lease = time.Hour
-	}
-	host, _ := os.Hostname()
-	owner := fmt.Sprintf("%s:%d", host, os.Getpid())
-	ran := 0
-	for ran < maxPerPass {
-		id, ok, err := s.Store.ClaimDueDrift(ctx, owner, lease)
-		if err != nil || !ok {
-			return ran, err
-		}
-		ran++
-		s.one(ctx, id, lease)
-	}
-	return ran, nil
+func (s *Scheduler) Pass(ctx context.Context) (int, error) { return s.job().Pass(ctx) }
+
+// job is the comparison as a claimed job.
+func (s *Scheduler) job() *jobs.Claimed {
+	return &jobs.Claimed{Name: "drift", Claim: s.Store.ClaimDueDrift, Run: s.one, Poll: s.Poll, Lease: s.Lease, Logger: s.logger()}
 }
 
 // one runs the claimed channel's comparison; its failure is recorded on the
 // channel (and logged), never stopping the other channels.
-func (s *Scheduler) one(ctx context.Context, id int64, lease time.Duration) {
-	ctx, cancel := context.WithTimeout(ctx, lease)
-	defer cancel()
+func (s *Scheduler) one(ctx context.Context, id int64) {
 	settings, err := s.Store.ChannelByID(ctx, id)
 	if err != nil {
 		_ = s.Store.RecordDriftRun(ctx, id, time.Now(), nil, "read the channel: "+err.Error())

@@ -2,19 +2,14 @@ package drift_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"net/http"
 	"testing"
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/drift"
-	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
-	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/shop"
-	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/store/hubtest"
 	"github.com/ekmsync/ekmsync/internal/store/storetest"
 )
@@ -23,31 +18,8 @@ import (
 func setup(t *testing.T) (*storetest.DB, *ekmsim.Sim, *shop.Connector, channel.Settings) {
 	t.Helper()
 	db := storetest.New(t)
-	sim := ekmsim.New(ekmsim.Options{Seed: 1})
-	srv, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close(); sim.Close() })
-	raw, _ := base64.StdEncoding.DecodeString(secret.Generate())
-	key, _ := secret.NewKey(raw)
-	ctx := context.Background()
-	s := channel.Defaults()
-	s.Name, s.APIBaseURL, s.ClientID, s.RedirectURL, s.Currency = "shop", srv.URL(), "ekmsim-demo-client", "http://127.0.0.1/cb", "GBP"
-	s.Enabled = true
-	c, err := db.Store.CreateChannel(ctx, s, func(id int64) []byte { return store.SealClientSecret(key, id, "ekmsim-demo-secret") }, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	access, refresh := sim.IssueTokens()
-	if err := db.Store.SaveTokens(ctx, key, c.ID, ekm.Tokens{AccessToken: access, RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	c, err = db.Store.ChannelByID(ctx, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db, sim, &shop.Connector{Store: db.Store, Key: key, HTTP: &http.Client{}}, c
+	sim, conn, c := hubtest.SimChannel(t, db, ekmsim.Options{Seed: 1})
+	return db, sim, conn, c
 }
 
 // The scheduled comparison runs for a channel once its drift-interval has passed
@@ -83,6 +55,10 @@ func TestSchedulerRunsADueComparisonOnceAndRecordsIt(t *testing.T) {
 	}
 	if w := sim.Writes(ekmsim.WriteFilter{}); len(w) != 0 {
 		t.Fatalf("the comparison wrote to EKM: %+v", w)
+	}
+	// What the notifications read: the drifted rows, pending ones left out.
+	if h, err := db.Store.ChannelHealth(ctx); err != nil || h[c.ID].DriftedRows != 1 {
+		t.Fatalf("channel health %+v (%v), want 1 drifted row", h[c.ID], err)
 	}
 	if n, err := sched.Pass(ctx); err != nil || n != 0 {
 		t.Fatalf("a second pass ran %d comparisons (%v), want 0 until drift-interval has passed", n, err)

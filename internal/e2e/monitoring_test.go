@@ -48,6 +48,7 @@ func TestMonitoringNamesExportedMetrics(t *testing.T) {
 	p.MustCLI("listings", "download", p.Channel, "--wait")
 	syncNow(t, p.Env)
 	p.pushNow()
+	p.MustCLI("channel", "drift", p.Channel) // the drift gauges are of the last comparison
 
 	url := "http://" + string(p.WorkerConfig.AdminAddr) + "/metrics"
 	// The push loop's first pass and the SDK's periodic metrics may come just after

@@ -65,6 +65,7 @@ func (s *Sim) CreateProduct(spec ProductSpec) ekm.Product {
 	defer s.mu.Unlock()
 	rec := s.gen.newProduct(s.st, 0, s.now())
 	p := &rec.product
+	p.LastModified = ekm.Time{Time: s.now()} // made now, unlike the seeded catalogue's
 	if spec.Name != "" {
 		p.Name, p.SEOFriendlyURL = spec.Name, seoURL(spec.Name, p.ID)
 	}
@@ -102,6 +103,7 @@ func (s *Sim) UpdateProduct(id int64, patch ProductPatch) (ekm.Product, error) {
 	now := ekm.Time{Time: s.now()}
 	if v := s.st.variantIdx[id]; v != nil {
 		patchVariant(v, VariantPatch{ID: id, ProductCode: patch.ProductCode, Price: patch.Price, Stock: patch.Stock, Live: patch.Live})
+		s.st.touchProduct(v.parent, now.Time)
 		return cloneProduct(v.parent.view()), nil
 	}
 	rec := s.st.productIdx[id]
@@ -144,6 +146,7 @@ func (s *Sim) DeleteProduct(id int64) error {
 	defer s.mu.Unlock()
 	if v := s.st.variantIdx[id]; v != nil {
 		s.st.removeVariant(v)
+		s.st.touchProduct(v.parent, s.now())
 		return nil
 	}
 	rec := s.st.productIdx[id]

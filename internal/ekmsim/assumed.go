@@ -99,6 +99,12 @@ const (
 	// ASSUMED: a master product carries parent_product_id 0 (as in EKM's
 	// product examples) rather than null; variants carry their parent's id.
 	masterParentProductID int64 = 0
+	// ASSUMED: a change to a variant (its price, stock or any field, through
+	// the API or the shop's admin) moves its master product's last_modified,
+	// as a change to the product does: [SW]'s V1ProductVariant has no
+	// last_modified of its own, and products/search is the one way to find
+	// what changed. The listing refresh relies on it (internal/refresh).
+	variantTouchesProduct = true
 	// ASSUMED: item_price is the net unit price, item_tax the tax of the whole
 	// line, and order totals satisfy
 	// total_cost = sub_total + total_delivery + total_tax - discounts_total,

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/ekmsync/ekmsync/internal/ekm"
 )
@@ -107,6 +108,17 @@ func (st *store) setProduct(rec *productRec, p ekm.Product) {
 	st.productViews.written(productFields, old, rec)
 }
 
+// touchProduct moves a product's last_modified to now, after a change of one
+// of its variants (variantTouchesProduct).
+func (st *store) touchProduct(rec *productRec, now time.Time) {
+	if !variantTouchesProduct {
+		return
+	}
+	p := rec.product
+	p.LastModified = ekm.Time{Time: now}
+	st.setProduct(rec, p)
+}
+
 // removeProduct deletes a product and its variants.
 func (st *store) removeProduct(rec *productRec) {
 	i, found := slices.BinarySearchFunc(st.products, rec.product.ID, func(p *productRec, id int64) int {
@@ -202,6 +214,9 @@ var productFields = Fields{
 	"product_code": {Kind: KindString},
 	"live":         {Kind: KindBool},
 	"name":         {Kind: KindString},
+	// last_modified is what a refresh of the products modified since a time
+	// searches by ([SW] V1Product.last_modified, docs/ekm-api.md §7).
+	"last_modified": {Kind: KindTime},
 }
 
 // Value implements Record for products.
@@ -215,6 +230,8 @@ func (p *productRec) Value(field string) Value {
 		return Value{Kind: KindBool, Bool: p.product.Live}
 	case "name":
 		return Value{Kind: KindString, Str: p.product.Name}
+	case "last_modified":
+		return Value{Kind: KindTime, Time: p.product.LastModified.Time}
 	}
 	return Value{}
 }

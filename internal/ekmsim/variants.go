@@ -54,6 +54,7 @@ func (s *Sim) putVariant(w http.ResponseWriter, r *http.Request) {
 		}
 		upd.ID, upd.ParentProductID = v.variant.ID, v.variant.ParentProductID
 		v.variant = upd
+		s.st.touchProduct(v.parent, s.now())
 		return upd, nil
 	})
 	if aerr == nil {
@@ -78,6 +79,7 @@ func (s *Sim) putVariantStock(w http.ResponseWriter, r *http.Request) {
 		upd := v.variant
 		upd.NumberInStock = *req.Stock
 		v.variant = upd
+		s.st.touchProduct(v.parent, s.now())
 		return v.stock(), nil
 	})
 	if aerr == nil {

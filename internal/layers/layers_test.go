@@ -22,12 +22,12 @@ const module = "github.com/ekmsync/ekmsync/"
 // may use anything but which nothing of production may use (see testOnly).
 var layer = map[string]int{
 	"internal/channel": 0, "internal/ekm": 0, "internal/secret": 0, "internal/version": 0, "internal/config": 0,
-	"internal/logging":     0,
+	"internal/logging": 0, "internal/jobs": 0,
 	"internal/ekm/ekmtest": 0,
 	"internal/contract":    1, "internal/codec": 1, "internal/webhook": 1, "internal/tclient": 1, "internal/ekmsim": 1, "internal/ekm/ekmbench": 1,
 	"internal/store": 2, "internal/present": 2, "internal/store/storetest": 3, "internal/store/hubtest": 4,
 	"internal/shop": 3, "internal/order": 3,
-	"activities":     4,
+	"activities": 4, "internal/refresh": 4,
 	"workflows":      5,
 	"internal/flows": 6, "internal/observe": 6, "internal/drift": 6,
 	"internal/service": 7, "internal/cli": 7,

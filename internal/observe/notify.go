@@ -40,7 +40,7 @@ const DefaultNotifyWindow = 30 * time.Minute
 type event struct {
 	// Kind names the event: needs-reauth, misconfigured, order-sync-stale,
 	// orders-quarantined, loop-not-running, rate-limited, listing-download-stuck,
-	// refresh-token-old.
+	// refresh-token-old, drift.
 	Kind string
 	// Text says what happened and the command that fixes it.
 	Text string
@@ -172,6 +172,10 @@ func events(s channel.Settings, h store.ChannelHealth, now time.Time) []event {
 	if h.TokensAt != nil && now.Sub(*h.TokensAt) > tokenOldAfter {
 		add("refresh-token-old", "the refresh token is %d days old and EKM lets it lapse 15 days after its last use. Enable the channel (`starter channel enable %s`) so that it refreshes, or run `starter channel reauthorise %s`",
 			int(now.Sub(*h.TokensAt)/(24*time.Hour)), s.Name, s.Name)
+	}
+	if h.DriftedRows > 0 {
+		add("drift", "the last drift comparison found %d rows where EKM differs from what the hub wants. See `starter channel drift %s --drifted-only`; `--heal` repairs them through the push and the order back-fill",
+			h.DriftedRows, s.Name)
 	}
 	return out
 }

@@ -37,6 +37,7 @@ func TestEventsNeedAPersonAtTheAlertRulesThresholds(t *testing.T) {
 		{"throttled briefly", ok, store.ChannelHealth{ThrottledSince: ago(14 * time.Minute)}, "", ""},
 		{"throttled", ok, store.ChannelHealth{ThrottledSince: ago(15 * time.Minute)}, "rate-limited", "starter channel show shop"},
 		{"quarantined", ok, store.ChannelHealth{Quarantined: 1}, "orders-quarantined", "starter orders problems shop"},
+		{"drifted", ok, store.ChannelHealth{DriftedRows: 2}, "drift", "starter channel drift shop --drifted-only"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := events(tc.s, tc.h, now)

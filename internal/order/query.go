@@ -2,7 +2,6 @@ package order
 
 import (
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -10,15 +9,8 @@ import (
 	"github.com/ekmsync/ekmsync/internal/ekm"
 )
 
-// The order search. EKM documents the OData operators but not the exact date
-// literal, nor how ties of the orderby field are broken (docs/ekm-api.md §7): we send
-// datetime'<RFC 3339 UTC with EKM's seven fractional digits>' and assume ties on
-// order_date come in ascending id order (ASSUMED, as the simulator does).
-
-// odataTime formats a time as an OData datetime literal.
-func odataTime(t time.Time) string {
-	return "datetime'" + t.UTC().Format("2006-01-02T15:04:05.0000000Z") + "'"
-}
+// The order search: its date literal and the order of ties are ekm.ODataTime's and
+// ekm.KeyAfter's (ASSUMED, docs/ekm-api.md §7).
 
 // Cursor is a position in an order search sorted by (order_date, id): the
 // last order read. Paging by cursor rather than by page number means that orders
@@ -32,23 +24,23 @@ type Cursor struct {
 
 // After is the filter for the orders after the cursor.
 func (c Cursor) After() string {
-	return fmt.Sprintf("(order_date gt %s or (order_date eq %s and id gt %d))", odataTime(c.Date), odataTime(c.Date), c.ID)
+	return ekm.KeyAfter("order_date", c.Date, c.ID)
 }
 
 // WindowFilter selects a sync's orders: placed since since, or (when updatedSince
 // is set) changed on EKM since updatedSince, which folds the last_updated pass
 // into the same query at no extra request.
 func WindowFilter(since time.Time, updatedSince *time.Time) string {
-	f := "order_date ge " + odataTime(since)
+	f := "order_date ge " + ekm.ODataTime(since)
 	if updatedSince != nil {
-		f = "(" + f + " or last_updated ge " + odataTime(*updatedSince) + ")"
+		f = "(" + f + " or last_updated ge " + ekm.ODataTime(*updatedSince) + ")"
 	}
 	return f
 }
 
 // RangeFilter selects a back-fill's orders: placed in [from, to).
 func RangeFilter(from, to time.Time) string {
-	return "(order_date ge " + odataTime(from) + " and order_date lt " + odataTime(to) + ")"
+	return "(order_date ge " + ekm.ODataTime(from) + " and order_date lt " + ekm.ODataTime(to) + ")"
 }
 
 // IDFilter is the OData filter for the orders (re-checks, webhook hints) or the

@@ -24,6 +24,7 @@ import (
 	"github.com/ekmsync/ekmsync/internal/drift"
 	"github.com/ekmsync/ekmsync/internal/flows"
 	"github.com/ekmsync/ekmsync/internal/observe"
+	"github.com/ekmsync/ekmsync/internal/refresh"
 	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
@@ -116,6 +117,8 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	// beside Temporal: it needs only PostgreSQL and EKM's token endpoint.
 	go (&shop.KeepAlive{Connector: acts.Shop, Logger: logger}).Run(ctx)
 	go (&drift.Scheduler{Store: st, Connector: acts.Shop, Logger: logger}).Run(ctx) // drift-interval, under a claim
+	// listing-refresh-interval, under a claim, at listing priority of the shared budget.
+	go (&refresh.Scheduler{Store: st, Connector: acts.Shop, Logger: logger}).Run(ctx)
 
 	// The public listener, which EKM must reach, serves only the webhook receiver
 	// and a bare /healthz; everything else is on the private admin listener.

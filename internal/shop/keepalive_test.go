@@ -3,7 +3,6 @@ package shop_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -15,9 +14,9 @@ import (
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
-	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/internal/store/hubtest"
 	"github.com/ekmsync/ekmsync/internal/store/storetest"
 )
 
@@ -51,27 +50,10 @@ func keepAliveSetup(t *testing.T, keepAlive bool) (*shop.Connector, *store.Store
 	if err := db.Pool.QueryRow(ctx, `SELECT now()`).Scan(&clk.now); err != nil {
 		t.Fatal(err)
 	}
-	sim := ekmsim.New(ekmsim.Options{Seed: 1, Products: 1, Now: clk.Now})
-	srv, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close(); sim.Close() })
-	raw, _ := base64.StdEncoding.DecodeString(secret.Generate())
-	key, _ := secret.NewKey(raw)
-	s := channel.Defaults()
-	s.Name, s.APIBaseURL, s.ClientID, s.RedirectURL, s.Currency = "shop", srv.URL(), "ekmsim-demo-client", "http://127.0.0.1/cb", "GBP"
-	s.Enabled, s.TokenKeepAlive = false, keepAlive
-	created, err := db.Store.CreateChannel(ctx, s, func(id int64) []byte { return store.SealClientSecret(key, id, "ekmsim-demo-secret") }, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	access, refresh := sim.IssueTokens()
-	if err := db.Store.SaveTokens(ctx, key, created.ID, ekm.Tokens{AccessToken: access, RefreshToken: refresh, Expiry: clk.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	created, _ = db.Store.Channel(ctx, "shop")
-	return &shop.Connector{Store: db.Store, Key: key, HTTP: &http.Client{}}, db.Store, sim, created, clk
+	sim, conn, created := hubtest.SimChannel(t, db, ekmsim.Options{Seed: 1, Products: 1, Now: clk.Now}, func(s *channel.Settings) {
+		s.Enabled, s.TokenKeepAlive = false, keepAlive
+	})
+	return conn, db.Store, sim, created, clk
 }
 
 // A disabled channel left alone for 29 days keeps its consent: its tokens are

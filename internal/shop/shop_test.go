@@ -2,18 +2,16 @@ package shop_test
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
-	"net/http"
 	"testing"
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
 	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
-	"github.com/ekmsync/ekmsync/internal/secret"
 	"github.com/ekmsync/ekmsync/internal/shop"
 	"github.com/ekmsync/ekmsync/internal/store"
+	"github.com/ekmsync/ekmsync/internal/store/hubtest"
 	"github.com/ekmsync/ekmsync/internal/store/storetest"
 )
 
@@ -21,28 +19,8 @@ import (
 func setup(t *testing.T) (*shop.Connector, *store.Store, *ekmsim.Sim, channel.Settings) {
 	t.Helper()
 	db := storetest.New(t)
-	sim := ekmsim.New(ekmsim.Options{Seed: 1, Products: 5, Orders: 5})
-	srv, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close(); sim.Close() })
-	raw, _ := base64.StdEncoding.DecodeString(secret.Generate())
-	key, _ := secret.NewKey(raw)
-	ctx := context.Background()
-	s := channel.Defaults()
-	s.Name, s.APIBaseURL, s.ClientID, s.RedirectURL, s.Currency = "shop", srv.URL(), "ekmsim-demo-client", "http://127.0.0.1/cb", "GBP"
-	s.Enabled = true
-	created, err := db.Store.CreateChannel(ctx, s, func(id int64) []byte { return store.SealClientSecret(key, id, "ekmsim-demo-secret") }, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	access, refresh := sim.IssueTokens()
-	if err := db.Store.SaveTokens(ctx, key, created.ID, ekm.Tokens{AccessToken: access, RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	created, _ = db.Store.Channel(ctx, "shop")
-	return &shop.Connector{Store: db.Store, Key: key, HTTP: &http.Client{}}, db.Store, sim, created
+	sim, conn, created := hubtest.SimChannel(t, db, ekmsim.Options{Seed: 1, Products: 5, Orders: 5})
+	return conn, db.Store, sim, created
 }
 
 // The gate reads the channel afresh before every request: the first call after a

@@ -24,12 +24,13 @@ const channelColumns = `c.id, c.name, c.api_base_url, c.client_id, c.redirect_ur
 	c.end_when, c.price_change, c.stock_locations, c.order_sync_interval_seconds, c.order_overlap_seconds,
 	c.listing_interval_seconds, c.push_sweep_seconds, c.shop_statuses, c.auth_state, COALESCE(c.auth_error, ''),
 	c.created_at, c.updated_at, c.email_on_despatch, c.email_on_cancellation, c.token_keepalive, c.shadow, c.drift_interval_seconds,
+	c.listing_refresh_interval_seconds,
 	COALESCE((SELECT jsonb_object_agg(m.ekm_status, m.target) FROM channel_status_map m WHERE m.channel_id = c.id), '{}'),
 	COALESCE((SELECT jsonb_object_agg(d.ekm_method, d.hub_service) FROM channel_delivery_map d WHERE d.channel_id = c.id), '{}')`
 
 func scanChannel(row pgx.Row) (channel.Settings, error) {
 	var s channel.Settings
-	var syncSec, overlapSec, listingSec, sweepSec, driftSec int
+	var syncSec, overlapSec, listingSec, sweepSec, driftSec, refreshSec int
 	var mapping map[string]string
 	s.DeliveryMap = channel.DeliveryMapping{}
 	err := row.Scan(&s.ID, &s.Name, &s.APIBaseURL, &s.ClientID, &s.RedirectURL, &s.ShopUsername,
@@ -37,7 +38,7 @@ func scanChannel(row pgx.Row) (channel.Settings, error) {
 		&s.PricesIncludeTax, &s.DefaultTaxRate, &s.UpdateInventory, &s.MaxListed, &s.StockPercentage,
 		&s.EndWhen, &s.PriceChange, &s.StockLocations, &syncSec, &overlapSec,
 		&listingSec, &sweepSec, &s.ShopStatuses, &s.AuthState, &s.AuthError,
-		&s.CreatedAt, &s.UpdatedAt, &s.EmailOnDespatch, &s.EmailOnCancellation, &s.TokenKeepAlive, &s.Shadow, &driftSec, &mapping, &s.DeliveryMap)
+		&s.CreatedAt, &s.UpdatedAt, &s.EmailOnDespatch, &s.EmailOnCancellation, &s.TokenKeepAlive, &s.Shadow, &driftSec, &refreshSec, &mapping, &s.DeliveryMap)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, ErrNotFound
 	}
@@ -49,6 +50,7 @@ func scanChannel(row pgx.Row) (channel.Settings, error) {
 	s.ListingInterval = time.Duration(listingSec) * time.Second
 	s.PushSweepInterval = time.Duration(sweepSec) * time.Second
 	s.DriftInterval = time.Duration(driftSec) * time.Second
+	s.ListingRefreshInterval = time.Duration(refreshSec) * time.Second
 	s.Mapping = channel.Mapping{}
 	for k, v := range mapping {
 		s.Mapping[k] = channel.Target(v)
@@ -151,7 +153,8 @@ func writeSettings(ctx context.Context, tx pgx.Tx, st channel.Settings) error {
 		stock_percentage = $15, end_when = $16, price_change = $17, stock_locations = $18,
 		order_sync_interval_seconds = $19, order_overlap_seconds = $20, listing_interval_seconds = $21,
 		push_sweep_seconds = $22, shop_statuses = $23, email_on_despatch = $24, email_on_cancellation = $25,
-		token_keepalive = $26, shadow = $27, drift_interval_seconds = $28, updated_at = now()
+		token_keepalive = $26, shadow = $27, drift_interval_seconds = $28,
+		listing_refresh_interval_seconds = $29, updated_at = now()
 		WHERE id = $1`,
 		st.ID, st.APIBaseURL, st.ClientID, st.RedirectURL, st.Enabled,
 		st.Currency, st.DespatchNotes, st.CancellationNotes, st.DownloadUnpaid, st.UseEKMTax,
@@ -159,7 +162,7 @@ func writeSettings(ctx context.Context, tx pgx.Tx, st channel.Settings) error {
 		st.StockPercentage, st.EndWhen, st.PriceChange, st.StockLocations,
 		seconds(st.OrderSyncInterval), seconds(st.OrderOverlap), seconds(st.ListingInterval),
 		seconds(st.PushSweepInterval), nonNil(st.ShopStatuses), st.EmailOnDespatch, st.EmailOnCancellation,
-		st.TokenKeepAlive, st.Shadow, seconds(st.DriftInterval))
+		st.TokenKeepAlive, st.Shadow, seconds(st.DriftInterval), seconds(st.ListingRefreshInterval))
 	if err != nil {
 		return fmt.Errorf("save settings of channel %s: %w", st.Name, err)
 	}
@@ -303,7 +306,8 @@ func (s *Store) SetShopUsername(ctx context.Context, id int64, username string) 
 }
 
 // RemoveChannel removes a channel. Without purge its rows are kept (hidden from
-// lists); with purge the channel and everything downloaded for it are deleted.
+// lists); with purge the channel and everything downloaded for it are deleted,
+// its row of the shared rate budget too.
 func (s *Store) RemoveChannel(ctx context.Context, name string, purge bool, actor string) error {
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		var id int64
@@ -319,6 +323,12 @@ func (s *Store) RemoveChannel(ctx context.Context, name string, purge bool, acto
 			action = "channel.purged"
 			// Outbound ledgers reference listings by a composite key: cascade handles them.
 			if _, err := tx.Exec(ctx, `DELETE FROM channels WHERE id = $1`, id); err != nil {
+				return err
+			}
+			// The shared rate budget is keyed by the name, not the id, so no cascade
+			// reaches it. A worker still holding the channel's client makes the row
+			// again at its next request (rateBucket.ensure).
+			if _, err := tx.Exec(ctx, `DELETE FROM ekm_rate_budget WHERE channel = $1`, name); err != nil {
 				return err
 			}
 		} else if _, err := tx.Exec(ctx, `UPDATE channels SET removed_at = now(), enabled = false WHERE id = $1`, id); err != nil {

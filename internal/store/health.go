@@ -26,6 +26,9 @@ type ChannelHealth struct {
 	// ThrottledSince is when EKM's current run of 429s for the channel began (its
 	// last 429 came within 5 minutes); nil: not throttled now.
 	ThrottledSince *time.Time
+	// DriftedRows is how many rows the last drift comparison that worked found
+	// drifted (pending ones left out); 0 when none ran.
+	DriftedRows int64
 }
 
 // ChannelHealth reads the health facts of every channel not removed. It is cheap
@@ -34,7 +37,10 @@ func (s *Store) ChannelHealth(ctx context.Context) (map[int64]ChannelHealth, err
 	rows, err := s.Pool.Query(ctx, `SELECT c.id, o.last_run_at, COALESCE(cr.refreshed_at, cr.updated_at),
 		(SELECT count(*) FROM order_problems p WHERE p.channel_id = c.id AND p.resolved_at IS NULL),
 		COALESCE(d.in_progress, false), COALESCE(d.pages_done, 0), d.pages_total, d.estimated_completion, d.updated_at,
-		CASE WHEN t.last_at >= now() - make_interval(secs => $1) THEN t.first_at END
+		CASE WHEN t.last_at >= now() - make_interval(secs => $1) THEN t.first_at END,
+		COALESCE((SELECT sum(e.value::numeric)::bigint FROM drift_runs dr,
+			jsonb_each_text(CASE WHEN jsonb_typeof(dr.counts) = 'object' THEN dr.counts END) e
+			WHERE dr.channel_id = c.id AND e.key <> 'pending'), 0)
 		FROM channels c
 		LEFT JOIN order_sync_state o ON o.channel_id = c.id
 		LEFT JOIN channel_credentials cr ON cr.channel_id = c.id AND cr.refresh_token IS NOT NULL
@@ -51,7 +57,7 @@ func (s *Store) ChannelHealth(ctx context.Context) (map[int64]ChannelHealth, err
 		var total *int32
 		var done int32
 		if err := rows.Scan(&h.ChannelID, &h.LastOrderSync, &h.TokensAt, &h.Quarantined, &h.ListingInProgress,
-			&done, &total, &h.ListingETA, &h.ListingUpdatedAt, &h.ThrottledSince); err != nil {
+			&done, &total, &h.ListingETA, &h.ListingUpdatedAt, &h.ThrottledSince, &h.DriftedRows); err != nil {
 			return nil, err
 		}
 		h.ListingPagesDone = int64(done)

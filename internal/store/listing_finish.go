@@ -85,18 +85,7 @@ func (s *Store) FinishListingDownload(ctx context.Context, channelID, gen int64)
 			}
 			removed = tag.RowsAffected()
 		}
-		if _, err := tx.Exec(ctx, `WITH dups AS (
-				SELECT sku FROM listings WHERE channel_id = $1 AND removed_at IS NULL AND sku <> ''
-				GROUP BY sku HAVING count(*) > 1),
-			want AS (
-				SELECT l.product_id, l.variant_id, CASE
-					WHEN l.removed_at IS NOT NULL THEN NULL
-					WHEN l.sku = '' THEN 'empty'
-					WHEN d.sku IS NOT NULL THEN 'duplicate' END AS problem
-				FROM listings l LEFT JOIN dups d ON d.sku = l.sku WHERE l.channel_id = $1)
-			UPDATE listings l SET sku_problem = w.problem, updated_at = now() FROM want w
-			WHERE l.channel_id = $1 AND l.product_id = w.product_id AND l.variant_id = w.variant_id
-				AND l.sku_problem IS DISTINCT FROM w.problem`, channelID); err != nil {
+		if err := recountSKUProblems(ctx, tx, channelID); err != nil {
 			return err
 		}
 		var seen, empty, dup int
@@ -110,6 +99,13 @@ func (s *Store) FinishListingDownload(ctx context.Context, channelID, gen int64)
 		if !complete {
 			outcome = fmt.Sprintf("incomplete: %d products could not be read, so nothing was marked removed", st.BadProducts)
 		}
+		// Every product modified before the download began was read: a refresh
+		// of the listings needs nothing older (listing_refresh.go).
+		if _, err := tx.Exec(ctx, `INSERT INTO listing_refreshes AS r (channel_id, download_started_at) VALUES ($1, $2)
+			ON CONFLICT (channel_id) DO UPDATE SET download_started_at = EXCLUDED.download_started_at`,
+			channelID, st.StartTime); err != nil {
+			return err
+		}
 		out, err = scanListingState(tx.QueryRow(ctx, `UPDATE listing_downloads SET in_progress = false,
 				estimated_completion = NULL, completion_time = CASE WHEN $3 THEN now() ELSE completion_time END,
 				completed_generation = $2, listings_seen = $4, empty_skus = $5, duplicate_skus = $6, listings_removed = $7,
@@ -122,4 +118,22 @@ func (s *Store) FinishListingDownload(ctx context.Context, channelID, gen int64)
 		return out, fmt.Errorf("finish listing download: %w", err)
 	}
 	return out, nil
+}
+
+// recountSKUProblems sets every listing's SKU problem over the channel's live
+// listings: an empty SKU, or one shared by more than one listing.
+func recountSKUProblems(ctx context.Context, tx pgx.Tx, channelID int64) error {
+	_, err := tx.Exec(ctx, `WITH dups AS (
+			SELECT sku FROM listings WHERE channel_id = $1 AND removed_at IS NULL AND sku <> ''
+			GROUP BY sku HAVING count(*) > 1),
+		want AS (
+			SELECT l.product_id, l.variant_id, CASE
+				WHEN l.removed_at IS NOT NULL THEN NULL
+				WHEN l.sku = '' THEN 'empty'
+				WHEN d.sku IS NOT NULL THEN 'duplicate' END AS problem
+			FROM listings l LEFT JOIN dups d ON d.sku = l.sku WHERE l.channel_id = $1)
+		UPDATE listings l SET sku_problem = w.problem, updated_at = now() FROM want w
+		WHERE l.channel_id = $1 AND l.product_id = w.product_id AND l.variant_id = w.variant_id
+			AND l.sku_problem IS DISTINCT FROM w.problem`, channelID)
+	return err
 }

@@ -41,6 +41,26 @@ func ListingsOf(raw []json.RawMessage) ([]Listing, []error) {
 	return out, bad
 }
 
+// ProblemsOf are the problem records of the products ListingsOf could not
+// read: each keyed by its product (or a hash of its JSON), with the first line
+// of why, made storable and at most 500 bytes.
+func ProblemsOf(bad []error) []ProductProblem {
+	out := make([]ProductProblem, 0, len(bad))
+	for _, err := range bad {
+		msg, _, _ := strings.Cut(err.Error(), "\n")
+		pr := ProductProblem{Key: "unknown", Reason: truncate(Storable(msg), 500)}
+		if pe, ok := err.(*ProductError); ok {
+			pr.Key = pe.Key
+			if pe.ProductID > 0 {
+				id := pe.ProductID
+				pr.ProductID = &id
+			}
+		}
+		out = append(out, pr)
+	}
+	return out
+}
+
 // ProductError is a product of a page that could not be read: its problem key
 // (ProductKey, or a hash of its JSON when it has no readable id) and why.
 type ProductError struct {

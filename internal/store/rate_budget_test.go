@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/ekm/ekmbench"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
@@ -169,5 +171,45 @@ func TestSharedRateBudgetWithoutItsMigrationSaysToMigrate(t *testing.T) {
 	_, _, err := db.Store.RateBucket("shop").Take(t.Context(), 40, 2)
 	if err == nil || !strings.Contains(err.Error(), "starter migrate") {
 		t.Fatalf("err = %v, want one that says to run 'starter migrate'", err)
+	}
+}
+
+// A purged channel takes its row of the shared rate budget with it (the row is
+// keyed by the name, which no cascade reaches); removing without purge keeps it,
+// and another channel's row stays.
+func TestPurgeDeletesTheChannelsRateBudgetRow(t *testing.T) {
+	db := storetest.New(t)
+	ctx := t.Context()
+	newChannel(t, db.Store, "shop")
+	newChannel(t, db.Store, "other")
+	for _, name := range []string{"shop", "other"} {
+		take(t, ekm.NewSharedBudget(40, 2, db.Store.RateBucket(name)), ekm.PriorityOrders, 1)
+	}
+	rows := func() []string {
+		t.Helper()
+		r, err := db.Pool.Query(ctx, `SELECT channel FROM ekm_rate_budget ORDER BY channel`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, err := pgx.CollectRows(r, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return names
+	}
+	if got := rows(); len(got) != 2 {
+		t.Fatalf("rate budget rows %v, want one each for other and shop", got)
+	}
+	if err := db.Store.RemoveChannel(ctx, "shop", false, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if got := rows(); len(got) != 2 {
+		t.Fatalf("after a remove without purge: rows %v, want both kept (the data is kept)", got)
+	}
+	if err := db.Store.RemoveChannel(ctx, "shop", true, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if got := rows(); len(got) != 1 || got[0] != "other" {
+		t.Fatalf("after the purge of shop: rows %v, want only other's", got)
 	}
 }

@@ -1,11 +1,14 @@
 // Package chaos runs the whole system under faults and checks that hub and shop
 // agree at the end: 'make chaos' runs Full, 'make test' runs Reduced. The
-// simulator injects server errors, bursts of 429, slow and malformed answers; the
-// worker runs as a separate process, killed with SIGKILL at random moments; the
+// simulator injects server errors, bursts of 429, slow and malformed answers; two
+// worker processes serve the task queue and share the shop's rate budget, and one
+// at a time is killed with SIGKILL at random moments while the other works on; the
 // run's own PostgreSQL server is restarted once. Meanwhile a listing download runs,
 // orders arrive on the shop, and the hub ships orders and changes stock and prices.
 // When the traffic stops the run waits for the system to settle, then compares every
-// listing, order, despatch, stock level and price, and reports what it did and found.
+// listing, order, despatch, stock level and price, requires that the shop's bucket
+// itself never answered 429 (the workers overdrew it: the injected 429s aside), and
+// reports what it did and found.
 package chaos
 
 import (
@@ -33,8 +36,11 @@ type Config struct {
 	// StockSKUs and PriceSKUs distinct SKUs (so most SKUs change several times).
 	StockChanges, StockSKUs int
 	PriceChanges, PriceSKUs int
-	// Kills is how many times the worker is killed with SIGKILL, at random
-	// moments of Window; RestartPostgres restarts the database server once.
+	// Workers is how many worker processes serve the task queue. Kills is how
+	// many times one of them, drawn at random, is killed with SIGKILL at a random
+	// moment of Window and started again after a pause, one at a time;
+	// RestartPostgres restarts the database server once.
+	Workers         int
 	Kills           int
 	RestartPostgres bool
 	// Window is how long the traffic lasts; Settle bounds the wait, after it, for
@@ -47,8 +53,8 @@ type Config struct {
 	// BucketSize and LeakPerSecond are the shop's rate limit.
 	BucketSize    int
 	LeakPerSecond float64
-	// WorkerLogFile, if set, receives the worker's log (every run of it) at the
-	// end, for reading what happened.
+	// WorkerLogFile, if set, receives the workers' log (every run of each, each
+	// line naming its process) at the end, for reading what happened.
 	WorkerLogFile string `json:"-"`
 	// HistoryDir, if set, receives the longest history of each workflow type of
 	// the run, for the replay tests of workflows/.
@@ -72,10 +78,10 @@ var faults = ekmsim.Faults{ServerError: 0.05, RateLimitBurst: 0.02, Latency: 0.0
 	Malformed: 0.005}
 
 // Full is 'make chaos': 10,000 products, 5,000 orders, 500 despatches, 2,000 stock
-// and 300 price changes, 6 worker kills and a PostgreSQL restart.
+// and 300 price changes, two workers, 6 worker kills and a PostgreSQL restart.
 func Full() Config {
 	return Config{Seed: 1, Products: 10000, VariantShare: 0.2, SKUProblems: 20, Orders: 5000, Despatches: 500,
-		StockChanges: 2000, StockSKUs: 800, PriceChanges: 300, PriceSKUs: 200, Kills: 6, RestartPostgres: true,
+		StockChanges: 2000, StockSKUs: 800, PriceChanges: 300, PriceSKUs: 200, Workers: 2, Kills: 6, RestartPostgres: true,
 		Window: 3 * time.Minute, Settle: 6 * time.Minute, Faults: faults, BucketSize: 200, LeakPerSecond: 200}
 }
 
@@ -102,10 +108,10 @@ func ReducedHostile() Config {
 	return c
 }
 
-// Reduced is the run of 'make test': the same faults, kills and restart on a tenth
-// of the traffic.
+// Reduced is the run of 'make test': the same faults, workers, kills and restart
+// on a tenth of the traffic.
 func Reduced() Config {
 	return Config{Seed: 2, Products: 1000, VariantShare: 0.2, SKUProblems: 6, Orders: 400, Despatches: 50,
-		StockChanges: 200, StockSKUs: 80, PriceChanges: 30, PriceSKUs: 20, Kills: 3, RestartPostgres: true,
+		StockChanges: 200, StockSKUs: 80, PriceChanges: 30, PriceSKUs: 20, Workers: 2, Kills: 3, RestartPostgres: true,
 		Window: 40 * time.Second, Settle: 3 * time.Minute, Faults: faults, BucketSize: 200, LeakPerSecond: 200}
 }

@@ -69,6 +69,21 @@ func (r *runner) check(ctx context.Context) ([]Finding, error) {
 	return found, nil
 }
 
+// checkBucket: the shop's bucket itself never answered 429. The workers share
+// it through PostgreSQL, so a 429 of its own means they overdrew it together;
+// the injected 429s (bursts of the faults) are not the workers' doing and are
+// left out.
+func (r *runner) checkBucket() Finding {
+	rs := r.env.Sim.RequestStats()
+	f := Finding{Check: "no 429 from the shop's bucket", Checked: apiRequests(rs)}
+	if rs.BucketLimited > 0 {
+		f.Count = rs.BucketLimited
+		f.Mismatches = []string{fmt.Sprintf("the bucket answered %d requests with 429: the workers overdrew the shared budget (the %d injected 429s not counted)",
+			rs.BucketLimited, rs.Faults.RateLimited)}
+	}
+	return f
+}
+
 // checkListings: every listing of the shop is in the hub once, with its SKU and
 // SKU problem, nothing else is, and the listing download completed.
 func (r *runner) checkListings(ctx context.Context, channelID int64, shop []shopListing) (Finding, error) {

@@ -17,7 +17,7 @@ import (
 // Hostile is the hostile mode (issue 12): on top of the faults, what an attacker
 // and a misbehaving shop do. A zero field leaves that part out.
 type Hostile struct {
-	// ForgedWebhooks are posted to the worker's public listener, spread over the
+	// ForgedWebhooks are posted to the workers' public listener, spread over the
 	// window: no token, a wrong token, the right token with another shop's
 	// username, 63 KB topics, topics the receiver does not take.
 	ForgedWebhooks int
@@ -95,7 +95,7 @@ func (r *runner) forgeWebhooks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	base := "http://" + string(r.env.WorkerConfig.HTTPAddr) + webhook.PathPrefix
+	base := r.env.Config.WebhookBaseURL + webhook.PathPrefix // the workers' front, as EKM's webhooks
 	token := url[strings.LastIndex(url, "/")+1:]
 	user := r.env.Settings().ShopUsername
 	huge := strings.Repeat("x", 63<<10)
@@ -150,8 +150,8 @@ func (r *runner) duplicateHints(ctx context.Context) error {
 	return nil
 }
 
-// answers counts the worker's answers to posted webhooks by status ("reset"
-// when the worker was down, as it is while killed).
+// answers counts the workers' answers to posted webhooks by status ("reset"
+// when no answer came).
 type answers struct {
 	mu       sync.Mutex
 	byStatus map[string]int

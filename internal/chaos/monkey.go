@@ -7,8 +7,10 @@ import (
 	"time"
 )
 
-// monkey kills the worker with SIGKILL at random moments of the window, starting a
-// new one after a random pause, and restarts PostgreSQL once between two kills.
+// monkey kills a worker process, drawn at random, with SIGKILL at random
+// moments of the window, starting it again after a random pause (so one is down
+// at a time and the others work on), and restarts PostgreSQL once between two
+// kills.
 func (r *runner) monkey(ctx context.Context) error {
 	rng := r.rng(7)
 	type event struct {
@@ -36,16 +38,30 @@ func (r *runner) monkey(ctx context.Context) error {
 			r.pgRestarts.Add(1)
 			continue
 		}
-		r.env.KillWorker()
-		r.kills.Add(1)
-		pause := time.Duration(200+rng.IntN(1800)) * time.Millisecond
-		fmt.Fprintf(r.log, "chaos: %s killed the worker (SIGKILL), restarting it in %s\n", r.elapsed(), pause)
-		if err := sleep(ctx, pause); err != nil {
-			return fmt.Errorf("chaos monkey: %w", err)
+		if err := r.killOne(ctx, rng.IntN(len(r.killsOf)), time.Duration(200+rng.IntN(1800))*time.Millisecond); err != nil {
+			return err
 		}
-		if err := r.env.TryStartWorker(true); err != nil {
-			return fmt.Errorf("restart the worker after kill %d: %w", r.kills.Load(), err)
-		}
+	}
+	return nil
+}
+
+// killOne kills worker process i, waits pause and starts it again, counting
+// the EKM requests the other workers made in the pause.
+func (r *runner) killOne(ctx context.Context, i int, pause time.Duration) error {
+	before := apiRequests(r.env.Sim.RequestStats())
+	r.env.KillWorkerProcess(i)
+	r.kills.Add(1)
+	fmt.Fprintf(r.log, "chaos: %s killed worker %d of %d (SIGKILL), restarting it in %s\n", r.elapsed(), i+1, len(r.killsOf), pause)
+	if err := sleep(ctx, pause); err != nil {
+		return fmt.Errorf("chaos monkey: %w", err)
+	}
+	during := apiRequests(r.env.Sim.RequestStats()) - before
+	r.mu.Lock()
+	r.killsOf[i]++
+	r.requestsWhileDown += during
+	r.mu.Unlock()
+	if err := r.env.TryStartWorkerProcess(i); err != nil {
+		return fmt.Errorf("restart worker %d after kill %d: %w", i+1, r.kills.Load(), err)
 	}
 	return nil
 }

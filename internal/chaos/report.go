@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,10 +38,14 @@ type Did struct {
 	PriceChanges int64 `json:"price_changes"`
 	PriceSKUs    int   `json:"price_skus"`
 	Kills        int64 `json:"worker_kills"`
-	PGRestarts   int64 `json:"postgres_restarts"`
-	HubRetries   int64 `json:"hub_write_retries"`
-	APIRequests  int   `json:"api_requests"`
-	// The hostile mode's: the worker's answers to the forged and the duplicate
+	// KillsOf counts the kills of each worker process; RequestsWhileDown the EKM
+	// API requests made while one was down, by the others.
+	KillsOf           []int `json:"kills_of_each_worker"`
+	RequestsWhileDown int   `json:"api_requests_while_a_worker_was_down"`
+	PGRestarts        int64 `json:"postgres_restarts"`
+	HubRetries        int64 `json:"hub_write_retries"`
+	APIRequests       int   `json:"api_requests"`
+	// The hostile mode's: the workers' answers to the forged and the duplicate
 	// webhooks by status, the poison orders the hub must quarantine, the
 	// oversized products, and the hints the receiver handed to the order sync.
 	ForgedWebhooks map[string]int `json:"forged_webhooks,omitempty"`
@@ -59,7 +64,7 @@ func (r *Report) OK() bool {
 func (r *runner) fill(rep *Report) {
 	r.mu.Lock()
 	rep.Did = Did{Listings: len(r.catalog.listings), Orders: len(r.orders), Despatches: len(r.shipped),
-		StockSKUs: len(r.stockSet), PriceSKUs: len(r.priceSet)}
+		StockSKUs: len(r.stockSet), PriceSKUs: len(r.priceSet), KillsOf: slices.Clone(r.killsOf), RequestsWhileDown: r.requestsWhileDown}
 	r.mu.Unlock()
 	rep.Did.StockChanges, rep.Did.PriceChanges = r.stockChanges.Load(), r.priceChanges.Load()
 	rep.Did.Kills, rep.Did.PGRestarts, rep.Did.HubRetries = r.kills.Load(), r.pgRestarts.Load(), r.hubRetries.Load()
@@ -98,17 +103,19 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(tw, "orders shipped in the hub\t%d\t%d\n", d.Despatches, c.Despatches)
 	fmt.Fprintf(tw, "stock changes in the hub (SKUs)\t%d (%d)\t%d\n", d.StockChanges, d.StockSKUs, c.StockChanges)
 	fmt.Fprintf(tw, "price changes in the hub (SKUs)\t%d (%d)\t%d\n", d.PriceChanges, d.PriceSKUs, c.PriceChanges)
-	fmt.Fprintf(tw, "worker killed with SIGKILL\t%d\t%d\n", d.Kills, c.Kills)
+	fmt.Fprintf(tw, "worker processes on the task queue\t%d\t%d\n", len(d.KillsOf), c.Workers)
+	fmt.Fprintf(tw, "one of them killed with SIGKILL (each)\t%d %v\t%d\n", d.Kills, d.KillsOf, c.Kills)
+	fmt.Fprintf(tw, "EKM API requests while one was down\t%d\t\n", d.RequestsWhileDown)
 	fmt.Fprintf(tw, "PostgreSQL restarted\t%d\t%d\n", d.PGRestarts, boolCount(c.RestartPostgres))
 	fmt.Fprintf(tw, "hub writes retried while the database was down\t%d\t\n", d.HubRetries)
 	fmt.Fprintf(tw, "EKM API requests\t%d\t\n", d.APIRequests)
 	fmt.Fprintf(tw, "  server errors injected (500, 502, 503)\t%d\t%.1f%%\n", f.ServerErrors, 100*c.Faults.ServerError)
 	fmt.Fprintf(tw, "  429s injected (in bursts)\t%d (%d)\t%.1f%% of requests start a burst\n", f.RateLimited, f.Bursts, 100*c.Faults.RateLimitBurst)
-	fmt.Fprintf(tw, "  429s from the rate limit\t%d\t\n", r.Requests.RateLimited-f.RateLimited)
+	fmt.Fprintf(tw, "  429s from the shop's bucket (the workers' own)\t%d\t0\n", r.Requests.BucketLimited)
 	fmt.Fprintf(tw, "  slow answers (+%s)\t%d\t%.1f%%\n", c.Faults.LatencyDuration, f.Slow, 100*c.Faults.Latency)
 	fmt.Fprintf(tw, "  malformed bodies\t%d\t%.1f%%\n", f.Malformed, 100*c.Faults.Malformed)
 	if h := c.Hostile; h.on() {
-		fmt.Fprintf(tw, "forged webhooks posted (worker's answers)\t%d %v\t%d\n", total(d.ForgedWebhooks), d.ForgedWebhooks, h.ForgedWebhooks)
+		fmt.Fprintf(tw, "forged webhooks posted (workers' answers)\t%d %v\t%d\n", total(d.ForgedWebhooks), d.ForgedWebhooks, h.ForgedWebhooks)
 		fmt.Fprintf(tw, "duplicate authenticated hints posted\t%d %v\t%d\n", total(d.DuplicateHints), d.DuplicateHints, h.DuplicateHints)
 		fmt.Fprintf(tw, "hints handed to the order sync (share of API requests)\t%d (%.1f%%)\t\n", d.HintsHanded,
 			100*float64(d.HintsHanded)/float64(max(d.APIRequests, 1)))

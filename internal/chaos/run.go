@@ -39,6 +39,10 @@ type runner struct {
 	priceSet map[string]bool
 
 	stockChanges, priceChanges, kills, pgRestarts, hubRetries atomic.Int64
+	// killsOf counts the kills of each worker process; requestsWhileDown the
+	// EKM API requests made while one was down (the others' work).
+	killsOf           []int
+	requestsWhileDown int
 
 	// The hostile mode's: the oversized products' ids, the EKM ids of the poison
 	// orders the hub must quarantine, the worker's answers to the forged and the
@@ -61,14 +65,15 @@ func Run(tb harness.TB, cfg Config, log io.Writer) *Report {
 	tb.Cleanup(pg.Close)
 	suffix := make([]byte, 3)
 	_, _ = rand.Read(suffix)
-	fmt.Fprintf(log, "chaos: setting up %d products, the worker as a process, PostgreSQL on its own port\n", cfg.Products)
+	workers := max(cfg.Workers, 1)
+	fmt.Fprintf(log, "chaos: setting up %d products, %d worker processes, PostgreSQL on its own port\n", cfg.Products, workers)
 	env := harness.New(tb, harness.Options{
 		Sim: ekmsim.Options{Seed: cfg.Seed, Products: cfg.Products, VariantShare: cfg.VariantShare, SKUProblems: cfg.SKUProblems,
 			BucketSize: cfg.BucketSize, LeakPerSecond: cfg.LeakPerSecond},
-		Channel: "chaos-" + hex.EncodeToString(suffix), Settings: settings, WorkerProcess: true,
+		Channel: "chaos-" + hex.EncodeToString(suffix), Settings: settings, WorkerProcess: true, Workers: workers,
 		DatabaseURL: pg.URL("ekmsync"),
 	})
-	r := &runner{cfg: cfg, env: env, pg: pg, log: log,
+	r := &runner{cfg: cfg, env: env, pg: pg, log: log, killsOf: make([]int, workers),
 		shipped: map[int64][]store.Parcel{}, stockSet: map[string]bool{}, priceSet: map[string]bool{}}
 	if n := cfg.Hostile.OversizedProducts; n > 0 {
 		if r.oversized, err = makeOversized(env.Sim, n); err != nil {
@@ -83,7 +88,7 @@ func Run(tb harness.TB, cfg Config, log io.Writer) *Report {
 		env.Sim.SetHostile(ekmsim.Hostile{StalePages: cfg.Hostile.StalePages})
 	}
 	r.start = time.Now()
-	fmt.Fprintf(log, "chaos: traffic for %s, faults on, %d worker kills, PostgreSQL restart %v\n", cfg.Window, cfg.Kills, cfg.RestartPostgres)
+	fmt.Fprintf(log, "chaos: traffic for %s, faults on, %d kills of one of %d workers, PostgreSQL restart %v\n", cfg.Window, cfg.Kills, workers, cfg.RestartPostgres)
 
 	report := &Report{Config: cfg, Channel: env.Channel}
 	if err := r.traffic(ctx); err != nil {
@@ -93,12 +98,13 @@ func Run(tb harness.TB, cfg Config, log io.Writer) *Report {
 	settleStart := time.Now()
 	report.Found, report.Settled = r.settle(ctx)
 	report.SettleTook = time.Since(settleStart)
+	report.Found = append(report.Found, r.checkBucket())
 	r.fill(report)
 	if cfg.WorkerLogFile != "" {
 		if err := os.WriteFile(cfg.WorkerLogFile, []byte(env.WorkerLog()), 0o644); err != nil {
-			fmt.Fprintf(log, "chaos: could not save the worker's log: %v\n", err)
+			fmt.Fprintf(log, "chaos: could not save the workers' log: %v\n", err)
 		} else {
-			fmt.Fprintf(log, "chaos: the worker's log is in %s\n", cfg.WorkerLogFile)
+			fmt.Fprintf(log, "chaos: the workers' log is in %s\n", cfg.WorkerLogFile)
 		}
 	}
 	if cfg.HistoryDir != "" {
@@ -111,7 +117,7 @@ func Run(tb harness.TB, cfg Config, log io.Writer) *Report {
 		}
 	}
 	if !report.OK() {
-		fmt.Fprintf(log, "chaos: worker log (tail):\n%s\n", tail(env.WorkerLog(), 6000))
+		fmt.Fprintf(log, "chaos: workers' log (tail):\n%s\n", tail(env.WorkerLog(), 6000))
 	}
 	return report
 }

@@ -8,11 +8,12 @@ import (
 )
 
 // The reduced chaos run, hostile: the whole system under the simulator's faults,
-// worker kills, a PostgreSQL restart, forged and duplicate webhooks, poison
-// orders, oversized products and a stale page ends with hub and shop agreeing on
-// every listing, order, despatch, stock level and price, every poison order
-// quarantined, no forged webhook reaching the order sync and no workflow run
-// closed by a fault. 'make chaos' and 'make chaos-hostile' run the full workload.
+// two worker processes sharing the shop's rate budget and killed one at a time, a
+// PostgreSQL restart, forged and duplicate webhooks, poison orders, oversized
+// products and a stale page ends with hub and shop agreeing on every listing,
+// order, despatch, stock level and price, every poison order quarantined, no
+// forged webhook reaching the order sync, no workflow run closed by a fault, and
+// no 429 from the shop's bucket itself (only injected ones). 'make chaos' and 'make chaos-hostile' run the full workload.
 func TestChaosReduced(t *testing.T) {
 	cfg := chaos.ReducedHostile()
 	report := chaos.Run(t, cfg, testLog{t})
@@ -26,6 +27,9 @@ func TestChaosReduced(t *testing.T) {
 	f := report.Requests.Faults
 	if report.Did.Kills < int64(cfg.Kills) || report.Did.PGRestarts != 1 {
 		t.Errorf("%d kills and %d PostgreSQL restarts, want %d and 1", report.Did.Kills, report.Did.PGRestarts, cfg.Kills)
+	}
+	if cfg.Workers < 2 || len(report.Did.KillsOf) != cfg.Workers {
+		t.Errorf("%d worker processes (kills of each %v), want 2 or more sharing the budget", cfg.Workers, report.Did.KillsOf)
 	}
 	if f.ServerErrors == 0 || f.RateLimited == 0 || f.Malformed+f.Slow == 0 {
 		t.Errorf("faults injected %+v: some kind never fired", f)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -214,5 +215,33 @@ func TestFaultCountsReportEachInjectedKind(t *testing.T) {
 	sim.Reset()
 	if got := sim.RequestStats().Faults; got != (FaultCounts{}) {
 		t.Errorf("after Reset: %+v, want zero", got)
+	}
+}
+
+// The request counters tell the 429s of a full bucket from the injected ones, so
+// that a run under injected bursts can still require that its clients never
+// overdraw the bucket (the chaos run does).
+func TestBucketLimitedCountsOnlyTheBucketsOwn429s(t *testing.T) {
+	opts := smallShop()
+	opts.BucketSize, opts.LeakPerSecond = 3, 0.001
+	sim := New(opts)
+	defer sim.Close()
+	c := newClient(t, sim)
+	sim.SetFaults(Faults{RateLimitBurst: 1})
+	c.get("/api/v2/orders/1").want(t, http.StatusTooManyRequests) // injected; it costs a token as EKM's would
+	sim.SetFaults(Faults{})                                       // ends the burst
+	c.get("/api/v2/orders/1").want(t, http.StatusOK)
+	c.get("/api/v2/orders/1").want(t, http.StatusOK)
+	c.get("/api/v2/orders/1").want(t, http.StatusTooManyRequests) // the bucket's own
+	stats := sim.RequestStats()
+	if stats.RateLimited != 2 || stats.Faults.RateLimited != 1 || stats.BucketLimited != 1 {
+		t.Errorf("429s %d, injected %d, from the bucket %d; want 2, 1, 1", stats.RateLimited, stats.Faults.RateLimited, stats.BucketLimited)
+	}
+	if b, _ := json.Marshal(stats); !strings.Contains(string(b), `"bucket_limited":1`) {
+		t.Errorf("GET /admin/requests would answer %s, without bucket_limited 1", b)
+	}
+	sim.Reset()
+	if n := sim.RequestStats().BucketLimited; n != 0 {
+		t.Errorf("after Reset: %d from the bucket, want 0", n)
 	}
 }

@@ -81,6 +81,7 @@ func (s *Sim) api(mux *http.ServeMux, pattern, scope string, h http.HandlerFunc)
 		res := s.limiter.take(bucketKey{clientID: c.ClientID, shop: c.Subject}, s.opts.Now())
 		res.setHeaders(w.Header())
 		if !res.allowed {
+			s.stats.bucketLimited()
 			writeRateLimited(w, res.retryAfter())
 			return
 		}

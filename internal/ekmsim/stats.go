@@ -16,6 +16,7 @@ type requestStats struct {
 	byStatus    map[string]int
 	byClient    map[string]int
 	rateLimited int
+	bucketFull  int
 }
 
 // RequestStats is a snapshot of the request counters (GET /admin/requests).
@@ -31,6 +32,10 @@ type RequestStats struct {
 	ByClient map[string]int `json:"by_client"`
 	// RateLimited counts 429 answers, from the bucket or injected.
 	RateLimited int `json:"rate_limited"`
+	// BucketLimited counts the 429s the shop's rate limit answered because the
+	// client's bucket was full: the clients' own overdraft, which Faults.RateLimited
+	// (the injected ones) leaves out.
+	BucketLimited int `json:"bucket_limited"`
 	// Faults counts the injected faults by kind.
 	Faults FaultCounts `json:"faults"`
 }
@@ -73,7 +78,14 @@ func (rs *requestStats) snapshot() RequestStats {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	return RequestStats{ByRoute: maps.Clone(rs.byRoute), ByStatus: maps.Clone(rs.byStatus), ByClient: maps.Clone(rs.byClient),
-		RateLimited: rs.rateLimited}
+		RateLimited: rs.rateLimited, BucketLimited: rs.bucketFull}
+}
+
+// bucketLimited counts one 429 of a full bucket (not an injected one).
+func (rs *requestStats) bucketLimited() {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.bucketFull++
 }
 
 func (rs *requestStats) reset() {
@@ -82,7 +94,7 @@ func (rs *requestStats) reset() {
 	clear(rs.byRoute)
 	clear(rs.byStatus)
 	clear(rs.byClient)
-	rs.rateLimited = 0
+	rs.rateLimited, rs.bucketFull = 0, 0
 }
 
 // statusWriter reports the status a handler answers with when the header is

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -52,6 +53,12 @@ type Options struct {
 	NoChannel bool
 	// WorkerProcess runs the worker as a child process, which KillWorker can kill.
 	WorkerProcess bool
+	// Workers is how many worker processes serve the task queue (WorkerProcess
+	// only; default 1). Each has listeners of its own; with more than one, EKM's
+	// webhooks go to a front that forwards each to a worker that is up, as a
+	// deployment's load balancer does, and each line of the worker log names its
+	// process ("worker 2: ...").
+	Workers int
 	// DatabaseURL is the PostgreSQL database to make the test schema in (default:
 	// storetest's test database on the machine's server).
 	DatabaseURL string
@@ -76,13 +83,15 @@ type Env struct {
 	Channel   string
 	// Config is the starter's configuration for this environment.
 	Config config.Starter
-	// WorkerConfig is the worker's.
+	// WorkerConfig is the worker's (the first worker process's; the others
+	// differ only in their listeners).
 	WorkerConfig config.Worker
 	Key          *secret.Key
 
 	debugLog   bool
 	mu         sync.Mutex
-	worker     *process.Proc
+	workers    []*process.Proc // the worker processes by number, nil while one is down
+	moreAddrs  []listeners     // the listeners of the worker processes after the first
 	workerLog  *syncBuffer
 	stopWorker context.CancelFunc
 	workerDone chan struct{}
@@ -117,6 +126,7 @@ func New(t storetest.TB, opts Options) *Env {
 	rawKey, _ := config.ParseKey(keyText)
 	key, _ := secret.NewKey(rawKey)
 	httpPort, cbPort, codecPort := freePort(t), freePort(t), freePort(t)
+	webhookBase := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	taskQueue := fmt.Sprintf("ekmsync-test-%s", db.Schema)
 
 	common := config.Common{
@@ -138,19 +148,35 @@ func New(t storetest.TB, opts Options) *Env {
 		Workflows: flows.Starter{TaskQueue: taskQueue},
 		Channel:   opts.Channel,
 		Config: config.Starter{Common: common, CallbackAddr: config.Addr(fmt.Sprintf("127.0.0.1:%d", cbPort)),
-			WebhookBaseURL: fmt.Sprintf("http://127.0.0.1:%d", httpPort)},
+			WebhookBaseURL: webhookBase},
 		WorkerConfig: config.Worker{Common: common, HTTPAddr: config.Addr(fmt.Sprintf("127.0.0.1:%d", httpPort)),
 			AdminAddr:   config.Addr(fmt.Sprintf("127.0.0.1:%d", codecPort)),
 			StopTimeout: config.Duration(5 * time.Second), ConnectRetryMax: config.Duration(2 * time.Second),
 			NotifyDebounce: config.Duration(50 * time.Millisecond)},
 	}
 	e.Workflows.Client = e.Temporal
+	e.workers = make([]*process.Proc, max(opts.Workers, 1))
+	for range len(e.workers) - 1 {
+		e.moreAddrs = append(e.moreAddrs, listeners{http: config.Addr(fmt.Sprintf("127.0.0.1:%d", freePort(t))),
+			admin: config.Addr(fmt.Sprintf("127.0.0.1:%d", freePort(t)))})
+	}
+	if len(e.workers) > 1 && opts.WorkerProcess {
+		e.Config.WebhookBaseURL = e.startFront(t)
+	}
 	e.debugLog = opts.DebugLog
 	if e.Channel == "" {
 		e.Channel = "shop"
 	}
-	e.StartWorker(opts.WorkerProcess)
 	t.Cleanup(e.StopWorker)
+	if opts.WorkerProcess {
+		for i := range e.workers {
+			if err := e.TryStartWorkerProcess(i); err != nil {
+				t.Fatal(err)
+			}
+		}
+	} else {
+		e.StartWorker(false)
+	}
 	if !opts.NoChannel {
 		e.AddChannel(e.Channel, opts.Settings, !opts.Disabled)
 	}
@@ -236,85 +262,134 @@ func (e *Env) StartWorker(asProcess bool) {
 }
 
 // TryStartWorker is StartWorker returning its error instead of failing the test,
-// for goroutines other than the test's (the chaos suite's restarts).
+// for goroutines other than the test's (the chaos suite's restarts). As a process,
+// it starts the first worker process.
 func (e *Env) TryStartWorker(asProcess bool) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.workerLog == nil {
-		e.workerLog = &syncBuffer{} // one log across restarts: what a killed worker said stays readable
-	}
 	if asProcess {
-		path, err := workerBinary()
-		if err != nil {
-			return err
-		}
-		p, err := process.Start(path, nil, e.workerEnv(), e.workerLog)
-		if err != nil {
-			return err
-		}
-		e.worker = p
-	} else {
-		ctx, cancel := context.WithCancel(context.Background())
-		e.stopWorker, e.workerDone = cancel, make(chan struct{})
-		level := slog.LevelInfo
-		if e.debugLog {
-			level = slog.LevelDebug
-		}
-		logger := slog.New(slog.NewTextHandler(e.workerLog, &slog.HandlerOptions{Level: level}))
-		go func() {
-			defer close(e.workerDone)
-			if err := service.Run(ctx, e.WorkerConfig, logger); err != nil {
-				fmt.Fprintf(e.workerLog, "worker failed: %v\n", err)
-			}
-		}()
+		return e.TryStartWorkerProcess(0)
 	}
-	url := "http://" + string(e.WorkerConfig.HTTPAddr) + "/healthz"
+	e.mu.Lock()
+	ctx, cancel := context.WithCancel(context.Background())
+	e.stopWorker, e.workerDone = cancel, make(chan struct{})
+	level := slog.LevelInfo
+	if e.debugLog {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(e.log(), &slog.HandlerOptions{Level: level}))
+	go func() {
+		defer close(e.workerDone)
+		if err := service.Run(ctx, e.WorkerConfig, logger); err != nil {
+			fmt.Fprintf(e.workerLog, "worker failed: %v\n", err)
+		}
+	}()
+	e.mu.Unlock()
+	return e.waitHealthy(e.WorkerConfig)
+}
+
+// TryStartWorkerProcess starts worker process i (0 to Options.Workers-1) and
+// waits until it is healthy.
+func (e *Env) TryStartWorkerProcess(i int) error {
+	path, err := workerBinary()
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	cfg := e.workerConfig(i)
+	out := io.Writer(e.log())
+	if len(e.workers) > 1 {
+		out = &linePrefixer{prefix: fmt.Sprintf("worker %d: ", i+1), to: e.workerLog}
+	}
+	p, err := process.Start(path, nil, workerEnv(cfg), out)
+	if err == nil {
+		e.workers[i] = p
+	}
+	e.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return e.waitHealthy(cfg)
+}
+
+// log is the worker log, made on first use: one log across restarts, so that
+// what a killed worker said stays readable. Called with mu held.
+func (e *Env) log() *syncBuffer {
+	if e.workerLog == nil {
+		e.workerLog = &syncBuffer{}
+	}
+	return e.workerLog
+}
+
+// waitHealthy waits until the worker of cfg answers its /healthz.
+func (e *Env) waitHealthy(cfg config.Worker) error {
+	url := "http://" + string(cfg.HTTPAddr) + "/healthz"
 	if err := waitHTTP(url, 60*time.Second); err != nil {
 		return fmt.Errorf("worker not healthy: %w\n%s", err, e.workerLog)
 	}
 	return nil
 }
 
-func (e *Env) workerEnv() []string {
+// workerConfig is worker process i's configuration: WorkerConfig, with
+// listeners of its own after the first.
+func (e *Env) workerConfig(i int) config.Worker {
 	w := e.WorkerConfig
+	if i > 0 {
+		w.HTTPAddr, w.AdminAddr = e.moreAddrs[i-1].http, e.moreAddrs[i-1].admin
+	}
+	return w
+}
+
+// listeners are one worker process's public and admin addresses.
+type listeners struct{ http, admin config.Addr }
+
+func workerEnv(w config.Worker) []string {
 	return []string{"TEMPORAL_ADDRESS=" + w.Address, "EKMSYNC_DATABASE_URL=" + string(w.DatabaseURL),
 		"EKMSYNC_SECRET_KEY=" + secretText(w.SecretKey), "EKMSYNC_HTTP_ADDR=" + string(w.HTTPAddr), "EKMSYNC_ADMIN_ADDR=" + string(w.AdminAddr),
 		"EKMSYNC_TASK_QUEUE=" + w.TaskQueue, "EKMSYNC_WORKER_STOP_TIMEOUT=5s", "EKMSYNC_CONNECT_RETRY_MAX=2s",
 		"EKMSYNC_NOTIFY_DEBOUNCE=50ms", "EKMSYNC_PAYLOAD_KEY=" + secretText(w.PayloadKey)}
 }
 
-// KillWorker kills the worker process with SIGKILL (WorkerProcess only).
+// KillWorker kills the first worker process with SIGKILL (WorkerProcess only).
 func (e *Env) KillWorker() {
+	e.t.Helper()
+	e.KillWorkerProcess(0)
+}
+
+// KillWorkerProcess kills worker process i with SIGKILL (WorkerProcess only).
+func (e *Env) KillWorkerProcess(i int) {
 	e.t.Helper()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.worker == nil {
-		e.t.Fatal("KillWorker needs Options.WorkerProcess")
+	if e.workers[i] == nil {
+		e.t.Fatalf("KillWorker: worker process %d is not running (it needs Options.WorkerProcess)", i+1)
 	}
-	e.worker.Kill()
-	e.worker = nil
+	e.workers[i].Kill()
+	e.workers[i] = nil
 }
 
-// WorkerPID is the worker process's id (WorkerProcess only), for benchmarks that
-// read its memory from /proc.
+// WorkerPID is the first worker process's id (WorkerProcess only), for
+// benchmarks that read its memory from /proc.
 func (e *Env) WorkerPID() int {
 	e.t.Helper()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.worker == nil {
+	if e.workers[0] == nil {
 		e.t.Fatal("WorkerPID needs Options.WorkerProcess")
 	}
-	return e.worker.PID()
+	return e.workers[0].PID()
 }
 
 // StopWorker stops the worker gracefully.
 func (e *Env) StopWorker() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.worker != nil {
-		_ = e.worker.Stop(20 * time.Second)
-		e.worker = nil
+	var stopping sync.WaitGroup
+	for i, p := range e.workers {
+		if p != nil {
+			stopping.Go(func() { _ = p.Stop(20 * time.Second) })
+			e.workers[i] = nil
+		}
 	}
+	stopping.Wait()
 	if e.stopWorker != nil {
 		e.stopWorker()
 		<-e.workerDone

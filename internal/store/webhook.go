@@ -101,21 +101,32 @@ type HintLimits struct {
 // channel's loop: not when the id was handed over within RepeatAfter, nor while
 // EKM's "not found" for it holds, nor when the channel got PerMinute hints in the
 // last minute. A true answer records the hand-over, so that of concurrent
-// duplicates (in any process) one wins.
+// duplicates (in any process) one wins. The channel's claims take turns under a
+// lock of the transaction: otherwise concurrent claims of distinct ids, in one
+// process or several, each count the minute's hints without the others' and
+// pass the bound together.
 func (s *Store) ClaimWebhookHint(ctx context.Context, channelID, orderID int64, lim HintLimits) (bool, error) {
 	var ok bool
-	err := s.Pool.QueryRow(ctx, `WITH recent AS (
-			SELECT count(*) AS n FROM webhook_hints
-			WHERE channel_id = $1 AND signalled_at > now() - interval '1 minute')
-		INSERT INTO webhook_hints AS h (channel_id, ekm_order_id, signalled_at)
-		SELECT $1, $2, now() FROM recent WHERE n < $4
-		ON CONFLICT (channel_id, ekm_order_id) DO UPDATE SET signalled_at = now(), not_found_until = NULL
-			WHERE h.signalled_at < now() - make_interval(secs => $3)
-			AND (h.not_found_until IS NULL OR h.not_found_until < now())
-		RETURNING true`, channelID, orderID, lim.RepeatAfter.Seconds(), lim.PerMinute).Scan(&ok)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('ekmsync-webhook-hints', $1))`, channelID); err != nil {
+			return err
+		}
+		// statement_timestamp(), not now(): the transaction began before the
+		// lock was granted, and the minute is the one up to this claim.
+		err := tx.QueryRow(ctx, `WITH recent AS (
+				SELECT count(*) AS n FROM webhook_hints
+				WHERE channel_id = $1 AND signalled_at > statement_timestamp() - interval '1 minute')
+			INSERT INTO webhook_hints AS h (channel_id, ekm_order_id, signalled_at)
+			SELECT $1, $2, statement_timestamp() FROM recent WHERE n < $4
+			ON CONFLICT (channel_id, ekm_order_id) DO UPDATE SET signalled_at = statement_timestamp(), not_found_until = NULL
+				WHERE h.signalled_at < statement_timestamp() - make_interval(secs => $3)
+				AND (h.not_found_until IS NULL OR h.not_found_until < statement_timestamp())
+			RETURNING true`, channelID, orderID, lim.RepeatAfter.Seconds(), lim.PerMinute).Scan(&ok)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
 	return ok, err
 }
 

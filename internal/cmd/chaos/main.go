@@ -1,9 +1,10 @@
 // Command chaos is 'make chaos': it runs the whole system (Temporal dev server, a
-// PostgreSQL server of its own, the simulator with faults, the worker as a process)
-// through the full workload while it kills the worker and restarts PostgreSQL, then
-// checks that hub and shop agree exactly. It prints a table of what it did and
-// found, writes it as JSON to .test/chaos.json and the worker's log to
-// .test/chaos-worker.log, and exits 1 on any mismatch.
+// PostgreSQL server of its own, the simulator with faults, two worker processes
+// sharing the shop's rate budget) through the full workload while it kills one
+// worker at a time and restarts PostgreSQL, then checks that hub and shop agree
+// exactly and that the shop's bucket itself never answered 429. It prints a table
+// of what it did and found, writes it as JSON to .test/chaos.json and the workers'
+// log to .test/chaos-worker.log, and exits 1 on any mismatch.
 //
 // With -hostile ('make chaos-hostile') an attacker and a misbehaving shop join in:
 // forged and duplicate webhooks, poison orders, oversized products, a stale page.

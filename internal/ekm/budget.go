@@ -46,6 +46,7 @@ type Budget struct {
 	queue        []*waiter            // waiting callers, by priority then arrival
 	shared       SharedBucket         // nil: the bucket is this process's alone
 	grantedAt    map[uint64]time.Time // with shared: when each request in flight was granted
+	shapeKnown   bool                 // with shared: the shape was read from it or learnt from EKM
 }
 
 // waiter is one caller blocked in Acquire.
@@ -227,8 +228,16 @@ func (b *Budget) Observe(h http.Header) {
 // Remaining cannot let a burst through.
 func (b *Budget) observe(seq uint64, h http.Header) {
 	b.mu.Lock()
+	shape := BucketShape{Size: b.size, Leak: b.leak, Step: b.step}
 	raise, counted, leak := b.observeLocked(seq, h)
+	learnt := BucketShape{Size: b.size, Leak: b.leak, Step: b.step}
+	if learnt != shape {
+		b.shapeKnown = true
+	}
 	b.mu.Unlock()
+	if b.shared != nil && learnt != shape {
+		b.learnShared(learnt)
+	}
 	if raise {
 		b.raiseShared(counted, leak)
 	}

@@ -27,6 +27,19 @@ type SharedBucket interface {
 	// Block records a 429: the bucket is full (level at least size), and nothing
 	// is granted for retryAfter.
 	Block(ctx context.Context, size, leak float64, retryAfter time.Duration) error
+	// Shape is the bucket's shape as a process last learnt it from EKM's headers
+	// (Learn), or ok false when none has yet.
+	Shape(ctx context.Context) (shape BucketShape, ok bool, err error)
+	// Learn records the bucket's shape, learnt from EKM's headers, for every
+	// process that serves the channel.
+	Learn(ctx context.Context, shape BucketShape) error
+}
+
+// BucketShape is a bucket's size and leak as EKM's rate headers give them.
+type BucketShape struct {
+	Size float64 // requests
+	Leak float64 // requests leaked a second
+	Step float64 // requests leaked per interval
 }
 
 // sharedMargin is the room, in requests, a shared bucket keeps below each
@@ -61,6 +74,7 @@ func NewSharedBudgets(size, leakPerSecond float64, share func(channel string) Sh
 // listing request only up to four below, so that an order in any process finds
 // room at once while others' listing requests wait.
 func (b *Budget) acquireShared(ctx context.Context, p Priority) (uint64, error) {
+	b.readSharedShape(ctx)
 	w := &waiter{p: p, wake: make(chan struct{}, 1)}
 	b.mu.Lock()
 	b.enqueue(w)
@@ -102,6 +116,38 @@ func (b *Budget) acquireShared(ctx context.Context, p Priority) (uint64, error) 
 			return 0, err
 		}
 	}
+}
+
+// readSharedShape takes, once, the bucket's shape another process learnt, so that
+// a process that has not yet seen EKM's headers does not take the shop's bucket
+// for EKM's default one: against a bigger bucket that others keep busy, it would
+// wait for the level to leak down to the default's size. A failure leaves the
+// shape to the next call; Take fails and says why.
+func (b *Budget) readSharedShape(ctx context.Context) {
+	b.mu.Lock()
+	known := b.shapeKnown
+	b.mu.Unlock()
+	if known {
+		return
+	}
+	shape, ok, err := b.shared.Shape(ctx)
+	if err != nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.shapeKnown && ok {
+		b.size, b.leak, b.step = shape.Size, shape.Leak, shape.Step
+	}
+	b.shapeKnown = true
+}
+
+// learnShared records a shape learnt from EKM's headers for the other processes;
+// a failure is dropped as in raiseShared (the next change tries again).
+func (b *Budget) learnShared(shape BucketShape) {
+	ctx, cancel := context.WithTimeout(context.Background(), sharedCallTimeout)
+	defer cancel()
+	_ = b.shared.Learn(ctx, shape)
 }
 
 // raiseShared passes EKM's count to the shared bucket. A failure is dropped: the

@@ -15,6 +15,23 @@ type fakeShared struct {
 	mu     sync.Mutex
 	level  float64
 	raised []float64
+	shape  *BucketShape // learnt by a process, nil until then
+}
+
+func (f *fakeShared) Shape(ctx context.Context) (BucketShape, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.shape == nil {
+		return BucketShape{}, false, nil
+	}
+	return *f.shape, true, nil
+}
+
+func (f *fakeShared) Learn(ctx context.Context, shape BucketShape) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.shape = &shape
+	return nil
 }
 
 func (f *fakeShared) Take(ctx context.Context, limit, leak float64) (time.Duration, float64, error) {

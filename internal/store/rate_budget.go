@@ -99,6 +99,37 @@ func (r *rateBucket) Block(ctx context.Context, size, leak float64, retryAfter t
 	})
 }
 
+// Shape implements ekm.SharedBucket.
+func (r *rateBucket) Shape(ctx context.Context) (ekm.BucketShape, bool, error) {
+	if err := r.ensure(ctx); err != nil {
+		return ekm.BucketShape{}, false, err
+	}
+	var size, leak, step *float64
+	err := r.s.Pool.QueryRow(ctx, `SELECT size, leak, step FROM ekm_rate_budget WHERE channel = $1`, r.channel).Scan(&size, &leak, &step)
+	if errors.Is(err, pgx.ErrNoRows) {
+		r.made.Store(false)
+		return ekm.BucketShape{}, false, nil
+	}
+	if err != nil || size == nil || leak == nil || step == nil {
+		return ekm.BucketShape{}, false, err
+	}
+	return ekm.BucketShape{Size: *size, Leak: *leak, Step: *step}, true, nil
+}
+
+// Learn implements ekm.SharedBucket. Figures EKM could not have meant (not
+// positive) are refused rather than stored for every process.
+func (r *rateBucket) Learn(ctx context.Context, shape ekm.BucketShape) error {
+	if !(shape.Size > 0 && shape.Leak > 0 && shape.Step > 0) {
+		return fmt.Errorf("the rate bucket shape %+v of channel %s is not positive", shape, r.channel)
+	}
+	if err := r.ensure(ctx); err != nil {
+		return err
+	}
+	_, err := r.s.Pool.Exec(ctx, `UPDATE ekm_rate_budget SET size = $2, leak = $3, step = $4 WHERE channel = $1`,
+		r.channel, shape.Size, shape.Leak, shape.Step)
+	return err
+}
+
 // update leaks the level up to now and sets it to what change makes of it.
 func (r *rateBucket) update(ctx context.Context, leak float64, change func(level float64, st *bucketState) float64) error {
 	if err := r.ensure(ctx); err != nil {

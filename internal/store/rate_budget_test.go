@@ -213,3 +213,33 @@ func TestPurgeDeletesTheChannelsRateBudgetRow(t *testing.T) {
 		t.Fatalf("after the purge of shop: rows %v, want only other's", got)
 	}
 }
+
+// A process that starts while others keep a bigger bucket than EKM's default busy
+// takes the bucket's shape another process learnt from EKM's headers: it sends
+// at once, instead of waiting for the level to leak down to the default's 40.
+func TestSharedRateBudgetAFreshProcessUsesTheShapeAnotherLearnt(t *testing.T) {
+	db := storetest.New(t)
+	ps := processes(t, db, 2)
+	first := ekm.NewSharedBudget(0, 0, ps[0].RateBucket("shop")) // EKM's default until told
+	if err := first.Acquire(t.Context(), ekm.PriorityOrders); err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	h.Set("X-EKM-RateLimit-BucketSize", "200")
+	h.Set("X-EKM-RateLimit-LeakRate", "1")
+	h.Set("X-EKM-RateLimit-LeakAmount", "2")
+	h.Set("X-EKM-RateLimit-Remaining", "199")
+	first.Observe(h)
+	take(t, first, ekm.PriorityOrders, 150) // the bucket, 200 big, holds 151
+
+	fresh := ekm.NewSharedBudget(0, 0, ps[1].RateBucket("shop"))
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := fresh.Acquire(ctx, ekm.PriorityOrders); err != nil {
+		t.Fatalf("a fresh process waited with 49 of 200 free (err %v): it took the bucket for EKM's default 40", err)
+	}
+	fresh.Observe(nil)
+	if got := fresh.Size(); got != 200 {
+		t.Errorf("the fresh process's bucket size is %v, want the 200 learnt by the other", got)
+	}
+}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/codec"
@@ -97,10 +96,9 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	}
 	metrics.registry.MustRegister(&observe.Hub{Store: st, Temporal: tc, Logger: logger})
 	metrics.registry.MustRegister(&observe.Drift{Store: st, Logger: logger})
-	wopts := workerOptions(cfg)
-	wopts.Interceptors = append(wopts.Interceptors, &observe.Interceptor{})
-	w := worker.New(tc, cfg.TaskQueue, wopts)
+	w, lw := newWorkers(tc, cfg)
 	Register(versioned(w, cfg), acts)
+	lw.RegisterActivity(acts)
 
 	wf := flows.Starter{Client: tc, TaskQueue: cfg.TaskQueue}
 	go listenChanges(ctx, pool, st, wf, cfg.NotifyDebounce.D(), logger)
@@ -147,11 +145,16 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start the Temporal worker: %w", err)
 	}
-	logger.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", co.HostPort, "http", addr.String())
+	if err := lw.Start(); err != nil {
+		w.Stop()
+		return fmt.Errorf("start the Temporal worker of the listing queue: %w", err)
+	}
+	logger.Info("worker started", "task_queue", cfg.TaskQueue, "listing_queue", ListingQueue(cfg.TaskQueue),
+		"listing_slots", listingSlots(cfg), "temporal", co.HostPort, "http", addr.String())
 	go supervise(ctx, st, wf, logger)
 	<-ctx.Done()
 	logger.Info("shutting down: waiting for in-flight activities", "timeout", cfg.StopTimeout.D())
-	w.Stop()
+	stopWorkers(w, lw)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)

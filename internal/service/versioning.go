@@ -34,12 +34,25 @@ var behaviours = map[string]workflow.VersioningBehavior{
 	workflows.OrderBackfillWorkflow:            workflow.VersioningBehaviorPinned,
 }
 
+// maxPollers bounds each queue's pollers (each an open long-poll RPC).
+const maxPollers = 20
+
 // workerOptions are the SDK worker's options: the stop timeout, and with a
 // deployment name, the deployment version (the stamped version as build ID).
 func workerOptions(cfg config.Worker) worker.Options {
 	o := worker.Options{WorkerStopTimeout: cfg.StopTimeout.D(),
 		// Activities are told at once when the worker stops, so a stop takes seconds.
-		Interceptors: []interceptor.WorkerInterceptor{&activities.StopInterceptor{}}}
+		Interceptors: []interceptor.WorkerInterceptor{&activities.StopInterceptor{}},
+		// The SDK's default of two pollers per queue, shared by the sticky and the
+		// normal workflow queue, dispatched 500 channels' workflow tasks seconds late
+		// (the many-shops benchmark: a push woken by a listing page waited 3 s on
+		// average, a listing download's next slice 7 s, and half the channels'
+		// order syncs had not started 3 minutes after they were started). Pollers
+		// that scale with the traffic, from the server's hints and their own empty
+		// polls, keep an idle worker at one or two polls and a busy one at tens.
+		WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{MaximumNumberOfPollers: maxPollers}),
+		ActivityTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{MaximumNumberOfPollers: maxPollers}),
+	}
 	if cfg.DeploymentName != "" {
 		o.DeploymentOptions = worker.DeploymentOptions{
 			UseVersioning: true,

@@ -35,6 +35,7 @@ var all = []bench.Benchmark{
 	bench.WebhookForgedFlood,
 	bench.WebhookDuplicates,
 	bench.PushDespatchLatency,
+	bench.ManyShops,
 }
 
 func main() {

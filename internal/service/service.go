@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -41,7 +43,7 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	metrics := newMetrics()
 
 	pool, err := retry(ctx, logger, cfg.ConnectRetryMax.D(), "PostgreSQL at "+store.Redact(string(cfg.DatabaseURL)),
-		func() (*pgxpool.Pool, error) { return store.Connect(ctx, string(cfg.DatabaseURL)) })
+		func() (*pgxpool.Pool, error) { return store.Connect(ctx, withPoolSize(string(cfg.DatabaseURL))) })
 	if err != nil {
 		return err
 	}
@@ -237,4 +239,25 @@ func serve(addr config.Addr, env, name string, h http.Handler, lim limits, logge
 		}
 	}()
 	return srv, ln.Addr(), nil
+}
+
+// workerPoolSize is the worker's PostgreSQL pool unless the URL's pool_max_conns
+// says otherwise. pgx's default, the number of CPUs and at least 4, made every
+// activity, budget grant and webhook of hundreds of channels queue for one of 4
+// connections on a 2-core machine; connections open only as they are needed.
+const workerPoolSize = 20
+
+// withPoolSize adds pool_max_conns=workerPoolSize to a database URL without one.
+func withPoolSize(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil || u.Scheme == "" {
+		return databaseURL // a keyword/value string, or one pgx will refuse with its own words
+	}
+	q := u.Query()
+	if q.Get("pool_max_conns") != "" {
+		return databaseURL
+	}
+	q.Set("pool_max_conns", strconv.Itoa(workerPoolSize))
+	u.RawQuery = q.Encode()
+	return u.String()
 }

@@ -56,7 +56,7 @@ func runManyShops(tb harness.TB) ([]Row, error) {
 	}
 	rng := rand.New(rand.NewPCG(14, 500))
 	w := newOrderWatch(f)
-	lat1, err := w.arrive(ctx, rng, manyShopsOrders, 250*time.Millisecond, nil)
+	lat1, late, err := w.arrive(ctx, rng, manyShopsOrders, 250*time.Millisecond, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func runManyShops(tb harness.TB) ([]Row, error) {
 	time.Sleep(10 * time.Second) // the new workers poll
 	victim := extra[1]
 	var victimWork workDone
-	_, err = w.arrive(ctx, rng, manyShopsOrders, 250*time.Millisecond, func(i int) {
+	_, _, err = w.arrive(ctx, rng, manyShopsOrders, 250*time.Millisecond, func(i int) {
 		if i == manyShopsOrders/3 {
 			victimWork = scrapeWork(victim.AdminAddr)
 			victim.Proc.Kill()
@@ -104,9 +104,9 @@ func runManyShops(tb harness.TB) ([]Row, error) {
 			Note: fmt.Sprintf("VmHWM of the worker process; every channel's order sync, push loop and listing Schedule running; setup of the %d channels %s", manyShops, setup.Round(time.Second))},
 		{Benchmark: fmt.Sprintf("%d channels, all listing downloads running: webhook → order in PostgreSQL, p50 / p99", manyShops),
 			Measured: fmt.Sprintf("%s / %s", p50.Round(time.Millisecond), p99.Round(time.Millisecond)), Goal: "< 1 s / < 5 s",
-			Met: p50 < time.Second && p99 < 5*time.Second,
-			Note: fmt.Sprintf("%d orders on random shops, 4 a second; listing downloads in progress %d before and %d after (of %d); %d shops of %d products, bucket 8 leaking 0.5/s; order-priority requests waited %.2f s for budget on average (%.0f requests)",
-				len(lat1), inProgressBefore, inProgressAfter, manyShops, manyShops, manyShopsProducts, one.orderWait/max(one.orderWaits, 1), one.orderWaits)},
+			Met: late == 0 && p50 < time.Second && p99 < 5*time.Second,
+			Note: fmt.Sprintf("%d orders on random shops, 4 a second (%d not in the hub 2 min after the last: their waits so far counted); listing downloads in progress %d before and %d after (of %d); %d shops of %d products, bucket 8 leaking 0.5/s; order-priority requests waited %.2f s for budget on average (%.0f requests)",
+				len(lat1), late, inProgressBefore, inProgressAfter, manyShops, manyShops, manyShopsProducts, one.orderWait/max(one.orderWaits, 1), one.orderWaits)},
 		{Benchmark: fmt.Sprintf("3 workers × %d channels, one killed: orders lost or duplicated", manyShops), Measured: fmt.Sprintf("%d lost, %d duplicated", lost, dup),
 			Goal: "0", Met: lost == 0 && dup == 0,
 			Note: fmt.Sprintf("%d orders in both phases; the third worker killed with SIGKILL after a third of the second phase's %d", len(w.created), manyShopsOrders)},
@@ -131,21 +131,21 @@ func newOrderWatch(f *fleet) *orderWatch { return &orderWatch{f: f, created: map
 
 // arrive creates n orders on random shops, one every gap, and returns the time
 // each took from its creation (when EKM sends the webhook) to its row in the
-// hub; each(i) runs before the i-th.
-func (w *orderWatch) arrive(ctx context.Context, rng *rand.Rand, n int, gap time.Duration, each func(int)) ([]time.Duration, error) {
+// hub; each(i) runs before the i-th. Orders not in the hub 2 minutes after the
+// last was created are late: their waits so far count, and late says how many.
+func (w *orderWatch) arrive(ctx context.Context, rng *rand.Rand, n int, gap time.Duration, each func(int)) (lat []time.Duration, late int, err error) {
 	pending := map[orderKey]time.Time{}
-	var lat []time.Duration
 	deadline := time.Now().Add(time.Duration(n)*gap + 2*time.Minute)
 	next := time.Now()
 	for i := 0; i < n || len(pending) > 0; {
 		if time.Now().After(deadline) {
-			var missing []string
-			for k := range pending {
-				missing = append(missing, fmt.Sprintf("%s/%d", k.shop, k.id))
-			}
+			// Too late for a latency: each counts as the time it has waited, and
+			// the caller reports how many were late.
 			_ = os.WriteFile(os.TempDir()+"/ekmsync-many-shops-worker.log", []byte(w.f.h.WorkerLog()+"\n"+metricsDigest(string(w.f.h.WorkerConfig.AdminAddr))), 0o644)
-			return nil, fmt.Errorf("%d of %d orders not in the hub 2 minutes after the last arrived (%s); the worker's log is in %s",
-				len(pending), n, strings.Join(missing, ", "), os.TempDir()+"/ekmsync-many-shops-worker.log")
+			for _, at := range pending {
+				lat = append(lat, time.Since(at))
+			}
+			return lat, len(pending), nil
 		}
 		if i < n && !time.Now().Before(next) {
 			if each != nil {
@@ -164,7 +164,7 @@ func (w *orderWatch) arrive(ctx context.Context, rng *rand.Rand, n int, gap time
 		}
 		landed, err := w.landed(ctx, pending)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		for k, at := range landed {
 			lat = append(lat, at.Sub(pending[k]))
@@ -172,7 +172,7 @@ func (w *orderWatch) arrive(ctx context.Context, rng *rand.Rand, n int, gap time
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return lat, nil
+	return lat, 0, nil
 }
 
 // landed returns which of pending are in the hub, each with the time it was seen.

@@ -14,8 +14,14 @@ type config struct {
 	addr    string
 	verbose bool
 	version bool
-	opts    ekmsim.Options
+	// shops, when above 0, serves a farm of that many shops (shop-001, ...)
+	// instead of one: each with its own OAuth client, tokens, data and bucket.
+	shops int
+	opts  ekmsim.Options
 }
+
+// maxShops bounds -shops: each shop holds its catalogue in memory.
+const maxShops = 999
 
 // baseOptions are the options without -demo: the demo shop's data, but no
 // order arrival, no auto-approval and no duplicate webhooks, so a plain run
@@ -41,6 +47,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8090", "listen address (\":0\" picks a free port)")
 	fs.BoolVar(&cfg.verbose, "v", false, "log at debug level (every webhook attempt, server errors)")
 	fs.BoolVar(&cfg.version, "version", false, "print the build's version and exit")
+	fs.IntVar(&cfg.shops, "shops", 0, "serve a farm of N shops, shop-001 to shop-N, under /shops/<name> (each its own client <name>-client, secret <name>-secret, data and bucket; the per-shop flags apply to each, -seed plus the shop's number); 0: one shop at the root")
 
 	var o ekmsim.Options
 	fs.Int64Var(&o.Seed, "seed", base.Seed, "seed: equal seeds give equal data and faults")
@@ -70,6 +77,19 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if cfg.shops < 0 || cfg.shops > maxShops {
+		return config{}, fmt.Errorf("-shops %d: give 0 (one shop) to %d", cfg.shops, maxShops)
+	}
+	if cfg.shops > 0 {
+		explicit := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+		for _, name := range []string{"client-id", "client-secret", "shop"} {
+			if explicit[name] {
+				return config{}, fmt.Errorf("-%s names the one shop's client; with -shops each shop has its own (<name>-client, <name>-secret, username <name>)", name)
+			}
+		}
+		o.ClientID, o.ClientSecret, o.ShopUsername = "", "", "" // the farm gives each shop its own
 	}
 	cfg.opts = o
 	if *demo {

@@ -2,9 +2,12 @@
 // endpoints and the /admin API of internal/ekmsim on one address.
 //
 //	go run ./cmd/ekmsim -demo
+//	go run ./cmd/ekmsim -demo -shops 50 -products 200
 //
 // It prints the address and the demo OAuth client on stdout, logs with
-// log/slog on stderr, and stops cleanly on SIGINT or SIGTERM.
+// log/slog on stderr, and stops cleanly on SIGINT or SIGTERM. With -shops N it
+// serves a farm of N shops instead (ekmsim.Farm): shop-001 to shop-N, each
+// under /shops/<name> with its own OAuth client, tokens, data and bucket.
 package main
 
 import (
@@ -54,6 +57,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		level = slog.LevelDebug
 	}
 	cfg.opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if cfg.shops > 0 {
+		return runFarm(ctx, cfg, stdout)
+	}
 	sim := ekmsim.New(cfg.opts)
 	defer sim.Close()
 	srv, err := sim.Start(cfg.addr)
@@ -71,3 +77,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// runFarm serves cfg.shops shops from one listener until ctx ends. Each shop
+// gets the command's options with its own seed (so the shops differ) and the
+// farm's own client per shop.
+func runFarm(ctx context.Context, cfg config, stdout io.Writer) error {
+	farm := ekmsim.NewFarm()
+	defer farm.Close()
+	for i := 1; i <= cfg.shops; i++ {
+		o := cfg.opts
+		o.Seed += int64(i)
+		if _, err := farm.Add(farmShopName(i), o); err != nil {
+			return err
+		}
+	}
+	url, err := farm.Start(cfg.addr)
+	if err != nil {
+		return fmt.Errorf("starting: %w", err)
+	}
+	first, last := farmShopName(1), farmShopName(cfg.shops)
+	fmt.Fprintf(stdout, "ekmsim farm listening on %s\nshops=%d (%s to %s), API base URL %s\nclient_id=<shop>-client client_secret=<shop>-secret (e.g. %s-client, %s-secret)\n",
+		url, cfg.shops, first, last, ekmsim.BaseURL(url, "<shop>"), first, first)
+	<-ctx.Done()
+	cfg.opts.Logger.Info("shutting down")
+	return nil
+}
+
+// farmShopName is the i-th shop's name (from 1): shop-001, shop-002, ...
+func farmShopName(i int) string { return fmt.Sprintf("shop-%03d", i) }

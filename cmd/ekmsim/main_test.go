@@ -77,7 +77,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	for _, name := range []string{
 		"addr", "seed", "products", "orders", "variant-share", "sku-problems", "bucket-size", "leak-rate",
 		"access-ttl", "refresh-ttl", "fault-5xx", "fault-429", "fault-latency", "latency", "fault-reset",
-		"fault-malformed", "fault-truncated", "order-every", "auto-approve", "demo", "client-id", "client-secret", "shop",
+		"fault-malformed", "fault-truncated", "order-every", "auto-approve", "demo", "client-id", "client-secret", "shop", "shops",
 	} {
 		if !strings.Contains(stderr.String(), "  -"+name+" ") && !strings.Contains(stderr.String(), "  -"+name+"\n") {
 			t.Errorf("-help does not list -%s", name)
@@ -158,5 +158,47 @@ func TestMainStopsOnSIGTERM(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		_ = cmd.Process.Kill()
 		t.Fatal("ekmsim did not exit within 15 s of SIGTERM")
+	}
+}
+
+// -shops serves a farm: each shop under /shops/<name>, an unknown one a 404; a
+// flag that names the one shop's client is refused with it.
+func TestShopsServesAFarm(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-shops", "2", "-products", "3", "-orders", "2"}, pw, io.Discard)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var lines []string
+	for len(lines) < 3 && sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "ekmsim farm listening on http://127.0.0.1:") ||
+		!strings.HasPrefix(lines[1], "shops=2 (shop-001 to shop-002)") || !strings.Contains(lines[2], "shop-001-client") {
+		t.Fatalf("start-up lines %q", lines)
+	}
+	url := strings.TrimPrefix(lines[0], "ekmsim farm listening on ")
+	for shop, want := range map[string]int{"shop-002": http.StatusUnauthorized, "shop-003": http.StatusNotFound} {
+		resp, err := http.Get(ekmsim.BaseURL(url, shop) + "/api/v1/settings/currency")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s answered %d without a token, want %d", shop, resp.StatusCode, want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run returned %v after cancel", err)
+	}
+	for _, args := range [][]string{{"-shops", "2", "-client-id", "x"}, {"-shops", "-1"}, {"-shops", "1000"}} {
+		if _, err := parseFlags(args, io.Discard); err == nil {
+			t.Errorf("%q was accepted", args)
+		}
 	}
 }

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -301,12 +300,4 @@ func peakShip(ctx context.Context, h *harness.Env, channelID int64, s *peakShopp
 		_ = tx.Rollback(ctx)
 		time.Sleep(scaled(10 * time.Second)) // not in the hub yet: the warehouse looks again
 	}
-}
-
-// percentile is the p-th percentile (0 to 1) of sorted durations.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	return sorted[min(len(sorted)-1, int(math.Ceil(p*float64(len(sorted))))-1)]
 }

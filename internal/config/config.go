@@ -67,6 +67,7 @@ type Worker struct {
 	OTelTraces       string   `envconfig:"EKMSYNC_OTEL_TRACES" desc:"otlp: send OpenTelemetry traces of workflows and activities to the OTLP endpoint of the standard OTEL_EXPORTER_OTLP_* variables; empty: no tracing"`
 	NotifyURL        Secret   `envconfig:"EKMSYNC_NOTIFY_URL" desc:"optional URL (a Slack incoming webhook, or anything that takes its JSON) told when a channel needs a person; empty: no notifications"`
 	NotifyEvery      Duration `envconfig:"EKMSYNC_NOTIFY_CHECK_INTERVAL" default:"1m" desc:"how often the hub is checked for what needs a person, when EKMSYNC_NOTIFY_URL is set"`
+	ListingSlots     int      `envconfig:"EKMSYNC_LISTING_SLOTS" default:"200" desc:"listing-download activities this worker runs at once, on their own task queue (<EKMSYNC_TASK_QUEUE>-listings): order sync and push activities never wait for them"`
 }
 
 // Starter is the configuration of the operator CLI.
@@ -104,6 +105,9 @@ func (c *Worker) validate() error {
 	}
 	if c.NotifyEvery.D() < time.Second {
 		return errors.New("EKMSYNC_NOTIFY_CHECK_INTERVAL: want at least 1s")
+	}
+	if c.ListingSlots < 1 || c.ListingSlots > 10_000 {
+		return fmt.Errorf("EKMSYNC_LISTING_SLOTS: invalid value %d; want 1 to 10000", c.ListingSlots)
 	}
 	return c.Common.validate()
 }

@@ -10,6 +10,8 @@ import (
 	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 )
 
 // Run states of the channel's workflows, as Temporal reports them: what 'channel
@@ -151,4 +153,43 @@ func closeReason(ev *historypb.HistoryEvent) string {
 		return "the run's timeout passed"
 	}
 	return ""
+}
+
+// RunningIDs lists the IDs of the workflows running on the task queue, from
+// Temporal's visibility store: one paged call where asking about each workflow
+// would be one call per workflow. Visibility lags a little behind the runs, so
+// a caller about to act on a workflow missing from the list asks RunState first.
+func (s Starter) RunningIDs(ctx context.Context) (map[string]bool, error) {
+	ids := map[string]bool{}
+	query := fmt.Sprintf("ExecutionStatus = 'Running' AND TaskQueue = '%s'", strings.ReplaceAll(s.taskQueue(), "'", ""))
+	var token []byte
+	for {
+		resp, err := s.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token})
+		if err != nil {
+			return nil, fmt.Errorf("list the running workflows: %w", err)
+		}
+		for _, e := range resp.GetExecutions() {
+			ids[e.GetExecution().GetWorkflowId()] = true
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return ids, nil
+		}
+	}
+}
+
+// ScheduleIDs lists the IDs of the namespace's Schedules (one paged call).
+func (s Starter) ScheduleIDs(ctx context.Context) (map[string]bool, error) {
+	it, err := s.Client.ScheduleClient().List(ctx, client.ScheduleListOptions{PageSize: 1000})
+	if err != nil {
+		return nil, fmt.Errorf("list the schedules: %w", err)
+	}
+	ids := map[string]bool{}
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("list the schedules: %w", err)
+		}
+		ids[e.ID] = true
+	}
+	return ids, nil
 }

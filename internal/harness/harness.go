@@ -67,6 +67,8 @@ type Options struct {
 	PayloadKey bool
 	// DebugLog makes the in-process worker log at debug level (default info).
 	DebugLog bool
+	// ListingSlots is the worker's EKMSYNC_LISTING_SLOTS (default: the worker's own).
+	ListingSlots int
 	// Server is the Temporal dev server to use (default: the package's shared one,
 	// temporaltest.Server); the browser test passes one with its Web UI.
 	Server *devserver.Server
@@ -152,7 +154,7 @@ func New(t storetest.TB, opts Options) *Env {
 		WorkerConfig: config.Worker{Common: common, HTTPAddr: config.Addr(fmt.Sprintf("127.0.0.1:%d", httpPort)),
 			AdminAddr:   config.Addr(fmt.Sprintf("127.0.0.1:%d", codecPort)),
 			StopTimeout: config.Duration(5 * time.Second), ConnectRetryMax: config.Duration(2 * time.Second),
-			NotifyDebounce: config.Duration(50 * time.Millisecond)},
+			NotifyDebounce: config.Duration(50 * time.Millisecond), ListingSlots: opts.ListingSlots},
 	}
 	e.Workflows.Client = e.Temporal
 	e.workers = make([]*process.Proc, max(opts.Workers, 1))
@@ -342,10 +344,14 @@ func (e *Env) workerConfig(i int) config.Worker {
 type listeners struct{ http, admin config.Addr }
 
 func workerEnv(w config.Worker) []string {
-	return []string{"TEMPORAL_ADDRESS=" + w.Address, "EKMSYNC_DATABASE_URL=" + string(w.DatabaseURL),
+	env := []string{"TEMPORAL_ADDRESS=" + w.Address, "EKMSYNC_DATABASE_URL=" + string(w.DatabaseURL),
 		"EKMSYNC_SECRET_KEY=" + secretText(w.SecretKey), "EKMSYNC_HTTP_ADDR=" + string(w.HTTPAddr), "EKMSYNC_ADMIN_ADDR=" + string(w.AdminAddr),
 		"EKMSYNC_TASK_QUEUE=" + w.TaskQueue, "EKMSYNC_WORKER_STOP_TIMEOUT=5s", "EKMSYNC_CONNECT_RETRY_MAX=2s",
 		"EKMSYNC_NOTIFY_DEBOUNCE=50ms", "EKMSYNC_PAYLOAD_KEY=" + secretText(w.PayloadKey)}
+	if w.ListingSlots > 0 {
+		env = append(env, fmt.Sprintf("EKMSYNC_LISTING_SLOTS=%d", w.ListingSlots))
+	}
+	return env
 }
 
 // KillWorker kills the first worker process with SIGKILL (WorkerProcess only).

@@ -37,3 +37,15 @@ func TestLivenessAndReadinessProbesDiffer(t *testing.T) {
 		t.Fatalf("/livez = %d while stopping, want 200 (a draining worker must not be killed early)", got)
 	}
 }
+
+func TestWithPoolSizeKeepsAnExplicitSize(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u@h:5432/db?sslmode=disable":                  "postgres://u@h:5432/db?pool_max_conns=20&sslmode=disable",
+		"postgres://u@h:5432/db?pool_max_conns=5&sslmode=disable": "postgres://u@h:5432/db?pool_max_conns=5&sslmode=disable",
+		"host=h dbname=db": "host=h dbname=db",
+	} {
+		if got := withPoolSize(in); got != want {
+			t.Errorf("withPoolSize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

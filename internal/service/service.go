@@ -12,11 +12,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/codec"
@@ -43,7 +44,7 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	metrics := newMetrics()
 
 	pool, err := retry(ctx, logger, cfg.ConnectRetryMax.D(), "PostgreSQL at "+store.Redact(string(cfg.DatabaseURL)),
-		func() (*pgxpool.Pool, error) { return store.Connect(ctx, string(cfg.DatabaseURL)) })
+		func() (*pgxpool.Pool, error) { return store.Connect(ctx, withPoolSize(string(cfg.DatabaseURL))) })
 	if err != nil {
 		return err
 	}
@@ -98,10 +99,9 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	}
 	metrics.registry.MustRegister(&observe.Hub{Store: st, Temporal: tc, Logger: logger})
 	metrics.registry.MustRegister(&observe.Drift{Store: st, Logger: logger})
-	wopts := workerOptions(cfg)
-	wopts.Interceptors = append(wopts.Interceptors, &observe.Interceptor{})
-	w := worker.New(tc, cfg.TaskQueue, wopts)
+	w, lw := newWorkers(tc, cfg)
 	Register(versioned(w, cfg), acts)
+	lw.RegisterActivity(acts)
 
 	wf := flows.Starter{Client: tc, TaskQueue: cfg.TaskQueue}
 	go listenChanges(ctx, pool, st, wf, cfg.NotifyDebounce.D(), logger)
@@ -150,11 +150,16 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start the Temporal worker: %w", err)
 	}
-	logger.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", co.HostPort, "http", addr.String())
+	if err := lw.Start(); err != nil {
+		w.Stop()
+		return fmt.Errorf("start the Temporal worker of the listing queue: %w", err)
+	}
+	logger.Info("worker started", "task_queue", cfg.TaskQueue, "listing_queue", ListingQueue(cfg.TaskQueue),
+		"listing_slots", listingSlots(cfg), "temporal", co.HostPort, "http", addr.String())
 	go supervise(ctx, st, wf, logger)
 	<-ctx.Done()
 	logger.Info("shutting down: waiting for in-flight activities", "timeout", cfg.StopTimeout.D())
-	w.Stop()
+	stopWorkers(w, lw)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
@@ -237,4 +242,25 @@ func serve(addr config.Addr, env, name string, h http.Handler, lim limits, logge
 		}
 	}()
 	return srv, ln.Addr(), nil
+}
+
+// workerPoolSize is the worker's PostgreSQL pool unless the URL's pool_max_conns
+// says otherwise. pgx's default, the number of CPUs and at least 4, made every
+// activity, budget grant and webhook of hundreds of channels queue for one of 4
+// connections on a 2-core machine; connections open only as they are needed.
+const workerPoolSize = 20
+
+// withPoolSize adds pool_max_conns=workerPoolSize to a database URL without one.
+func withPoolSize(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil || u.Scheme == "" {
+		return databaseURL // a keyword/value string, or one pgx will refuse with its own words
+	}
+	q := u.Query()
+	if q.Get("pool_max_conns") != "" {
+		return databaseURL
+	}
+	q.Set("pool_max_conns", strconv.Itoa(workerPoolSize))
+	u.RawQuery = q.Encode()
+	return u.String()
 }

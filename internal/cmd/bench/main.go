@@ -37,6 +37,7 @@ var all = []bench.Benchmark{
 	bench.PushDespatchLatency,
 	bench.PeakDay,
 	bench.ListingETA,
+	bench.ManyShops,
 }
 
 func main() {

@@ -1,0 +1,339 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ekmsync/ekmsync/internal/channel"
+	"github.com/ekmsync/ekmsync/internal/ekmsim"
+	"github.com/ekmsync/ekmsync/internal/harness"
+)
+
+// ManyShops is issue 14's many shops: 500 channels on one worker process, each
+// its own shop on a simulator farm (own client, tokens and bucket), with every
+// loop running and every channel's listing download started. While the
+// downloads run it creates orders on random shops and times EKM's webhook to
+// the order in PostgreSQL, and reads the worker's memory; then two more worker
+// processes join, orders keep arriving, one of the new workers is killed with
+// SIGKILL, and every order must be in the hub exactly once.
+//
+// The shops are small and slow so that 500 downloads stay running on a 2-core
+// machine within the measurement: 150 products each (about 9 pages with
+// variants), and a bucket of 8 leaking 0.1 a second (so 500 shops make at most
+// 50 requests a second together; a listing download may use 4 of the 8, the
+// order fetches the rest).
+var ManyShops = Benchmark{Name: "many-shops", Run: runManyShops}
+
+const (
+	manyShops         = 500
+	manyShopsProducts = 400
+	manyShopsOrders   = 120 // per phase
+)
+
+func runManyShops(tb harness.TB) ([]Row, error) {
+	ctx := context.Background()
+	started := time.Now()
+	f, err := newFleet(tb, fleetOptions{shops: manyShops, products: manyShopsProducts, bucket: 8, leak: 0.5,
+		settings: []channel.Change{{Key: "order-sync-interval", Value: "1m"}}})
+	if err != nil {
+		return nil, err
+	}
+	setup := time.Since(started)
+	// Let the first order syncs and the downloads' first pages pass.
+	time.Sleep(20 * time.Second)
+	inProgressBefore, err := f.downloadsInProgress(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(14, 500))
+	w := newOrderWatch(f)
+	lat1, late, err := w.arrive(ctx, rng, manyShopsOrders, 250*time.Millisecond, nil)
+	if err != nil {
+		return nil, err
+	}
+	inProgressAfter, err := f.downloadsInProgress(ctx)
+	if err != nil {
+		return nil, err
+	}
+	one := scrapeWork(string(f.h.WorkerConfig.AdminAddr))
+	rss, err := peakRSS(f.h.WorkerPID())
+	if err != nil {
+		return nil, err
+	}
+
+	// Phase 2: three workers, one killed mid-traffic.
+	var extra []*harness.ExtraWorker
+	for range 2 {
+		x, err := f.h.StartExtraWorker()
+		if err != nil {
+			return nil, err
+		}
+		extra = append(extra, x)
+	}
+	time.Sleep(10 * time.Second) // the new workers poll
+	victim := extra[1]
+	var victimWork workDone
+	_, _, err = w.arrive(ctx, rng, manyShopsOrders, 250*time.Millisecond, func(i int) {
+		if i == manyShopsOrders/3 {
+			victimWork = scrapeWork(victim.AdminAddr)
+			victim.Proc.Kill()
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	lost, dup, err := w.settle(ctx, 3*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	spread := []workDone{scrapeWork(string(f.h.WorkerConfig.AdminAddr)), scrapeWork(extra[0].AdminAddr), victimWork}
+
+	p50, p99 := percentile(lat1, 0.50), percentile(lat1, 0.99)
+	return []Row{
+		{Benchmark: fmt.Sprintf("%d channels on one worker: worker RSS", manyShops), Measured: fmt.Sprintf("%.0f MB", float64(rss)/(1<<20)),
+			Goal: "< 1 GB", Met: rss < 1<<30,
+			Note: fmt.Sprintf("VmHWM of the worker process; every channel's order sync, push loop and listing Schedule running; setup of the %d channels %s", manyShops, setup.Round(time.Second))},
+		{Benchmark: fmt.Sprintf("%d channels, all listing downloads running: webhook → order in PostgreSQL, p50 / p99", manyShops),
+			Measured: fmt.Sprintf("%s / %s", p50.Round(time.Millisecond), p99.Round(time.Millisecond)), Goal: "< 1 s / < 5 s",
+			Met: late == 0 && p50 < time.Second && p99 < 5*time.Second,
+			Note: fmt.Sprintf("%d orders on random shops, 4 a second (%d not in the hub 2 min after the last: their waits so far counted); listing downloads in progress %d before and %d after (of %d); %d shops of %d products, bucket 8 leaking 0.5/s; order-priority requests waited %.2f s for budget on average (%.0f requests)",
+				len(lat1), late, inProgressBefore, inProgressAfter, manyShops, manyShops, manyShopsProducts, one.orderWait/max(one.orderWaits, 1), one.orderWaits)},
+		{Benchmark: fmt.Sprintf("3 workers × %d channels, one killed: orders lost or duplicated", manyShops), Measured: fmt.Sprintf("%d lost, %d duplicated", lost, dup),
+			Goal: "0", Met: lost == 0 && dup == 0,
+			Note: fmt.Sprintf("%d orders in both phases; the third worker killed with SIGKILL after a third of the second phase's %d", len(w.created), manyShopsOrders)},
+		{Benchmark: "same: work spread across the three workers (EKM requests, order fetches, channels served)", Measured: spreadText(spread),
+			Note: "from each worker's /metrics (ekmsync_ekm_requests_total, ekmsync_orders_total); the killed worker's as scraped just before its kill; the first worker carried phase 1 alone"},
+	}, nil
+}
+
+// orderWatch creates orders on the fleet's shops and watches them land in the hub.
+type orderWatch struct {
+	f       *fleet
+	mu      sync.Mutex
+	created map[orderKey]time.Time
+}
+
+type orderKey struct {
+	shop string
+	id   int64
+}
+
+func newOrderWatch(f *fleet) *orderWatch { return &orderWatch{f: f, created: map[orderKey]time.Time{}} }
+
+// arrive creates n orders on random shops, one every gap, and returns the time
+// each took from its creation (when EKM sends the webhook) to its row in the
+// hub; each(i) runs before the i-th. Orders not in the hub 2 minutes after the
+// last was created are late: their waits so far count, and late says how many.
+func (w *orderWatch) arrive(ctx context.Context, rng *rand.Rand, n int, gap time.Duration, each func(int)) (lat []time.Duration, late int, err error) {
+	pending := map[orderKey]time.Time{}
+	deadline := time.Now().Add(time.Duration(n)*gap + 2*time.Minute)
+	next := time.Now()
+	for i := 0; i < n || len(pending) > 0; {
+		if time.Now().After(deadline) {
+			// Too late for a latency: each counts as the time it has waited, and
+			// the caller reports how many were late.
+			_ = os.WriteFile(os.TempDir()+"/ekmsync-many-shops-worker.log", []byte(w.f.h.WorkerLog()+"\n"+metricsDigest(string(w.f.h.WorkerConfig.AdminAddr))), 0o644)
+			for _, at := range pending {
+				lat = append(lat, time.Since(at))
+			}
+			return lat, len(pending), nil
+		}
+		if i < n && !time.Now().Before(next) {
+			if each != nil {
+				each(i)
+			}
+			name := w.f.names[rng.IntN(len(w.f.names))]
+			o := w.f.farm.Shop(name).CreateOrder(ekmsim.OrderSpec{Status: "Processing"})
+			k := orderKey{name, o.ID}
+			now := time.Now()
+			pending[k] = now
+			w.mu.Lock()
+			w.created[k] = now
+			w.mu.Unlock()
+			i++
+			next = next.Add(gap)
+		}
+		landed, err := w.landed(ctx, pending)
+		if err != nil {
+			return nil, 0, err
+		}
+		for k, at := range landed {
+			lat = append(lat, at.Sub(pending[k]))
+			delete(pending, k)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return lat, 0, nil
+}
+
+// landed returns which of pending are in the hub, each with the time it was seen.
+func (w *orderWatch) landed(ctx context.Context, pending map[orderKey]time.Time) (map[orderKey]time.Time, error) {
+	if len(pending) == 0 {
+		return nil, nil
+	}
+	var shops []string
+	var ids []int64
+	for k := range pending {
+		shops, ids = append(shops, k.shop), append(ids, k.id)
+	}
+	rows, err := w.f.h.DB.Pool.Query(ctx, `SELECT c.name, o.ekm_order_id FROM orders o JOIN channels c ON c.id = o.channel_id
+		JOIN unnest($1::text[], $2::bigint[]) AS p(name, id) ON p.name = c.name AND p.id = o.ekm_order_id`, shops, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	now := time.Now()
+	out := map[orderKey]time.Time{}
+	for rows.Next() {
+		var k orderKey
+		if err := rows.Scan(&k.shop, &k.id); err != nil {
+			return nil, err
+		}
+		out[k] = now
+	}
+	return out, rows.Err()
+}
+
+// settle waits until every order created is in the hub (or timeout), and
+// returns how many are missing and how many extra rows there are.
+func (w *orderWatch) settle(ctx context.Context, timeout time.Duration) (lost, duplicated int, err error) {
+	var shops []string
+	var ids []int64
+	for k := range w.created {
+		shops, ids = append(shops, k.shop), append(ids, k.id)
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		var found, rows int
+		err = w.f.h.DB.Pool.QueryRow(ctx, `SELECT count(DISTINCT (c.name, o.ekm_order_id)), count(*) FROM orders o JOIN channels c ON c.id = o.channel_id
+			JOIN unnest($1::text[], $2::bigint[]) AS p(name, id) ON p.name = c.name AND p.id = o.ekm_order_id`, shops, ids).Scan(&found, &rows)
+		if err != nil {
+			return 0, 0, err
+		}
+		lost, duplicated = len(w.created)-found, rows-found
+		if lost == 0 || time.Now().After(deadline) {
+			return lost, duplicated, nil
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// workDone is what one worker process did, read from its /metrics.
+type workDone struct {
+	requests, newOrders   float64
+	orderWait, orderWaits float64 // the order priority's total wait for budget (s), and its requests
+	channels              int
+	err                   error
+}
+
+// scrapeWork reads a worker's EKM requests, new orders and the channels it made
+// requests for from its admin listener's /metrics.
+func scrapeWork(adminAddr string) workDone {
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + adminAddr + "/metrics")
+	if err != nil {
+		return workDone{err: err}
+	}
+	defer resp.Body.Close()
+	var d workDone
+	channels := map[string]bool{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(line, "ekmsync_ekm_requests_total{"):
+			d.requests += v
+			if c, ok := label(line, "channel"); ok && v > 0 {
+				channels[c] = true
+			}
+		case strings.HasPrefix(line, "ekmsync_orders_total{") && strings.Contains(line, `outcome="new"`):
+			d.newOrders += v
+		case strings.HasPrefix(line, `ekmsync_budget_wait_seconds_sum{priority="orders"}`):
+			d.orderWait = v
+		case strings.HasPrefix(line, `ekmsync_budget_wait_seconds_count{priority="orders"}`):
+			d.orderWaits = v
+		}
+	}
+	d.channels = len(channels)
+	return d
+}
+
+// label returns the value of a Prometheus text line's label.
+func label(line, name string) (string, bool) {
+	_, rest, ok := strings.Cut(line, name+`="`)
+	if !ok {
+		return "", false
+	}
+	v, _, ok := strings.Cut(rest, `"`)
+	return v, ok
+}
+
+func spreadText(ws []workDone) string {
+	var parts []string
+	for i, w := range ws {
+		if w.err != nil {
+			parts = append(parts, fmt.Sprintf("worker %d: no metrics (%v)", i+1, w.err))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("worker %d: %.0f requests, %.0f orders, %d channels", i+1, w.requests, w.newOrders, w.channels))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// percentile is the p-quantile of ds (nearest rank), 0 for none.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(math.Ceil(p*float64(len(s)))) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
+// metricsDigest is the lines of a worker's /metrics that say where time goes:
+// task latencies, webhook outcomes, budget waits.
+func metricsDigest(adminAddr string) string {
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + adminAddr + "/metrics")
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		l := sc.Text()
+		if strings.HasPrefix(l, "#") {
+			continue
+		}
+		for _, p := range []string{"temporal_workflow_task_schedule_to_start_latency_seconds_sum", "temporal_workflow_task_schedule_to_start_latency_seconds_count",
+			"temporal_activity_schedule_to_start_latency_seconds_sum", "temporal_activity_schedule_to_start_latency_seconds_count",
+			"ekmsync_webhooks_total", "ekmsync_budget_wait_seconds_sum", "ekmsync_budget_wait_seconds_count",
+			"temporal_workflow_task_execution_latency_seconds_sum", "temporal_workflow_task_execution_latency_seconds_count",
+			"temporal_sticky_cache_size", "temporal_worker_task_slots_available", "temporal_num_pollers", "temporal_request_failure_total", "ekmsync_orders_total{channel=\"shop-001\""} {
+			if strings.HasPrefix(l, p) {
+				b.WriteString(l + "\n")
+			}
+		}
+	}
+	return b.String()
+}

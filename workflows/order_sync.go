@@ -117,10 +117,15 @@ func (w *orderSyncLoop) run(ctx workflow.Context) error {
 		}
 	}
 	for i := 0; ; i++ {
-		if step := w.step(workflow.Now(ctx)); step != orderNothing {
-			if w.sync(ctx, step) == nextEnd {
-				return nil
-			}
+		next := nextGoOn
+		switch w.step(workflow.Now(ctx)) {
+		case orderSync:
+			next = w.syncWindow(ctx)
+		case orderHints:
+			next = w.fetchHints(ctx)
+		}
+		if next == nextEnd {
+			return nil
 		}
 		if (i >= maxIterations || historyFull(ctx)) && !w.syncNow.waiting() {
 			return w.continueAsNew(ctx)
@@ -213,25 +218,79 @@ func (w *orderSyncLoop) refresh(ctx workflow.Context) (loopNext, error) {
 	return nextGoOn, nil
 }
 
-// sync runs one SyncOrders activity: a full sync (orderSync) with the pending
-// hints and the queued requests' ids, or just the hints (orderHints). It answers
-// the requests queued before it started; a channel that is gone ends the loop.
-func (w *orderSyncLoop) sync(ctx workflow.Context, step orderStep) loopNext {
-	hintsOnly := step == orderHints
-	w.st.Phase = contract.PhaseSyncing
-	hints := w.st.Hints
-	w.st.Hints = nil
+// syncWindow is a full sync (§2 "Sync window and cursor"): the window from the
+// sync date, with the pending hints and the ids the queued sync-now requests
+// name. It answers those requests with what it did and schedules the next run;
+// after a failed sync the hints (and ids) wait for the next fetch. A channel that is gone
+// ends the loop.
+func (w *orderSyncLoop) syncWindow(ctx workflow.Context) loopNext {
 	served := w.syncNow.upTo()
-	if !hintsOnly {
-		for _, r := range w.syncNow.pending {
-			hints = append(hints, r.in.OrderIDs...)
-		}
+	hints := w.takeHints()
+	for _, r := range w.syncNow.pending {
+		hints = append(hints, r.in.OrderIDs...)
 	}
+	res, outcome, failed := w.syncOrders(ctx, contract.SyncOrdersInput{Channel: w.st.Channel, Hints: hints})
+	switch outcome {
+	case syncGone:
+		return nextEnd
+	case synced:
+		w.st.Totals.Syncs++
+		w.st.LastResult = &res
+		now := workflow.Now(ctx)
+		w.st.LastRunAt = &now
+		w.scheduleNext(now)
+	case syncFailed:
+		w.requeue(hints)
+		w.scheduleNext(workflow.Now(ctx))
+	}
+	w.syncNow.answer(served, res, failed)
+	return nextGoOn
+}
+
+// fetchHints fetches only the webhook hints, by id (§2: webhooks are only
+// hints), with no window and no cursor move. After a failed fetch the hints are
+// dropped rather than retried in a loop: the window sync, with its overlap and
+// last_updated pass, reads those orders anyway. A channel that is gone ends the
+// loop.
+func (w *orderSyncLoop) fetchHints(ctx workflow.Context) loopNext {
+	res, outcome, _ := w.syncOrders(ctx, contract.SyncOrdersInput{Channel: w.st.Channel, Hints: w.takeHints(), HintsOnly: true})
+	if outcome == syncGone {
+		return nextEnd
+	}
+	if outcome == synced {
+		w.st.Totals.HintFetches++
+		w.st.LastHints = &res
+	}
+	// After syncFailed the hints are dropped, not re-queued (see above).
+	return nextGoOn
+}
+
+// syncOutcome is how a SyncOrders activity ended, for its caller to act on.
+type syncOutcome int
+
+const (
+	// synced: the activity ran; its result is counted.
+	synced syncOutcome = iota
+	// syncHeld: nothing ran, and the hints wait for the next run: the channel is
+	// not ok (the activity found it so, or EKM refused it), or the sync was
+	// stopped to keep the history bounded.
+	syncHeld
+	// syncFailed: the activity failed.
+	syncFailed
+	// syncGone: the channel was removed.
+	syncGone
+)
+
+// syncOrders runs one SyncOrders activity and takes in its outcome: the
+// channel's state, the sync date, the totals, the last error. Hints it held
+// back go back to the pending ones. Near the history's limit it stops the
+// activity and answers every waiting sync-now, so that the loop can continue as
+// new. failed is what the sync-now requests the run serves are answered with.
+func (w *orderSyncLoop) syncOrders(ctx workflow.Context, in contract.SyncOrdersInput) (res contract.SyncOrdersResult, outcome syncOutcome, failed error) {
+	w.st.Phase = contract.PhaseSyncing
 	actx, stop := workflow.WithCancel(workflow.WithActivityOptions(ctx, orderSyncOptions))
 	defer stop()
-	var res contract.SyncOrdersResult
-	fut := workflow.ExecuteActivity(actx, contract.SyncOrders,
-		contract.SyncOrdersInput{Channel: w.st.Channel, Hints: hints, HintsOnly: hintsOnly})
+	fut := workflow.ExecuteActivity(actx, contract.SyncOrders, in)
 	// Signals may flood in while a long sync runs: near the history's limit the
 	// sync is stopped (it resumes from its last committed page in the next run)
 	// and the loop continues as new, instead of being terminated by Temporal.
@@ -241,64 +300,63 @@ func (w *orderSyncLoop) sync(ctx workflow.Context, step orderStep) loopNext {
 		stop()
 	}
 	err := fut.Get(ctx, &res)
-	now := workflow.Now(ctx)
-	failure := "" // why the sync-now requests it serves failed
+	failure := "" // why the run failed, for the sync-now requests it serves
 	switch {
 	case interrupted:
 		w.st.LastError = "a sync was stopped to keep the loop's history bounded (a flood of signals); the next run syncs again"
-		failure = w.st.LastError
-		served = w.syncNow.upTo() // every waiting sync-now is answered, so the loop can continue as new
+		failure, outcome = w.st.LastError, syncHeld
 	case contract.IsType(err, contract.ErrTypeChannelGone):
-		return nextEnd
+		return res, syncGone, nil
 	case contract.IsType(err, contract.ErrTypeNeedsReauth):
 		w.st.State, w.st.Reason = channel.StateNeedsReauth, "EKM refused the channel's authorisation: run 'starter channel reauthorise "+w.st.Channel+"'"
 		w.publish(ctx)
-		failure = w.st.Reason
+		failure, outcome = w.st.Reason, syncHeld
 	case contract.IsType(err, contract.ErrTypeDisabled):
 		w.st.State, w.st.Reason = channel.StateDisabled, "channel is disabled"
 		w.publish(ctx)
-		failure = w.st.Reason
+		failure, outcome = w.st.Reason, syncHeld
 	case err != nil:
 		w.st.LastError = err.Error()
 		w.st.Totals.Failures++
-		failure = err.Error()
-		if !hintsOnly {
-			w.scheduleNext(now)
-		}
+		failure, outcome = err.Error(), syncFailed
 	default:
 		w.st.State, w.st.Reason = res.Status.State, res.Status.Reason
 		w.publish(ctx)
-		w.count(res, hintsOnly)
+		w.count(res)
+		outcome = syncHeld
 		if res.Ran {
 			w.st.LastError = ""
+			outcome = synced
 		}
 		if res.SyncDate != nil {
 			w.st.SyncDate = res.SyncDate
 		}
-		if !hintsOnly && res.Ran {
-			w.st.LastRunAt = &now
-			w.scheduleNext(now)
-		}
 		w.publish(ctx)
 	}
-	// Hints wait while the channel is not ok, and after a failed sync for the next
-	// fetch; after a failed fetch of only hints they are dropped rather than
-	// retried in a loop: the window sync, with its overlap and last_updated pass,
-	// reads those orders anyway.
-	if interrupted || (err != nil && !hintsOnly) || (err == nil && !res.Ran) || contract.IsType(err, contract.ErrTypeNeedsReauth) ||
-		contract.IsType(err, contract.ErrTypeDisabled) {
-		for _, id := range hints {
-			w.addHint(id)
-		}
+	if outcome == syncHeld {
+		w.requeue(in.Hints)
 	}
-	if !hintsOnly || interrupted {
-		var failed error
-		if failure != "" {
-			failed = temporal.NewApplicationError("order sync failed: "+failure, contract.ErrTypeSyncFailed)
-		}
-		w.syncNow.answer(served, res, failed)
+	if failure != "" {
+		failed = temporal.NewApplicationError("order sync failed: "+failure, contract.ErrTypeSyncFailed)
 	}
-	return nextGoOn
+	if interrupted {
+		w.syncNow.answer(w.syncNow.upTo(), res, failed)
+	}
+	return res, outcome, failed
+}
+
+// takeHints takes the pending hints for a run.
+func (w *orderSyncLoop) takeHints() []int64 {
+	hints := w.st.Hints
+	w.st.Hints = nil
+	return hints
+}
+
+// requeue puts hints a run did not fetch back with the pending ones.
+func (w *orderSyncLoop) requeue(hints []int64) {
+	for _, id := range hints {
+		w.addHint(id)
+	}
 }
 
 func (w *orderSyncLoop) scheduleNext(now time.Time) {
@@ -310,7 +368,9 @@ func (w *orderSyncLoop) scheduleNext(now time.Time) {
 	w.st.NextRunAt = &next
 }
 
-func (w *orderSyncLoop) count(res contract.SyncOrdersResult, hintsOnly bool) {
+// count takes in a SyncOrders result: the channel's interval it reports and,
+// when it ran, what it did. Its caller counts the sync or the hint fetch.
+func (w *orderSyncLoop) count(res contract.SyncOrdersResult) {
 	if res.Interval > 0 {
 		w.st.Interval = res.Interval
 	}
@@ -318,13 +378,6 @@ func (w *orderSyncLoop) count(res contract.SyncOrdersResult, hintsOnly bool) {
 		return
 	}
 	t := &w.st.Totals
-	if hintsOnly {
-		t.HintFetches++
-		w.st.LastHints = &res
-	} else {
-		t.Syncs++
-		w.st.LastResult = &res
-	}
 	t.New += res.New
 	t.Updated += res.Updated
 	t.Skipped += res.Skipped

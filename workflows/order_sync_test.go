@@ -287,3 +287,39 @@ func TestOrderSyncDropsHintsEKMRejectsInsteadOfLooping(t *testing.T) {
 		t.Fatalf("%d fetches of the rejected hint, want 1", n)
 	}
 }
+
+func TestOrderSyncKeepsHintsAfterAFailedSyncForTheFetch(t *testing.T) {
+	env := newOrderEnv(t)
+	var syncs atomic.Int32
+	var hintRuns []activities.SyncOrdersInput
+	channelOK(env)
+	env.OnActivity(acts.SyncOrders, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
+		if in.HintsOnly {
+			hintRuns = append(hintRuns, in)
+			return okResult(in, len(in.Hints)), nil
+		}
+		if syncs.Add(1) == 2 {
+			return activities.SyncOrdersResult{}, temporal.NewNonRetryableApplicationError("EKM answered 500", activities.ErrTypeRejected, nil)
+		}
+		return okResult(in, 0), nil
+	})
+	u := &updateCallbacks{}
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(UpdateSyncNow, "now", u, SyncNowInput{OrderIDs: []int64{9}})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		st := queryStatus(t, env)
+		if !u.done || u.err == nil {
+			t.Errorf("sync-now answered %+v (err %v, done %v), want the failure", u.result, u.err, u.done)
+		}
+		if st.PendingHints() != 0 || st.Totals.Failures != 1 || st.Totals.Syncs != 1 || st.Totals.HintFetches != 1 {
+			t.Errorf("after the failed sync: %+v", st)
+		}
+		env.CancelWorkflow()
+	}, 3*time.Minute)
+	env.ExecuteWorkflow(OrderSync, contract.OrderSyncState{Channel: "shop"})
+	// The id the failed sync was asked for is fetched next, not lost.
+	if len(hintRuns) != 1 || len(hintRuns[0].Hints) != 1 || hintRuns[0].Hints[0] != 9 {
+		t.Fatalf("hint runs = %+v", hintRuns)
+	}
+}

@@ -31,9 +31,24 @@ func listenChanges(ctx context.Context, pool *pgxpool.Pool, st *store.Store, wf 
 	}
 }
 
+// change is a notification's payload: the table and the channels it can affect,
+// one (channel_id) or several (channel_ids); neither names every channel.
 type change struct {
-	Table     string `json:"table"`
-	ChannelID *int64 `json:"channel_id"`
+	Table      string  `json:"table"`
+	ChannelID  *int64  `json:"channel_id"`
+	ChannelIDs []int64 `json:"channel_ids"`
+}
+
+// channels returns the ids the change wakes, 0 standing for every channel.
+func (c change) channels() []int64 {
+	switch {
+	case c.ChannelIDs != nil:
+		return c.ChannelIDs
+	case c.ChannelID != nil:
+		return []int64{*c.ChannelID}
+	default:
+		return []int64{0}
+	}
 }
 
 func listenOnce(ctx context.Context, pool *pgxpool.Pool, st *store.Store, wf flows.Starter, debounce time.Duration, logger *slog.Logger) error {
@@ -60,11 +75,9 @@ func listenOnce(ctx context.Context, pool *pgxpool.Pool, st *store.Store, wf flo
 		add := func(payload string) {
 			var c change
 			if json.Unmarshal([]byte(payload), &c) == nil {
-				id := int64(0)
-				if c.ChannelID != nil {
-					id = *c.ChannelID
+				for _, id := range c.channels() {
+					pending[id] = pending[id] || c.Table == "channels"
 				}
-				pending[id] = pending[id] || c.Table == "channels"
 			}
 		}
 		add(n.Payload)

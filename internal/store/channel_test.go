@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -100,7 +102,9 @@ func TestRemoveKeepsDataUnlessPurged(t *testing.T) {
 	}
 }
 
-// The triggers notify "<schema>.ekmsync" on hub changes, which wakes the push loop.
+// The triggers notify "<schema>.ekmsync" on hub changes, which wakes the push loop
+// of the channels named: a stock level, price or order line of an SKU wakes only the
+// channels listing it (or linking to it), and an SKU on no channel wakes no one.
 func TestHubChangesNotify(t *testing.T) {
 	db := storetest.New(t)
 	ctx := context.Background()
@@ -109,31 +113,92 @@ func TestHubChangesNotify(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{db.Schema + ".ekmsync"}.Sanitize()); err != nil {
+	topic := db.Schema + ".ekmsync"
+	if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{topic}.Sanitize()); err != nil {
 		t.Fatal(err)
 	}
-	c := newChannel(t, db.Store, "shop")
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO stock_items (sku) VALUES ('A'); INSERT INTO stock_levels (sku, level) VALUES ('A', 3)`); err != nil {
-		t.Fatal(err)
-	}
-	hubtest.InsertListing(t, db.Pool, hubtest.Listing{ChannelID: c.ID, ProductID: 1, SKU: "B"})
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO listing_links (channel_id, product_id, variant_id, stock_sku) VALUES ($1, 1, 0, 'A')`, c.ID); err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	want := []string{`{"table" : "channels", "channel_id" : ` + strconv.FormatInt(c.ID, 10) + `}`, `{"table" : "stock_levels", "channel_id" : null}`,
-		`{"table" : "listing_links"}`}
-	all := func() bool { return seen[want[0]] && seen[want[1]] && seen[want[2]] }
-	for !all() {
-		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		n, err := conn.Conn().WaitForNotification(wctx)
-		cancel()
-		if err != nil {
-			break
+	// drain returns the payloads up to a sentinel sent now: notifications arrive in
+	// commit order, so what is absent before it was never sent.
+	drain := func() []string {
+		t.Helper()
+		if _, err := db.Pool.Exec(ctx, `SELECT pg_notify($1, 'end')`, topic); err != nil {
+			t.Fatal(err)
 		}
-		seen[n.Payload] = true
+		var got []string
+		for {
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			n, err := conn.Conn().WaitForNotification(wctx)
+			cancel()
+			if err != nil {
+				t.Fatalf("no sentinel after %v: %v", got, err)
+			}
+			if n.Payload == "end" {
+				sort.Strings(got)
+				return got
+			}
+			got = append(got, n.Payload)
+		}
 	}
-	if !all() {
-		t.Fatalf("notifications = %v", seen)
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := db.Pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	a := newChannel(t, db.Store, "shop")
+	b := newChannel(t, db.Store, "other")
+	ids := func(c channel.Settings) string { return "[" + strconv.FormatInt(c.ID, 10) + "]" }
+	exec(`INSERT INTO stock_items (sku) VALUES ('A'), ('B'), ('L'), ('NONE')`)
+	hubtest.InsertListing(t, db.Pool, hubtest.Listing{ChannelID: a.ID, ProductID: 1, SKU: "A"})
+	hubtest.InsertListing(t, db.Pool, hubtest.Listing{ChannelID: b.ID, ProductID: 1, SKU: "B"})
+	hubtest.InsertListing(t, db.Pool, hubtest.Listing{ChannelID: b.ID, ProductID: 2, SKU: "X"})
+	exec(`INSERT INTO listing_links (channel_id, product_id, variant_id, stock_sku) VALUES ($1, 2, 0, 'L')`, b.ID)
+	setup := drain()
+	for _, w := range []string{`{"table" : "channels", "channel_id" : ` + strconv.FormatInt(a.ID, 10) + `}`, `{"table" : "listing_links"}`} {
+		if !slices.Contains(setup, w) {
+			t.Fatalf("setup notifications = %v, want %s among them", setup, w)
+		}
+	}
+
+	steps := []struct {
+		name string
+		do   func()
+		want []string
+	}{
+		{"stock of an SKU listed on A", func() { exec(`INSERT INTO stock_levels (sku, level) VALUES ('A', 3)`) },
+			[]string{`{"table" : "stock_levels", "channel_ids" : ` + ids(a) + `}`}},
+		{"stock change of an SKU linked on B", func() {
+			exec(`INSERT INTO stock_levels (sku, level) VALUES ('L', 3)`)
+			exec(`UPDATE stock_levels SET level = 2 WHERE sku = 'L'`)
+		}, []string{`{"table" : "stock_levels", "channel_ids" : ` + ids(b) + `}`, `{"table" : "stock_levels", "channel_ids" : ` + ids(b) + `}`}},
+		{"stock and price of an SKU on no channel", func() {
+			exec(`INSERT INTO stock_levels (sku, level) VALUES ('NONE', 3)`)
+			exec(`INSERT INTO prices (sku, price) VALUES ('NONE', 1)`)
+			exec(`DELETE FROM stock_levels WHERE sku = 'NONE'`)
+		}, nil},
+		{"price of an SKU listed on A", func() { exec(`INSERT INTO prices (sku, price) VALUES ('A', 1)`) },
+			[]string{`{"table" : "prices", "channel_ids" : ` + ids(a) + `}`}},
+		{"order on B with lines of A's SKU and of no channel's", func() {
+			hubtest.InsertOrder(t, db.Pool, hubtest.Order{ChannelID: b.ID, EKMOrderID: 1, Lines: []hubtest.Line{{SKU: "A", Quantity: 1}, {SKU: "NONE", Quantity: 1}}})
+		}, []string{`{"table" : "order_lines", "channel_ids" : ` + ids(a) + `}`, `{"table" : "orders", "channel_id" : ` + strconv.FormatInt(b.ID, 10) + `}`}},
+		{"a line of A's SKU part-cancelled", func() { exec(`UPDATE order_lines SET cancelled_quantity = 1 WHERE sku = 'A'`) },
+			[]string{`{"table" : "order_lines", "channel_id" : ` + strconv.FormatInt(b.ID, 10) + `}`, `{"table" : "order_lines", "channel_ids" : ` + ids(a) + `}`}},
+		{"that order cancelled", func() { exec(`UPDATE orders SET status = 'cancelled' WHERE ekm_order_id = 1`) },
+			[]string{`{"table" : "orders", "channel_id" : ` + strconv.FormatInt(b.ID, 10) + `}`, `{"table" : "orders", "channel_ids" : ` + ids(a) + `}`}},
+		{"order on A with a line of an SKU on no channel: only the order's own channel", func() {
+			hubtest.InsertOrder(t, db.Pool, hubtest.Order{ChannelID: a.ID, EKMOrderID: 2, Lines: []hubtest.Line{{SKU: "NONE", Quantity: 1}}})
+		}, []string{`{"table" : "orders", "channel_id" : ` + strconv.FormatInt(a.ID, 10) + `}`}},
+		{"a line's quantity unchanged", func() { exec(`UPDATE order_lines SET name = 'renamed'`) }, nil},
+		{"override of a listing on B", func() { exec(`UPDATE listings SET max_listed_override = 5 WHERE sku = 'B'`) },
+			[]string{`{"table" : "listings", "channel_ids" : ` + ids(b) + `}`}},
+		{"a list too long for a payload wakes every channel", func() {
+			exec(`SELECT ekmsync_notify_channels('prices', ARRAY(SELECT generate_series(1, 3000)::bigint))`)
+		}, []string{`{"table" : "prices"}`}},
+	}
+	for _, s := range steps {
+		s.do()
+		if got := drain(); !slices.Equal(got, s.want) {
+			t.Errorf("%s: notifications = %v, want %v", s.name, got, s.want)
+		}
 	}
 }

@@ -30,7 +30,7 @@ func (a *Activities) PushStock(ctx context.Context, in PushInput) (StepResult, e
 	return pushListings(ctx, a, in, listingPush[store.StockLine]{
 		kind:        store.PlanStock,
 		on:          func(s channel.Settings) bool { return s.UpdateInventory },
-		plan:        a.Store.StockPlan,
+		plan:        a.Store.PendingStock,
 		order:       a.orderStock,
 		concurrency: stockConcurrency,
 		send:        a.sendStock,
@@ -51,7 +51,7 @@ func (a *Activities) orderStock(ctx context.Context, pending []store.StockLine) 
 type listingPush[L interface{ Pending(time.Time) bool }] struct {
 	kind        string                      // its kind in the push plan
 	on          func(channel.Settings) bool // the setting that turns it on
-	plan        func(context.Context, channel.Settings) ([]L, error)
+	plan        func(context.Context, channel.Settings) ([]L, error) // the lines whose value differs from EKM's
 	order       func(context.Context, []L) error // puts the pending lines in sending order; nil: the plan's
 	concurrency int
 	send        func(context.Context, *ekm.Client, channel.Settings, L) (listingOutcome, error)

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -35,6 +36,34 @@ func (a *Activities) PushStock(ctx context.Context, in PushInput) (StepResult, e
 		concurrency: stockConcurrency,
 		send:        a.sendStock,
 		shadow:      planStock,
+	})
+}
+
+// urgentStock sends the stock of the Urgent listings (store.UrgentStock), as
+// PushStock would send them first, within one batch bound: the despatch step
+// calls it when it stops with despatches left, when the pass would not reach
+// the stock step.
+func (a *Activities) urgentStock(ctx context.Context, s channel.Settings) (StepResult, error) {
+	if !s.UpdateInventory || s.Shadow {
+		return StepResult{}, nil // the stock step records a shadow channel's plan
+	}
+	lines, err := a.Store.UrgentStock(ctx, s)
+	if err != nil {
+		return StepResult{}, err
+	}
+	lines = slices.DeleteFunc(lines, func(l store.StockLine) bool { return !l.Pending(a.now()) })
+	if len(lines) == 0 {
+		return StepResult{}, nil
+	}
+	if err := a.orderStock(ctx, lines); err != nil {
+		return StepResult{}, err
+	}
+	c, pctx, err := a.pushClient(ctx, s, ekm.PriorityStock)
+	if err != nil {
+		return StepResult{}, err
+	}
+	return a.sendAll(pctx, s, len(lines), stockConcurrency, func(ctx context.Context, i int) (listingOutcome, error) {
+		return a.sendStock(ctx, c, s, lines[i])
 	})
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -79,7 +80,7 @@ func pending[T comparable](desired T, confirmed, target *T, st SendState, now ti
 // the level is summed over the channel's stock locations (all when none are set),
 // and the reservation is what open orders of every channel hold of the SKU.
 func (s *Store) StockPlan(ctx context.Context, st channel.Settings) ([]StockLine, error) {
-	return s.stockLines(ctx, st, false)
+	return s.stockLines(ctx, st, "")
 }
 
 // PendingStock returns the lines of StockPlan whose quantity differs from the one
@@ -88,15 +89,21 @@ func (s *Store) StockPlan(ctx context.Context, st channel.Settings) ([]StockLine
 // reads its few changes, not its whole catalogue. The caller still checks Pending
 // (a rejected value's backoff).
 func (s *Store) PendingStock(ctx context.Context, st channel.Settings) ([]StockLine, error) {
-	return s.stockLines(ctx, st, true)
+	return s.stockLines(ctx, st, pendingSQL)
 }
 
-// stockLines is StockPlan, or PendingStock when pendingOnly.
-func (s *Store) stockLines(ctx context.Context, st channel.Settings, pendingOnly bool) ([]StockLine, error) {
-	filter := ""
-	if pendingOnly {
-		filter = `WHERE q.confirmed IS DISTINCT FROM q.desired`
-	}
+// UrgentStock returns the lines of PendingStock that are Urgent: EKM's figure is
+// to come down to a SKU at or below NearZero available.
+func (s *Store) UrgentStock(ctx context.Context, st channel.Settings) ([]StockLine, error) {
+	return s.stockLines(ctx, st, pendingSQL+` AND (q.confirmed IS NULL OR q.confirmed > q.desired)
+		AND GREATEST(q.level - q.reserved, 0) <= `+strconv.Itoa(NearZero))
+}
+
+// pendingSQL keeps the lines of a plan whose value differs from the confirmed one.
+const pendingSQL = `WHERE q.confirmed IS DISTINCT FROM q.desired`
+
+// stockLines is StockPlan's lines that filter (a WHERE clause on q, or "") keeps.
+func (s *Store) stockLines(ctx context.Context, st channel.Settings, filter string) ([]StockLine, error) {
 	r := st.StockRules()
 	return planQuery(ctx, s, `WITH linked AS (`+linkedListingsSQL+`),
 		levels AS (
@@ -183,21 +190,17 @@ func (l PriceLine) Pending(now time.Time) bool {
 // PricePlan returns every live linked listing of the channel (as StockPlan's)
 // whose stock item has a hub price, with what EKM last confirmed.
 func (s *Store) PricePlan(ctx context.Context, channelID int64) ([]PriceLine, error) {
-	return s.priceLines(ctx, channelID, false)
+	return s.priceLines(ctx, channelID, "")
 }
 
 // PendingPrices returns the lines of PricePlan whose price differs from the one
 // EKM last confirmed, as PendingStock does for stock.
 func (s *Store) PendingPrices(ctx context.Context, channelID int64) ([]PriceLine, error) {
-	return s.priceLines(ctx, channelID, true)
+	return s.priceLines(ctx, channelID, pendingSQL)
 }
 
-// priceLines is PricePlan, or PendingPrices when pendingOnly.
-func (s *Store) priceLines(ctx context.Context, channelID int64, pendingOnly bool) ([]PriceLine, error) {
-	filter := ""
-	if pendingOnly {
-		filter = `WHERE q.confirmed IS DISTINCT FROM q.desired`
-	}
+// priceLines is PricePlan's lines that filter (as stockLines') keeps.
+func (s *Store) priceLines(ctx context.Context, channelID int64, filter string) ([]PriceLine, error) {
 	return planQuery(ctx, s, `WITH q AS (SELECT li.product_id, li.variant_id, li.sku, li.listing_sku, round(p.price * 100)::bigint AS desired,
 			round(CASE WHEN lo.channel_id IS NULL THEN li.ekm_price ELSE lo.confirmed_price END * 100)::bigint AS confirmed,
 			round(lo.price_target * 100)::bigint AS price_target,

@@ -50,7 +50,8 @@ func TestQuantitySQLMatchesRules(t *testing.T) {
 
 // TestPendingStockAndPricesAreThePlansLinesToSend: PendingStock and PendingPrices
 // return exactly the lines of StockPlan and PricePlan whose value differs from
-// the confirmed one (never confirmed counts as differing), links included.
+// the confirmed one (never confirmed counts as differing), links included, and
+// UrgentStock exactly the Urgent ones of those.
 func TestPendingStockAndPricesAreThePlansLinesToSend(t *testing.T) {
 	db := storetest.New(t)
 	ctx := context.Background()
@@ -60,11 +61,13 @@ func TestPendingStockAndPricesAreThePlansLinesToSend(t *testing.T) {
 	hubtest.StockItem(t, db.Pool, "RES", map[string]int{"main": 4})
 	hubtest.StockItem(t, db.Pool, "CAP", map[string]int{"main": 50})
 	hubtest.StockItem(t, db.Pool, "ITEM", map[string]int{"main": 3})
+	hubtest.StockItem(t, db.Pool, "LOW", map[string]int{"main": 2})
 	hubtest.InsertListing(t, db.Pool, hubtest.Listing{ChannelID: ch, ProductID: 1, SKU: "SAME", EKMStock: hubtest.Ptr[int64](4), EKMPrice: hubtest.Ptr(2.5)})
 	hubtest.InsertListing(t, db.Pool, hubtest.Listing{ChannelID: ch, ProductID: 2, SKU: "DIFF", EKMStock: hubtest.Ptr[int64](4), EKMPrice: hubtest.Ptr(3.0)})
 	hubtest.InsertListing(t, db.Pool, hubtest.Listing{ChannelID: ch, ProductID: 3, VariantID: 31, SKU: "RES", EKMStock: hubtest.Ptr[int64](4)})
 	hubtest.InsertListing(t, db.Pool, hubtest.Listing{ChannelID: ch, ProductID: 4, SKU: "CAP", EKMStock: hubtest.Ptr[int64](7), MaxListed: hubtest.Ptr(7)})
 	hubtest.InsertListing(t, db.Pool, hubtest.Listing{ChannelID: ch, ProductID: 5, SKU: "NEVER"}) // linked below, never confirmed
+	hubtest.InsertListing(t, db.Pool, hubtest.Listing{ChannelID: ch, ProductID: 6, SKU: "LOW", EKMStock: hubtest.Ptr[int64](5)})
 	hubtest.InsertOrder(t, db.Pool, hubtest.Order{ChannelID: ch, EKMOrderID: 1, Lines: []hubtest.Line{{SKU: "RES", Quantity: 1}}})
 	if _, err := db.Pool.Exec(ctx, `INSERT INTO listing_links (channel_id, product_id, variant_id, stock_sku) VALUES ($1, 5, 0, 'ITEM')`, ch); err != nil {
 		t.Fatal(err)
@@ -85,7 +88,12 @@ func TestPendingStockAndPricesAreThePlansLinesToSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPending(t, "stock", stock, pendingStock, func(l store.StockLine) bool { return l.Confirmed == nil || *l.Confirmed != l.Desired },
-		func(l store.StockLine) string { return l.SKU }, []string{"DIFF", "RES", "ITEM"})
+		func(l store.StockLine) string { return l.SKU }, []string{"DIFF", "RES", "ITEM", "LOW"})
+	urgent, err := db.Store.UrgentStock(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPending(t, "urgent stock", pendingStock, urgent, store.StockLine.Urgent, func(l store.StockLine) string { return l.SKU }, []string{"LOW"})
 	prices, err := db.Store.PricePlan(ctx, ch)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +106,8 @@ func TestPendingStockAndPricesAreThePlansLinesToSend(t *testing.T) {
 		func(l store.PriceLine) string { return l.SKU }, []string{"DIFF", "ITEM"})
 }
 
-// checkPending checks that pending is the lines of plan that differ, with the SKUs want.
+// checkPending checks that pending is the lines of plan that differs keeps, with
+// the SKUs want.
 func checkPending[L any](t *testing.T, what string, plan, pending []L, differs func(L) bool, sku func(L) string, want []string) {
 	t.Helper()
 	var fromPlan []L

@@ -82,7 +82,8 @@ func (a *Activities) orderStock(ctx context.Context, pending []store.StockLine) 
 type listingPush[L interface{ Pending(time.Time) bool }] struct {
 	kind        string                      // its kind in the push plan
 	on          func(channel.Settings) bool // the setting that turns it on
-	plan        func(context.Context, channel.Settings) ([]L, error) // the lines whose value differs from EKM's
+	// plan returns the lines whose value differs from the one EKM confirmed.
+	plan        func(context.Context, channel.Settings) ([]L, error)
 	order       func(context.Context, []L) error // puts the pending lines in sending order; nil: the plan's
 	concurrency int
 	send        func(context.Context, *ekm.Client, channel.Settings, L) (listingOutcome, error)

@@ -78,11 +78,11 @@ func (a *Activities) orderStock(ctx context.Context, pending []store.StockLine) 
 	return nil
 }
 
-// listingPush describes one listing value's push (stock or price).
+// listingPush describes one listing value's push (stock or price). Its plan
+// returns the lines whose value differs from the one EKM confirmed.
 type listingPush[L interface{ Pending(time.Time) bool }] struct {
 	kind        string                      // its kind in the push plan
 	on          func(channel.Settings) bool // the setting that turns it on
-	// plan returns the lines whose value differs from the one EKM confirmed.
 	plan        func(context.Context, channel.Settings) ([]L, error)
 	order       func(context.Context, []L) error // puts the pending lines in sending order; nil: the plan's
 	concurrency int

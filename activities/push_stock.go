@@ -64,7 +64,7 @@ func (a *Activities) urgentStock(ctx context.Context, s channel.Settings) (StepR
 	if err != nil {
 		return StepResult{}, err
 	}
-	return a.sendAll(pctx, s, len(lines), stockConcurrency, func(ctx context.Context, i int) (listingOutcome, error) {
+	return a.sendAll(pctx, s, len(lines), stockConcurrency, nil, func(ctx context.Context, i int) (listingOutcome, error) {
 		return a.sendStock(ctx, c, s, lines[i])
 	})
 }
@@ -141,27 +141,54 @@ func pushListings[L interface{ Pending(time.Time) bool }](ctx context.Context, a
 	if err != nil {
 		return StepResult{}, err
 	}
-	return a.sendAll(pctx, s, len(pending), p.concurrency, func(ctx context.Context, i int) (listingOutcome, error) {
+	waiting := func() bool { return a.despatchesWaiting(ctx, s) }
+	return a.sendAll(pctx, s, len(pending), p.concurrency, waiting, func(ctx context.Context, i int) (listingOutcome, error) {
 		return p.send(ctx, c, s, pending[i])
 	})
 }
 
+// yieldAfter is how long a stock or price step sends before it looks, now and
+// then, whether despatches came meanwhile; then it stops with more work left,
+// so that the next pass starts with them. Looking only after it keeps each step
+// making progress even while despatches are always waiting.
+const yieldAfter = time.Second
+
+// despatchesWaiting reports whether the despatch step has work it would send now.
+func (a *Activities) despatchesWaiting(ctx context.Context, s channel.Settings) bool {
+	if s.DespatchHold() != "" || s.Shadow {
+		return false
+	}
+	work, err := a.Store.OrderWork(ctx, s.ID, store.Despatches, a.now(), 1)
+	return err == nil && len(work) > 0
+}
+
 // sendAll runs send for items 0..n-1, up to concurrency at once, starting none
-// after the batch bound. send reports what came of the item; an error stops the
+// after the batch bound, nor, after yieldAfter, once yield (nil: never) says
+// more urgent work waits. send reports what came of the item; an error stops the
 // call.
-func (a *Activities) sendAll(ctx context.Context, s channel.Settings, n, concurrency int, send func(context.Context, int) (listingOutcome, error)) (StepResult, error) {
+func (a *Activities) sendAll(ctx context.Context, s channel.Settings, n, concurrency int, yield func() bool,
+	send func(context.Context, int) (listingOutcome, error)) (StepResult, error) {
 	var (
 		mu   sync.Mutex
 		res  StepResult
 		done int
 	)
 	start := a.now()
+	looked := start
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
 	for i := range n {
-		if a.now().Sub(start) > pushBatchTime || gctx.Err() != nil {
+		now := a.now()
+		if now.Sub(start) > pushBatchTime || gctx.Err() != nil {
 			res.More = true
 			break
+		}
+		if yield != nil && now.Sub(start) > yieldAfter && now.Sub(looked) > yieldAfter/4 {
+			looked = now
+			if yield() {
+				res.More = true
+				break
+			}
 		}
 		g.Go(func() error {
 			outcome, err := send(gctx, i)

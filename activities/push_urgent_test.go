@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
@@ -72,5 +73,37 @@ func TestDespatchBacklogLetsUrgentStockGoAndReportsMoreOnlyWhenRowsAreLeft(t *te
 	third, err := ls.acts.PushDespatches(ctx, in)
 	if err != nil || third.Sent != orders-1 || third.More {
 		t.Fatalf("a step of exactly a batch: %+v, %v; want %d sent and no more work", third, err, orders-1)
+	}
+}
+
+// A stock step that has sent for a while stops, with more work left, once a
+// despatch waits, so that the next pass starts with it.
+func TestStockStepYieldsToAWaitingDespatch(t *testing.T) {
+	ls := newListingShop(t, 40)
+	ctx := context.Background()
+	despatchable(t, ls)
+	codes := map[string]int{}
+	for _, p := range ls.sim.Products() {
+		codes[p.ProductCode]++
+	}
+	lines := 0
+	for _, p := range ls.sim.Products() {
+		if len(p.Variants) == 0 && p.ProductCode != "" && codes[p.ProductCode] == 1 {
+			hubtest.StockItem(t, ls.db.Pool, p.ProductCode, map[string]int{"main": 50})
+			hubtest.InsertListing(t, ls.db.Pool, hubtest.Listing{ChannelID: ls.ch.ID, ProductID: p.ID, SKU: p.ProductCode, EKMStock: hubtest.Ptr[int64](10)})
+			lines++
+		}
+	}
+	o := ls.sim.CreateOrder(ekmsim.OrderSpec{Status: "PENDING", Lines: []ekmsim.LineSpec{{ProductCode: ls.sim.Products()[0].ProductCode, Quantity: 1}}})
+	hubID := hubtest.InsertOrder(t, ls.db.Pool, hubtest.Order{ChannelID: ls.ch.ID, EKMOrderID: o.ID, Lines: []hubtest.Line{{SKU: "ELSEWHERE", Quantity: 1}}})
+	if _, err := ls.db.Store.ShipOrder(ctx, store.OrderRef{ID: hubID}, []store.Parcel{{TrackingNumber: "RM1"}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	// Each send takes 300 ms: four at a time, the step passes yieldAfter (1 s)
+	// long before its lines are done.
+	ls.sim.SetFaults(ekmsim.Faults{Latency: 1, LatencyDuration: 300 * time.Millisecond})
+	res, err := ls.acts.PushStock(ctx, activities.PushInput{Channel: "shop"})
+	if err != nil || !res.More || res.Sent == 0 || res.Sent >= lines {
+		t.Fatalf("the stock step with a despatch waiting: %+v, %v; want some of the %d lines sent and more work left", res, err, lines)
 	}
 }

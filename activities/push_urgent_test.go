@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ekmsync/ekmsync/activities"
+	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/ekmsim"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/store/hubtest"
@@ -21,14 +22,8 @@ func TestDespatchBacklogLetsUrgentStockGoAndReportsMoreOnlyWhenRowsAreLeft(t *te
 	despatchable(t, ls)
 	var products []int64
 	var skus []string
-	codes := map[string]int{}
-	for _, p := range ls.sim.Products() {
-		codes[p.ProductCode]++
-	}
-	for _, p := range ls.sim.Products() {
-		if len(p.Variants) == 0 && p.ProductCode != "" && codes[p.ProductCode] == 1 {
-			products, skus = append(products, p.ID), append(skus, p.ProductCode)
-		}
+	for _, p := range plainProducts(ls) {
+		products, skus = append(products, p.ID), append(skus, p.ProductCode)
 	}
 	if len(products) < 2 {
 		t.Fatalf("the shop has %d products without variants, want 2", len(products))
@@ -82,17 +77,11 @@ func TestStockStepYieldsToAWaitingDespatch(t *testing.T) {
 	ls := newListingShop(t, 40)
 	ctx := context.Background()
 	despatchable(t, ls)
-	codes := map[string]int{}
-	for _, p := range ls.sim.Products() {
-		codes[p.ProductCode]++
-	}
 	lines := 0
-	for _, p := range ls.sim.Products() {
-		if len(p.Variants) == 0 && p.ProductCode != "" && codes[p.ProductCode] == 1 {
-			hubtest.StockItem(t, ls.db.Pool, p.ProductCode, map[string]int{"main": 50})
-			hubtest.InsertListing(t, ls.db.Pool, hubtest.Listing{ChannelID: ls.ch.ID, ProductID: p.ID, SKU: p.ProductCode, EKMStock: hubtest.Ptr[int64](10)})
-			lines++
-		}
+	for _, p := range plainProducts(ls) {
+		hubtest.StockItem(t, ls.db.Pool, p.ProductCode, map[string]int{"main": 50})
+		hubtest.InsertListing(t, ls.db.Pool, hubtest.Listing{ChannelID: ls.ch.ID, ProductID: p.ID, SKU: p.ProductCode, EKMStock: hubtest.Ptr[int64](10)})
+		lines++
 	}
 	o := ls.sim.CreateOrder(ekmsim.OrderSpec{Status: "PENDING", Lines: []ekmsim.LineSpec{{ProductCode: ls.sim.Products()[0].ProductCode, Quantity: 1}}})
 	hubID := hubtest.InsertOrder(t, ls.db.Pool, hubtest.Order{ChannelID: ls.ch.ID, EKMOrderID: o.ID, Lines: []hubtest.Line{{SKU: "ELSEWHERE", Quantity: 1}}})
@@ -106,4 +95,19 @@ func TestStockStepYieldsToAWaitingDespatch(t *testing.T) {
 	if err != nil || !res.More || res.Sent == 0 || res.Sent >= lines {
 		t.Fatalf("the stock step with a despatch waiting: %+v, %v; want some of the %d lines sent and more work left", res, err, lines)
 	}
+}
+
+// plainProducts are the shop's products without variants whose SKU is their own.
+func plainProducts(ls *listingShop) []ekm.Product {
+	codes := map[string]int{}
+	for _, p := range ls.sim.Products() {
+		codes[p.ProductCode]++
+	}
+	var out []ekm.Product
+	for _, p := range ls.sim.Products() {
+		if len(p.Variants) == 0 && p.ProductCode != "" && codes[p.ProductCode] == 1 {
+			out = append(out, p)
+		}
+	}
+	return out
 }

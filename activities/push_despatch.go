@@ -40,9 +40,18 @@ func (a *Activities) PushDespatches(ctx context.Context, in PushInput) (StepResu
 	if err != nil {
 		return StepResult{}, err
 	}
-	return a.eachOrder(ctx, s, store.Despatches, c, func(ctx context.Context, w store.OrderWork, shown *ekm.Order) (string, error) {
+	res, err := a.eachOrder(ctx, s, store.Despatches, c, func(ctx context.Context, w store.OrderWork, shown *ekm.Order) (string, error) {
 		return a.despatch(ctx, c, s, w, shown)
 	})
+	if err != nil || !res.More {
+		return res, err
+	}
+	// Despatches are left, and the pass ends here to start again with them: the
+	// stock that is to come down to a SKU at or near zero goes out meanwhile, so
+	// that a busy day's despatch backlog does not hold back its oversells.
+	urgent, err := a.urgentStock(ctx, s)
+	res.UrgentStock = urgent.Sent
+	return res, err
 }
 
 // holdOrders holds the open work of a set with reason, auditing the rows newly held.

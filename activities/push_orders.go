@@ -35,9 +35,13 @@ func (a *Activities) eachOrder(ctx context.Context, s channel.Settings, set stor
 	var res StepResult
 	owner := claimOwner(ctx)
 	start := a.now()
-	work, err := a.Store.OrderWork(ctx, s.ID, set, start, orderBatch)
+	// One row more than a call does tells whether any is left after it.
+	work, err := a.Store.OrderWork(ctx, s.ID, set, start, orderBatch+1)
 	if err != nil {
 		return res, err
+	}
+	if len(work) > orderBatch {
+		work, res.More = work[:orderBatch], true
 	}
 	run := &orderGroupRun{a: a, s: s, res: &res}
 	for done := 0; done < len(work); {
@@ -56,7 +60,6 @@ func (a *Activities) eachOrder(ctx context.Context, s channel.Settings, set stor
 			return res, err
 		}
 	}
-	res.More = res.More || len(work) == orderBatch
 	return res, nil
 }
 

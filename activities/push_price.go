@@ -21,7 +21,7 @@ func (a *Activities) PushPrices(ctx context.Context, in PushInput) (StepResult, 
 		kind: store.PlanPrice,
 		on:   func(s channel.Settings) bool { return s.PriceChange },
 		plan: func(ctx context.Context, s channel.Settings) ([]store.PriceLine, error) {
-			return a.Store.PricePlan(ctx, s.ID)
+			return a.Store.PendingPrices(ctx, s.ID)
 		},
 		concurrency: 1, // each is a read and a write of the same product
 		send:        a.sendPrice,

@@ -45,6 +45,9 @@ func (r pushNowResult) text(w io.Writer) {
 		if s.r.WouldSend > 0 {
 			fmt.Fprintf(w, ", would send %d (shadow mode: 'push plan')", s.r.WouldSend)
 		}
+		if s.r.UrgentStock > 0 {
+			fmt.Fprintf(w, ", and %d stock levels at or near zero while despatches were left", s.r.UrgentStock)
+		}
 		if s.r.Held > 0 {
 			fmt.Fprintf(w, ", held %d (%s)", s.r.Held, s.r.HeldReason)
 		}

@@ -50,6 +50,10 @@ type StepResult struct {
 	Busy int `json:"busy,omitempty"`
 	// More is true when the call stopped at its bound with work left.
 	More bool `json:"more,omitempty"`
+	// UrgentStock counts the stock sends a despatch step made when it stopped
+	// with despatches left: listings coming down to a SKU at or near zero
+	// (store.NearZero available), which would otherwise wait for the backlog.
+	UrgentStock int `json:"urgent_stock,omitempty"`
 	// WouldSend counts the EKM writes a channel in shadow mode would send: they
 	// are recorded in the push plan, not sent (activities/push_shadow.go).
 	WouldSend int `json:"would_send,omitempty"`
@@ -67,5 +71,6 @@ func (r *StepResult) Add(o StepResult) {
 	r.Failed += o.Failed
 	r.Busy += o.Busy
 	r.More = r.More || o.More
+	r.UrgentStock += o.UrgentStock
 	r.WouldSend += o.WouldSend
 }

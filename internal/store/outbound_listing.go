@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -79,36 +80,93 @@ func pending[T comparable](desired T, confirmed, target *T, st SendState, now ti
 // the level is summed over the channel's stock locations (all when none are set),
 // and the reservation is what open orders of every channel hold of the SKU.
 func (s *Store) StockPlan(ctx context.Context, st channel.Settings) ([]StockLine, error) {
-	rows, err := s.Pool.Query(ctx, `WITH linked AS (
-			SELECT li.product_id, li.variant_id, li.sku, li.listing_sku, li.max_listed_override, li.stock_percentage_override,
-				li.end_when_override, li.ekm_stock
-			FROM (`+linkedListingsSQL+`) li),
+	return s.stockLines(ctx, st, "")
+}
+
+// PendingStock returns the lines of StockPlan whose quantity differs from the one
+// EKM last confirmed (or that EKM never confirmed): the push's work. PostgreSQL
+// computes the quantity and leaves out the rest, so that a pass of a large shop
+// reads its few changes, not its whole catalogue. The caller still checks Pending
+// (a rejected value's backoff).
+func (s *Store) PendingStock(ctx context.Context, st channel.Settings) ([]StockLine, error) {
+	return s.stockLines(ctx, st, pendingSQL)
+}
+
+// UrgentStock returns the lines of PendingStock that are Urgent: EKM's figure is
+// to come down to a SKU at or below NearZero available.
+func (s *Store) UrgentStock(ctx context.Context, st channel.Settings) ([]StockLine, error) {
+	return s.stockLines(ctx, st, pendingSQL+` AND (q.confirmed IS NULL OR q.confirmed > q.desired)
+		AND GREATEST(q.level - q.reserved, 0) <= `+strconv.Itoa(NearZero))
+}
+
+// pendingSQL keeps the lines of a plan whose value differs from the confirmed one.
+const pendingSQL = `WHERE q.confirmed IS DISTINCT FROM q.desired`
+
+// stockLines is StockPlan's lines that filter (a WHERE clause on q, or "") keeps.
+func (s *Store) stockLines(ctx context.Context, st channel.Settings, filter string) ([]StockLine, error) {
+	r := st.StockRules()
+	return planQuery(ctx, s, `WITH linked AS (`+linkedListingsSQL+`),
 		levels AS (
 			SELECT sl.sku, sum(sl.level)::bigint AS level FROM stock_levels sl
 			WHERE sl.sku IN (SELECT sku FROM linked) AND ($2::text[] IS NULL OR sl.location = ANY ($2))
 			GROUP BY sl.sku),
-		reserved AS (`+reservedSQL(`IN (SELECT sku FROM linked)`)+`)
-		SELECT k.product_id, k.variant_id, k.sku, k.listing_sku, COALESCE(lv.level, 0), COALESCE(r.qty, 0),
-			k.max_listed_override, k.stock_percentage_override, k.end_when_override,
-			CASE WHEN lo.channel_id IS NULL THEN k.ekm_stock ELSE lo.confirmed_qty END, lo.stock_target,
-			COALESCE(lo.stock_error, ''), COALESCE(lo.stock_attempts, 0), lo.stock_attempted_at, lo.stock_sent_at, lo.stock_retry_after
-		FROM linked k
-			LEFT JOIN levels lv ON lv.sku = k.sku
-			LEFT JOIN reserved r ON r.sku = k.sku
-			LEFT JOIN listing_outbound lo ON lo.channel_id = $1 AND lo.product_id = k.product_id AND lo.variant_id = k.variant_id
-		ORDER BY k.product_id, k.variant_id`, st.ID, st.StockLocations)
-	if err != nil {
-		return nil, err
-	}
-	rules := st.StockRules()
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (StockLine, error) {
-		var l StockLine
-		o := &l.Overrides
-		err := row.Scan(&l.ProductID, &l.VariantID, &l.SKU, &l.ListingSKU, &l.Level, &l.Reserved, &o.MaxListed, &o.StockPercentage, &o.EndWhen,
-			&l.Confirmed, &l.Target, &l.Error, &l.Attempts, &l.AttemptedAt, &l.SentAt, &l.RetryAfter)
-		l.Desired = rules.With(l.Overrides).Quantity(l.Level, l.Reserved)
-		return l, err
+		reserved AS (`+reservedSQL(`IN (SELECT sku FROM linked)`)+`),
+		figures AS (
+			SELECT k.product_id, k.variant_id, k.sku, k.listing_sku, COALESCE(lv.level, 0) AS level, COALESCE(r.qty, 0) AS reserved,
+				k.max_listed_override, k.stock_percentage_override, k.end_when_override,
+				CASE WHEN lo.channel_id IS NULL THEN k.ekm_stock ELSE lo.confirmed_qty END AS confirmed, lo.stock_target,
+				COALESCE(lo.stock_error, '') AS stock_error, COALESCE(lo.stock_attempts, 0) AS stock_attempts,
+				lo.stock_attempted_at, lo.stock_sent_at, lo.stock_retry_after
+			FROM linked k
+				LEFT JOIN levels lv ON lv.sku = k.sku
+				LEFT JOIN reserved r ON r.sku = k.sku
+				LEFT JOIN listing_outbound lo ON lo.channel_id = $1 AND lo.product_id = k.product_id AND lo.variant_id = k.variant_id),
+		q AS (`+quantitySQL+`)
+		SELECT q.product_id, q.variant_id, q.sku, q.listing_sku, q.level, q.reserved,
+			q.max_listed_override, q.stock_percentage_override, q.end_when_override, q.desired,
+			q.confirmed, q.stock_target, q.stock_error, q.stock_attempts, q.stock_attempted_at, q.stock_sent_at, q.stock_retry_after
+		FROM q `+filter+`
+		ORDER BY q.product_id, q.variant_id`, []any{st.ID, st.StockLocations, r.MaxListed, r.StockPercentage, r.EndWhen},
+		func(row pgx.CollectableRow) (StockLine, error) {
+			var l StockLine
+			o := &l.Overrides
+			err := row.Scan(&l.ProductID, &l.VariantID, &l.SKU, &l.ListingSKU, &l.Level, &l.Reserved, &o.MaxListed, &o.StockPercentage, &o.EndWhen,
+				&l.Desired, &l.Confirmed, &l.Target, &l.Error, &l.Attempts, &l.AttemptedAt, &l.SentAt, &l.RetryAfter)
+			return l, err
+		})
+}
+
+// quantitySQL is channel.StockRules.Quantity in SQL: it selects each row of
+// figures (with level, reserved and the listing's overrides) with its quantity,
+// desired, by the channel's rules as $3 (Max Listed), $4 (Stock Percentage) and
+// $5 (End When). TestQuantitySQLMatchesRules holds it to Quantity's answers.
+const quantitySQL = `SELECT f.*, CASE WHEN x.end_when > 0 AND x.available <= x.end_when THEN 0::bigint
+			WHEN x.max_listed > 0 THEN LEAST(x.available * x.pct / 100, x.max_listed::bigint)
+			ELSE x.available * x.pct / 100 END AS desired
+		FROM figures f CROSS JOIN LATERAL (SELECT GREATEST(f.level - f.reserved, 0)::bigint AS available,
+			COALESCE(f.max_listed_override, $3::int) AS max_listed,
+			LEAST(GREATEST(COALESCE(f.stock_percentage_override, $4::int), 0), 100)::bigint AS pct,
+			COALESCE(f.end_when_override, $5::int) AS end_when) x`
+
+// planQuery runs a plan's query with nested loops off: a plan joins the whole
+// catalogue with a few small tables, and right after a listing download the
+// statistics still say the catalogue is empty, when PostgreSQL's nested loops
+// once took seconds a pass (the peak-day benchmark) where hash joins take
+// milliseconds.
+func planQuery[T any](ctx context.Context, s *Store, sql string, args []any, scan pgx.RowToFunc[T]) ([]T, error) {
+	var out []T
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL enable_nestloop = off`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, scan)
+		return err
 	})
+	return out, err
 }
 
 // PriceLine is one linked listing's price: the hub's, and what EKM last confirmed.
@@ -132,16 +190,26 @@ func (l PriceLine) Pending(now time.Time) bool {
 // PricePlan returns every live linked listing of the channel (as StockPlan's)
 // whose stock item has a hub price, with what EKM last confirmed.
 func (s *Store) PricePlan(ctx context.Context, channelID int64) ([]PriceLine, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT li.product_id, li.variant_id, li.sku, li.listing_sku, round(p.price * 100)::bigint,
-			round(CASE WHEN lo.channel_id IS NULL THEN li.ekm_price ELSE lo.confirmed_price END * 100)::bigint, round(lo.price_target * 100)::bigint,
-			COALESCE(lo.price_error, ''), COALESCE(lo.price_attempts, 0), lo.price_attempted_at, lo.price_sent_at, lo.price_retry_after
+	return s.priceLines(ctx, channelID, "")
+}
+
+// PendingPrices returns the lines of PricePlan whose price differs from the one
+// EKM last confirmed, as PendingStock does for stock.
+func (s *Store) PendingPrices(ctx context.Context, channelID int64) ([]PriceLine, error) {
+	return s.priceLines(ctx, channelID, pendingSQL)
+}
+
+// priceLines is PricePlan's lines that filter (as stockLines') keeps.
+func (s *Store) priceLines(ctx context.Context, channelID int64, filter string) ([]PriceLine, error) {
+	return planQuery(ctx, s, `WITH q AS (SELECT li.product_id, li.variant_id, li.sku, li.listing_sku, round(p.price * 100)::bigint AS desired,
+			round(CASE WHEN lo.channel_id IS NULL THEN li.ekm_price ELSE lo.confirmed_price END * 100)::bigint AS confirmed,
+			round(lo.price_target * 100)::bigint AS price_target,
+			COALESCE(lo.price_error, '') AS price_error, COALESCE(lo.price_attempts, 0) AS price_attempts,
+			lo.price_attempted_at, lo.price_sent_at, lo.price_retry_after
 		FROM (`+linkedListingsSQL+`) li JOIN prices p ON p.sku = li.sku
-			LEFT JOIN listing_outbound lo ON lo.channel_id = $1 AND lo.product_id = li.product_id AND lo.variant_id = li.variant_id
-		ORDER BY li.product_id, li.variant_id`, channelID)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (PriceLine, error) {
+			LEFT JOIN listing_outbound lo ON lo.channel_id = $1 AND lo.product_id = li.product_id AND lo.variant_id = li.variant_id)
+		SELECT * FROM q `+filter+`
+		ORDER BY q.product_id, q.variant_id`, []any{channelID}, func(row pgx.CollectableRow) (PriceLine, error) {
 		var l PriceLine
 		err := row.Scan(&l.ProductID, &l.VariantID, &l.SKU, &l.ListingSKU, &l.Desired, &l.Confirmed, &l.Target,
 			&l.Error, &l.Attempts, &l.AttemptedAt, &l.SentAt, &l.RetryAfter)

@@ -54,6 +54,10 @@ func (l StockLine) urgency() int {
 	return 2
 }
 
+// Urgent reports whether EKM's figure of the listing is to come down to a SKU
+// at or below NearZero available: the sends that go first.
+func (l StockLine) Urgent() bool { return l.urgency() == 0 }
+
 // SortStockPlan orders pending stock lines for sending. Arrival order is
 // Changed, earliest first (unknown first: it waited longest, as far as anyone can
 // tell), then the listing key, so that the order is total and repeatable.

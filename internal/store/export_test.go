@@ -1,0 +1,4 @@
+package store
+
+// QuantitySQL is quantitySQL, for TestQuantitySQLMatchesRules.
+const QuantitySQL = quantitySQL

@@ -28,10 +28,10 @@ import (
 // SIGKILL, and every order must be in the hub exactly once.
 //
 // The shops are small and slow so that 500 downloads stay running on a 2-core
-// machine within the measurement: 150 products each (about 9 pages with
-// variants), and a bucket of 8 leaking 0.1 a second (so 500 shops make at most
-// 50 requests a second together; a listing download may use 4 of the 8, the
-// order fetches the rest).
+// machine within the measurement: manyShopsProducts products each, and a
+// bucket of 8 leaking 0.5 a second (so 500 shops make at most 250 requests a
+// second together; a listing download may use 4 of the 8, the order fetches
+// the rest).
 var ManyShops = Benchmark{Name: "many-shops", Run: runManyShops}
 
 const (

@@ -210,7 +210,10 @@ func TestWorkerStartGivesAnOldChannelATokenAndResubscribes(t *testing.T) {
 		t.Fatalf("subscriptions after the start: %v (old %s)", ours, old)
 	}
 	o := h.Sim.CreateOrder(ekmsim.OrderSpec{Status: "Processing"})
-	h.Eventually(20*time.Second, "the webhook's order in the hub", func() bool { _, ok := hubOrders(t, h)[o.ID]; return ok })
+	// Only the webhook can bring it in this soon (the window sync runs every 5
+	// minutes); the wait allows for a loop whose workflow task, just after the
+	// restart, still went to the stopped worker's sticky queue first.
+	h.Eventually(60*time.Second, "the webhook's order in the hub", func() bool { _, ok := hubOrders(t, h)[o.ID]; return ok })
 
 	h.StopWorker()
 	h.StartWorker(false)

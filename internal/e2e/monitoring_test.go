@@ -216,15 +216,11 @@ func TestMetricsReportWhatHappened(t *testing.T) {
 	}
 }
 
+// scrapeText is a /metrics page with a leading newline, so that a pattern can
+// anchor a sample's name at "\n".
 func scrapeText(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return "\n" + string(b)
+	return "\n" + httpGet(t, url)
 }
 
 // sampleValue is the value of the series written exactly as series, or -1.

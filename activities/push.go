@@ -32,9 +32,10 @@ const orderBatch = 50
 // budget busy when EKM answers slowly, few enough to leave the budget to orders.
 const stockConcurrency = 4
 
-// PushCheck reads the channel's state for the push loop, without calling EKM.
-// A channel whose mapping cannot download orders can still push: only disabled
-// and unauthorised channels stop it.
+// PushCheck reads the channel's state for the push loop, and whether a pass
+// would find anything to do, without calling EKM. A channel whose mapping
+// cannot download orders can still push: only disabled and unauthorised
+// channels stop it.
 func (a *Activities) PushCheck(ctx context.Context, in PushInput) (PushCheckResult, error) {
 	s, err := a.settings(ctx, in.Channel)
 	if err != nil {
@@ -44,7 +45,13 @@ func (a *Activities) PushCheck(ctx context.Context, in PushInput) (PushCheckResu
 	if st.State == channel.StateMisconfigured {
 		st = channel.Status{State: channel.StateOK}
 	}
-	return PushCheckResult{Status: st, Runnable: st.State == channel.StateOK, Sweep: s.PushSweepInterval}, nil
+	res := PushCheckResult{Status: st, Runnable: st.State == channel.StateOK, Sweep: s.PushSweepInterval}
+	if res.Runnable {
+		if res.Idle, err = a.Store.PushIdle(ctx, s, a.now()); err != nil {
+			return PushCheckResult{}, err
+		}
+	}
+	return res, nil
 }
 
 // pushClient returns the channel's EKM client and a context whose calls draw on

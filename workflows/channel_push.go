@@ -130,7 +130,7 @@ func (w *channelPush) step(ctx workflow.Context) (loopNext, time.Duration) {
 	}
 	target := w.pushNow.upTo()
 	w.st.Woken = false
-	pass, err := w.pass(ctx)
+	pass, err := w.pass(ctx, check.Idle)
 	w.st.Passes++
 	w.runPasses++
 	w.st.Last = &pass
@@ -169,10 +169,16 @@ func sweep(check contract.PushCheckResult) time.Duration {
 }
 
 // pass runs the four steps in priority order. A step that stops at its bound
-// (More) ends the pass, so that the next pass starts again with despatches.
-func (w *channelPush) pass(ctx workflow.Context) (contract.PushPass, error) {
+// (More) ends the pass, so that the next pass starts again with despatches. A
+// pass the check found idle runs no step: it has nothing to send, and a sweep
+// of an idle channel costs its check alone.
+func (w *channelPush) pass(ctx workflow.Context, idle bool) (contract.PushPass, error) {
 	w.st.State = contract.PushRunning
 	p := contract.PushPass{Started: workflow.Now(ctx)}
+	if idle {
+		p.Ended = p.Started
+		return p, nil
+	}
 	steps := []struct {
 		name string
 		into *contract.StepResult

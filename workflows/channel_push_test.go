@@ -168,6 +168,23 @@ func TestChannelPushSweepsWithoutAWake(t *testing.T) {
 	}
 }
 
+// A sweep whose check finds nothing to do runs no step; the next that finds
+// work runs the four.
+func TestChannelPushSkipsTheStepsWhenTheCheckFindsNothingToDo(t *testing.T) {
+	p := newPushTest(t)
+	idle := activities.PushCheckResult{Status: ok.Status, Runnable: true, Sweep: time.Minute, Idle: true}
+	busy := idle
+	busy.Idle = false
+	p.checks(idle, idle, busy, idle)
+	p.steps(nil)
+	var passes int
+	p.at(3*time.Minute+30*time.Second, func() { passes = p.status().Passes })
+	p.run(3*time.Minute + 30*time.Second)
+	if passes != 4 || p.count("despatches") != 1 || p.count("prices") != 1 {
+		t.Fatalf("passes %d, calls %v; want 4 passes, the third alone running the steps", passes, p.calls)
+	}
+}
+
 func TestChannelPushStepWithMoreWorkEndsThePassAndStartsAnotherAtOnce(t *testing.T) {
 	p := newPushTest(t)
 	p.checks(ok)

@@ -28,6 +28,10 @@ type PushCheckResult struct {
 	// Sweep is the push-sweep-interval: how long the loop waits for a wake-up
 	// before it looks again on its own.
 	Sweep time.Duration `json:"sweep"`
+	// Idle says the check found nothing for a pass to do (store.PushIdle): the
+	// loop then runs none of the pass's four steps. A check recorded before the
+	// field (false) ran them, so that its history replays unchanged.
+	Idle bool `json:"idle,omitempty"`
 }
 
 // StepResult is what one call of a push activity did.

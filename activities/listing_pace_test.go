@@ -19,3 +19,22 @@ func TestListingPaceLeavesTheFirstBurstOut(t *testing.T) {
 		t.Errorf("no start time = %v, want 0", got)
 	}
 }
+
+func TestListingSliceStretchesTheDefaultWhileManyDownloadsRun(t *testing.T) {
+	for _, c := range []struct {
+		asked   time.Duration
+		running int64
+		want    time.Duration
+	}{
+		{0, 1, DefaultListingSlice},
+		{0, 50, DefaultListingSlice},
+		{0, 200, 20 * time.Second},
+		{0, 5000, listingSliceMax},
+		{time.Nanosecond, 200, time.Nanosecond}, // the first page's slice, and a test's, as asked
+		{2 * time.Second, 500, 2 * time.Second},
+	} {
+		if got := listingSlice(c.asked, c.running); got != c.want {
+			t.Errorf("listingSlice(%v, %d) = %v, want %v", c.asked, c.running, got, c.want)
+		}
+	}
+}

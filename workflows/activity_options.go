@@ -38,6 +38,20 @@ var (
 			MaximumInterval: 15 * time.Second, MaximumAttempts: 10},
 		WaitForCancellation: true,
 	}
+	// orderHintOptions: a fetch of the webhook hints alone, by id, run as a
+	// local activity in the workflow task that took the hint in (from the
+	// version orderHintsLocal on). It is a few EKM requests at order priority,
+	// and a local activity spares the order two round trips through the
+	// Temporal server, the activity task's dispatch and the workflow task its
+	// completion schedules, which the many-shops benchmark found were most of a
+	// webhook's time to the hub while 500 loops kept the server busy. A failed
+	// fetch is not retried for long: the window sync reads those orders anyway.
+	orderHintOptions = workflow.LocalActivityOptions{
+		ScheduleToCloseTimeout: time.Minute,
+		StartToCloseTimeout:    20 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+			MaximumInterval: 10 * time.Second, MaximumAttempts: 3},
+	}
 	// orderBackfillOptions: a back-fill, which may read a long range.
 	orderBackfillOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 12 * time.Hour,

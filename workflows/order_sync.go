@@ -281,7 +281,13 @@ const (
 	syncGone
 )
 
-// syncOrders runs one SyncOrders activity and takes in its outcome: the
+// orderHintsLocal is the change after which a fetch of the hints alone runs as a
+// local activity (orderHintOptions); a history recorded before it replays with
+// the activity it scheduled.
+const orderHintsLocal = "order-hints-local-activity"
+
+// syncOrders runs one SyncOrders activity (a local one for the hints alone,
+// orderHintOptions) and takes in its outcome: the
 // channel's state, the sync date, the totals, the last error. Hints it held
 // back go back to the pending ones. Near the history's limit it stops the
 // activity and answers every waiting sync-now, so that the loop can continue as
@@ -290,7 +296,12 @@ func (w *orderSyncLoop) syncOrders(ctx workflow.Context, in contract.SyncOrdersI
 	w.st.Phase = contract.PhaseSyncing
 	actx, stop := workflow.WithCancel(workflow.WithActivityOptions(ctx, orderSyncOptions))
 	defer stop()
-	fut := workflow.ExecuteActivity(actx, contract.SyncOrders, in)
+	var fut workflow.Future
+	if in.HintsOnly && workflow.GetVersion(ctx, orderHintsLocal, workflow.DefaultVersion, 1) == 1 {
+		fut = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(actx, orderHintOptions), contract.SyncOrders, in)
+	} else {
+		fut = workflow.ExecuteActivity(actx, contract.SyncOrders, in)
+	}
 	// Signals may flood in while a long sync runs: near the history's limit the
 	// sync is stopped (it resumes from its last committed page in the next run)
 	// and the loop continues as new, instead of being terminated by Temporal.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -157,6 +158,12 @@ func TestOrderSyncFetchesHintsByIDOncePending(t *testing.T) {
 			hintRuns = append(hintRuns, in)
 			return okResult(in, len(in.Hints)), nil
 		})
+	// The fetch of hints alone runs as a local activity, in the workflow task
+	// that took the signals in; the window sync stays an activity.
+	var local []bool
+	env.SetOnLocalActivityStartedListener(func(_ *activity.Info, _ context.Context, args []any) {
+		local = append(local, args[0].(activities.SyncOrdersInput).HintsOnly)
+	})
 	env.RegisterDelayedCallback(func() {
 		env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 7})
 		env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 7}) // duplicate webhook
@@ -172,6 +179,9 @@ func TestOrderSyncFetchesHintsByIDOncePending(t *testing.T) {
 	env.ExecuteWorkflow(OrderSync, contract.OrderSyncState{Channel: "shop"})
 	if len(hintRuns) != 1 || len(hintRuns[0].Hints) != 2 || hintRuns[0].Hints[0] != 7 || hintRuns[0].Hints[1] != 8 {
 		t.Fatalf("hint runs = %+v", hintRuns)
+	}
+	if len(local) != 1 || !local[0] {
+		t.Fatalf("local activities (hints only?) = %v, want the one hint fetch", local)
 	}
 }
 

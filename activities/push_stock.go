@@ -33,6 +33,7 @@ func (a *Activities) PushStock(ctx context.Context, in PushInput) (StepResult, e
 		on:          func(s channel.Settings) bool { return s.UpdateInventory },
 		plan:        a.Store.PendingStock,
 		order:       a.orderStock,
+		overtaken:   a.urgentArrived,
 		concurrency: stockConcurrency,
 		send:        a.sendStock,
 		shadow:      planStock,
@@ -81,10 +82,14 @@ func (a *Activities) orderStock(ctx context.Context, pending []store.StockLine) 
 // listingPush describes one listing value's push (stock or price). Its plan
 // returns the lines whose value differs from the one EKM confirmed.
 type listingPush[L interface{ Pending(time.Time) bool }] struct {
-	kind        string                      // its kind in the push plan
-	on          func(channel.Settings) bool // the setting that turns it on
-	plan        func(context.Context, channel.Settings) ([]L, error)
-	order       func(context.Context, []L) error // puts the pending lines in sending order; nil: the plan's
+	kind  string                      // its kind in the push plan
+	on    func(channel.Settings) bool // the setting that turns it on
+	plan  func(context.Context, channel.Settings) ([]L, error)
+	order func(context.Context, []L) error // puts the pending lines in sending order; nil: the plan's
+	// overtaken reports whether lines that came since the plan was read should go
+	// before line next of it (the step then stops, with more work left, for the
+	// next pass to send them first); nil: never.
+	overtaken   func(ctx context.Context, s channel.Settings, plan []L, next int) bool
 	concurrency int
 	send        func(context.Context, *ekm.Client, channel.Settings, L) (listingOutcome, error)
 	shadow      func(channel.Settings, L) store.PlannedWrite // the write send would make, for shadow mode
@@ -141,8 +146,10 @@ func pushListings[L interface{ Pending(time.Time) bool }](ctx context.Context, a
 	if err != nil {
 		return StepResult{}, err
 	}
-	waiting := func() bool { return a.despatchesWaiting(ctx, s) }
-	return a.sendAll(pctx, s, len(pending), p.concurrency, waiting, func(ctx context.Context, i int) (listingOutcome, error) {
+	yield := func(next int) bool {
+		return a.despatchesWaiting(ctx, s) || (p.overtaken != nil && p.overtaken(ctx, s, pending, next))
+	}
+	return a.sendAll(pctx, s, len(pending), p.concurrency, yield, func(ctx context.Context, i int) (listingOutcome, error) {
 		return p.send(ctx, c, s, pending[i])
 	})
 }
@@ -152,6 +159,32 @@ func pushListings[L interface{ Pending(time.Time) bool }](ctx context.Context, a
 // so that the next pass starts with them. Looking only after it keeps each step
 // making progress even while despatches are always waiting.
 const yieldAfter = time.Second
+
+// urgentArrived reports whether, with line next of the stock plan not Urgent
+// (low first, the plan's urgent lines have all been started), a listing became
+// Urgent since the plan was read: a SKU that came down to near zero while the
+// step sends other levels goes out next pass, within a yield's look, instead of
+// after the step's batch bound.
+func (a *Activities) urgentArrived(ctx context.Context, s channel.Settings, plan []store.StockLine, next int) bool {
+	if StockOrder != store.StockLowFirst || plan[next].Urgent() {
+		return false
+	}
+	urgent, err := a.Store.UrgentStock(ctx, s)
+	if err != nil {
+		return false // the step goes on; the next pass plans anew anyway
+	}
+	started := make(map[store.ListingKey]bool, next)
+	for _, l := range plan[:next] {
+		started[l.ListingKey] = true
+	}
+	now := a.now()
+	for _, l := range urgent {
+		if l.Pending(now) && !started[l.ListingKey] {
+			return true
+		}
+	}
+	return false
+}
 
 // despatchesWaiting reports whether the despatch step has work it would send now.
 func (a *Activities) despatchesWaiting(ctx context.Context, s channel.Settings) bool {
@@ -163,10 +196,10 @@ func (a *Activities) despatchesWaiting(ctx context.Context, s channel.Settings) 
 }
 
 // sendAll runs send for items 0..n-1, up to concurrency at once, starting none
-// after the batch bound, nor, after yieldAfter, once yield (nil: never) says
-// more urgent work waits. send reports what came of the item; an error stops the
+// after the batch bound, nor, after yieldAfter, once yield(i) (nil: never) says
+// more urgent work waits than item i. send reports what came of the item; an error stops the
 // call.
-func (a *Activities) sendAll(ctx context.Context, s channel.Settings, n, concurrency int, yield func() bool,
+func (a *Activities) sendAll(ctx context.Context, s channel.Settings, n, concurrency int, yield func(int) bool,
 	send func(context.Context, int) (listingOutcome, error)) (StepResult, error) {
 	var (
 		mu   sync.Mutex
@@ -185,7 +218,7 @@ func (a *Activities) sendAll(ctx context.Context, s channel.Settings, n, concurr
 		}
 		if yield != nil && now.Sub(start) > yieldAfter && now.Sub(looked) > yieldAfter/4 {
 			looked = now
-			if yield() {
+			if yield(i) {
 				res.More = true
 				break
 			}

@@ -111,3 +111,37 @@ func plainProducts(ls *listingShop) []ekm.Product {
 	}
 	return out
 }
+
+// A stock step sending other levels stops, with more work left, once a listing
+// becomes Urgent after its plan was read, so that the next pass sends it first
+// instead of after the step's batch bound.
+func TestStockStepMakesWayForAListingThatBecameUrgent(t *testing.T) {
+	ls := newListingShop(t, 40)
+	ctx := context.Background()
+	products := plainProducts(ls)
+	for _, p := range products {
+		hubtest.StockItem(t, ls.db.Pool, p.ProductCode, map[string]int{"main": 50})
+		hubtest.InsertListing(t, ls.db.Pool, hubtest.Listing{ChannelID: ls.ch.ID, ProductID: p.ID, SKU: p.ProductCode, EKMStock: hubtest.Ptr[int64](10)})
+	}
+	// Every line is an increase (10 to 50): none is urgent. Sends take 300 ms,
+	// four at a time, so the step would take about 3 s for them all.
+	ls.sim.SetFaults(ekmsim.Faults{Latency: 1, LatencyDuration: 300 * time.Millisecond})
+	last := products[len(products)-1]
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		if _, err := ls.db.Pool.Exec(ctx, `UPDATE stock_levels SET level = 1 WHERE sku = $1`, last.ProductCode); err != nil {
+			t.Error(err)
+		}
+	}()
+	res, err := ls.acts.PushStock(ctx, activities.PushInput{Channel: "shop"})
+	if err != nil || !res.More || res.Sent == 0 || res.Sent >= len(products)-1 {
+		t.Fatalf("the stock step after a SKU came down to 1: %+v, %v; want some of the %d lines sent and more work left", res, err, len(products))
+	}
+	ls.sim.SetFaults(ekmsim.Faults{})
+	if _, err := ls.acts.PushStock(ctx, activities.PushInput{Channel: "shop"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ls.sim.Product(last.ID); got.NumberInStock != 1 {
+		t.Fatalf("EKM shows %d of the SKU that came down to 1, want 1", got.NumberInStock)
+	}
+}

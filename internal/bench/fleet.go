@@ -32,6 +32,11 @@ type fleetOptions struct {
 	bucket          int
 	leak            float64
 	settings        []channel.Change // on top of enabled=on and the shop's status mapping
+	// workers is how many worker processes the environment has (default 1), of
+	// which the first alone starts with it: the others start on
+	// TryStartWorkerProcess. With more than one, the shops' webhooks reach the
+	// workers through the harness's front.
+	workers int
 }
 
 // newFleet builds the environment (its worker a process), a farm of o.shops
@@ -39,10 +44,10 @@ type fleetOptions struct {
 // directly through the store and 16 at a time, so that 500 take seconds, not
 // the minutes of 500 OAuth consents: the farm issues each shop's tokens. Each
 // channel is subscribed to its shop's order webhooks at the worker, enabled,
-// and gets its order sync, push loop, listing Schedule and a first listing
-// download.
+// and gets its order sync, push loop and listing Schedule; startDownloads
+// starts the listing downloads.
 func newFleet(tb harness.TB, o fleetOptions) (*fleet, error) {
-	h := harness.New(tb, harness.Options{NoChannel: true, WorkerProcess: true, Sim: ekmsim.Options{Products: 1}})
+	h := harness.New(tb, harness.Options{NoChannel: true, WorkerProcess: true, Workers: o.workers, StartedWorkers: 1, Sim: ekmsim.Options{Products: 1}})
 	f := &fleet{h: h, farm: ekmsim.NewFarm()}
 	tb.Cleanup(f.farm.Close)
 	for i := 1; i <= o.shops; i++ {
@@ -68,7 +73,7 @@ func newFleet(tb harness.TB, o fleetOptions) (*fleet, error) {
 }
 
 // add adds, authorises, maps, subscribes and enables one shop's channel, and
-// starts its loops and its first listing download.
+// starts its loops.
 func (f *fleet) add(ctx context.Context, conn *shop.Connector, base, name string, settings []channel.Change) error {
 	st := f.h.Store()
 	s := channel.Defaults()
@@ -130,11 +135,20 @@ func (f *fleet) add(ctx context.Context, conn *shop.Connector, base, name string
 	if _, err := wf.StartChannelPush(ctx, name); err != nil {
 		return err
 	}
-	if err := wf.EnsureListingSchedule(ctx, name, final.ListingInterval); err != nil {
-		return err
+	return wf.EnsureListingSchedule(ctx, name, final.ListingInterval)
+}
+
+// startDownloads starts every channel's listing download, 16 at a time.
+func (f *fleet) startDownloads(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for _, name := range f.names {
+		g.Go(func() error {
+			_, err := f.h.Workflows.StartListingDownload(gctx, name)
+			return err
+		})
 	}
-	_, err = wf.StartListingDownload(ctx, name)
-	return err
+	return g.Wait()
 }
 
 // downloadsInProgress counts the channels whose listing download the hub says

@@ -59,6 +59,10 @@ type Options struct {
 	// deployment's load balancer does, and each line of the worker log names its
 	// process ("worker 2: ...").
 	Workers int
+	// StartedWorkers is how many of the Workers start with the environment (the
+	// first ones; default all): the others start when TryStartWorkerProcess is
+	// called, as a deployment scales out.
+	StartedWorkers int
 	// DatabaseURL is the PostgreSQL database to make the test schema in (default:
 	// storetest's test database on the machine's server).
 	DatabaseURL string
@@ -171,7 +175,11 @@ func New(t storetest.TB, opts Options) *Env {
 	}
 	t.Cleanup(e.StopWorker)
 	if opts.WorkerProcess {
-		for i := range e.workers {
+		started := len(e.workers)
+		if opts.StartedWorkers > 0 {
+			started = min(opts.StartedWorkers, started)
+		}
+		for i := range started {
 			if err := e.TryStartWorkerProcess(i); err != nil {
 				t.Fatal(err)
 			}
@@ -370,6 +378,13 @@ func (e *Env) KillWorkerProcess(i int) {
 	}
 	e.workers[i].Kill()
 	e.workers[i] = nil
+}
+
+// WorkerAdminAddr is worker process i's admin listener (its /metrics).
+func (e *Env) WorkerAdminAddr(i int) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return string(e.workerConfig(i).AdminAddr)
 }
 
 // WorkerPID is the first worker process's id (WorkerProcess only), for

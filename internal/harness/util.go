@@ -97,31 +97,3 @@ func (e *Env) WebhookURL() (string, error) {
 	return found, nil
 }
 
-// ExtraWorker is a further worker process of an environment, on the same task
-// queue as its first worker, with listeners of its own.
-type ExtraWorker struct {
-	Proc      *process.Proc
-	HTTPAddr  string // public listener (webhooks)
-	AdminAddr string // admin listener (/metrics)
-	Log       *syncBuffer
-}
-
-// StartExtraWorker starts one more worker process beside the environment's own
-// (several workers serving the same channels), waits until it is healthy, and
-// stops it when the test ends.
-func (e *Env) StartExtraWorker() (*ExtraWorker, error) {
-	path, err := workerBinary()
-	if err != nil {
-		return nil, err
-	}
-	x := &ExtraWorker{HTTPAddr: fmt.Sprintf("127.0.0.1:%d", freePort(e.t)), AdminAddr: fmt.Sprintf("127.0.0.1:%d", freePort(e.t)), Log: &syncBuffer{}}
-	env := append(workerEnv(e.WorkerConfig), "EKMSYNC_HTTP_ADDR="+x.HTTPAddr, "EKMSYNC_ADMIN_ADDR="+x.AdminAddr) // the later value wins
-	if x.Proc, err = process.Start(path, nil, env, x.Log); err != nil {
-		return nil, err
-	}
-	e.t.Cleanup(func() { _ = x.Proc.Stop(20 * time.Second) })
-	if err := waitHTTP("http://"+x.HTTPAddr+"/healthz", 60*time.Second); err != nil {
-		return nil, fmt.Errorf("extra worker not healthy: %w\n%s", err, x.Log)
-	}
-	return x, nil
-}

@@ -40,17 +40,23 @@ func (a *Activities) PushDespatches(ctx context.Context, in PushInput) (StepResu
 	if err != nil {
 		return StepResult{}, err
 	}
-	res, err := a.eachOrder(ctx, s, store.Despatches, c, func(ctx context.Context, w store.OrderWork, shown *ekm.Order) (string, error) {
-		return a.despatch(ctx, c, s, w, shown)
-	})
-	if err != nil || !res.More {
-		return res, err
+	// The stock that is to come down to a SKU at or near zero goes out between
+	// the step's groups of despatches, and when the pass ends here with
+	// despatches left: a busy day's despatch backlog does not hold back its
+	// oversells for longer than a group.
+	urgentSent := 0
+	sendUrgent := func(ctx context.Context) error {
+		urgent, err := a.urgentStock(ctx, s)
+		urgentSent += urgent.Sent
+		return err
 	}
-	// Despatches are left, and the pass ends here to start again with them: the
-	// stock that is to come down to a SKU at or near zero goes out meanwhile, so
-	// that a busy day's despatch backlog does not hold back its oversells.
-	urgent, err := a.urgentStock(ctx, s)
-	res.UrgentStock = urgent.Sent
+	res, err := a.eachOrderThen(ctx, s, store.Despatches, c, func(ctx context.Context, w store.OrderWork, shown *ekm.Order) (string, error) {
+		return a.despatch(ctx, c, s, w, shown)
+	}, sendUrgent)
+	if err == nil && res.More {
+		err = sendUrgent(ctx)
+	}
+	res.UrgentStock = urgentSent
 	return res, err
 }
 

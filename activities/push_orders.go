@@ -32,6 +32,13 @@ const orderConcurrency = 4
 // on EKM, or not sent; its context ends when the claim is lost.
 func (a *Activities) eachOrder(ctx context.Context, s channel.Settings, set store.WorkSet, c *ekm.Client,
 	do func(context.Context, store.OrderWork, *ekm.Order) (string, error)) (StepResult, error) {
+	return a.eachOrderThen(ctx, s, set, c, do, nil)
+}
+
+// eachOrderThen is eachOrder, running between (nil: nothing) after each group
+// of rows that more rows follow.
+func (a *Activities) eachOrderThen(ctx context.Context, s channel.Settings, set store.WorkSet, c *ekm.Client,
+	do func(context.Context, store.OrderWork, *ekm.Order) (string, error), between func(context.Context) error) (StepResult, error) {
 	var res StepResult
 	owner := claimOwner(ctx)
 	start := a.now()
@@ -58,6 +65,11 @@ func (a *Activities) eachOrder(ctx context.Context, s channel.Settings, set stor
 		shown := readShown(ctx, c, claims)
 		if err := run.work(ctx, claims, shown, c != nil, do); err != nil {
 			return res, err
+		}
+		if between != nil && done < len(work) {
+			if err := between(ctx); err != nil {
+				return res, err
+			}
 		}
 	}
 	return res, nil

@@ -13,9 +13,9 @@ import (
 )
 
 // A despatch step that stops with despatches left reports more work and sends
-// the stock coming down to a SKU at or near zero before it returns, and only
-// that stock; a step that finishes the backlog, even a batch of exactly the
-// step's size, reports no more work.
+// the stock coming down to a SKU at or near zero, and only that stock, between
+// its groups of despatches; a step that finishes the backlog, even a batch of
+// exactly the step's size, reports no more work.
 func TestDespatchBacklogLetsUrgentStockGoAndReportsMoreOnlyWhenRowsAreLeft(t *testing.T) {
 	ls := newListingShop(t, 8)
 	ctx := context.Background()
@@ -59,6 +59,17 @@ func TestDespatchBacklogLetsUrgentStockGoAndReportsMoreOnlyWhenRowsAreLeft(t *te
 	}
 	if got, other := stock(products[0]), stock(products[1]); got != 1 || other != before {
 		t.Fatalf("EKM shows %d of the urgent SKU and %d of the other, want 1 and still %d (the stock step's)", got, other, before)
+	}
+	// It went out between the step's groups of despatches, not after them all.
+	stockWrites := ls.sim.Writes(ekmsim.WriteFilter{Kind: ekmsim.KindProductStock})
+	despatchedFirst := 0
+	for _, w := range ls.sim.Writes(ekmsim.WriteFilter{Kind: ekmsim.KindOrderStatus}) {
+		if len(stockWrites) > 0 && w.Time.Before(stockWrites[0].Time) {
+			despatchedFirst++
+		}
+	}
+	if len(stockWrites) != 1 || despatchedFirst >= orders-1 {
+		t.Fatalf("%d stock writes, the first after %d of the step's %d despatches; want one, between its groups", len(stockWrites), despatchedFirst, orders-1)
 	}
 	second, err := ls.acts.PushDespatches(ctx, in)
 	if err != nil || second.Sent != 1 || second.More || second.UrgentStock != 0 {

@@ -52,6 +52,9 @@ type channelPush struct {
 	pushNow runNow[struct{}, contract.PushNowResult]
 	// runPasses counts this run's passes, for its history's bound.
 	runPasses int
+	// wakes counts the wake signals this run received, so that a step can tell
+	// whether one came while its check ran.
+	wakes int
 	// shown is the channel state this run last set as a search attribute.
 	shown channel.State
 }
@@ -71,6 +74,7 @@ func (w *channelPush) setup(ctx workflow.Context) error {
 		for {
 			wake.Receive(ctx, nil)
 			w.st.Woken = true
+			w.wakes++
 		}
 	})
 	return nil
@@ -104,6 +108,7 @@ func (w *channelPush) run(ctx workflow.Context) error {
 // step checks the channel and, when it may run, runs a pass. It answers the
 // push-nows it serves and says how long the loop then waits (0: go on at once).
 func (w *channelPush) step(ctx workflow.Context) (loopNext, time.Duration) {
+	wakes, asked := w.wakes, w.pushNow.upTo()
 	check, err := execute[contract.PushCheckResult](ctx, pushCheckOptions, contract.PushCheck, contract.PushInput{Channel: w.st.Channel})
 	if contract.IsType(err, contract.ErrTypeChannelGone) {
 		return nextEnd, 0
@@ -130,7 +135,10 @@ func (w *channelPush) step(ctx workflow.Context) (loopNext, time.Duration) {
 	}
 	target := w.pushNow.upTo()
 	w.st.Woken = false
-	pass, err := w.pass(ctx, check.Idle)
+	// An idle check holds only if nothing asked for a pass while it ran: a
+	// wake-up or push-now that came meanwhile may be for a change it did not see.
+	idle := check.Idle && w.wakes == wakes && target == asked
+	pass, err := w.pass(ctx, idle)
 	w.st.Passes++
 	w.runPasses++
 	w.st.Last = &pass

@@ -185,6 +185,20 @@ func TestChannelPushSkipsTheStepsWhenTheCheckFindsNothingToDo(t *testing.T) {
 	}
 }
 
+// A check that found nothing, but during which a wake-up came, does not skip the
+// steps: the wake-up may be for a change the check did not see.
+func TestChannelPushRunsTheStepsWhenAWakeCameDuringAnIdleCheck(t *testing.T) {
+	p := newPushTest(t)
+	idle := activities.PushCheckResult{Status: ok.Status, Runnable: true, Sweep: time.Hour, Idle: true}
+	p.env.OnActivity(acts.PushCheck, mock.Anything, mock.Anything).Return(idle, nil).After(time.Minute)
+	p.steps(nil)
+	p.at(30*time.Second, func() { p.env.SignalWorkflow(workflows.SignalWake, nil) })
+	p.run(10 * time.Minute)
+	if n := p.count("despatches"); n != 1 {
+		t.Fatalf("%d passes ran their steps, want 1: the one whose check a wake-up overlapped", n)
+	}
+}
+
 func TestChannelPushStepWithMoreWorkEndsThePassAndStartsAnotherAtOnce(t *testing.T) {
 	p := newPushTest(t)
 	p.checks(ok)

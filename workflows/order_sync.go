@@ -229,7 +229,7 @@ func (w *orderSyncLoop) syncWindow(ctx workflow.Context) loopNext {
 	for _, r := range w.syncNow.pending {
 		hints = append(hints, r.in.OrderIDs...)
 	}
-	res, outcome, failed := w.syncOrders(ctx, contract.SyncOrdersInput{Channel: w.st.Channel, Hints: hints})
+	res, outcome, failed := w.syncOrders(ctx, contract.SyncOrdersInput{Channel: w.st.Channel, Hints: hints}, false)
 	switch outcome {
 	case syncGone:
 		return nextEnd
@@ -253,7 +253,14 @@ func (w *orderSyncLoop) syncWindow(ctx workflow.Context) loopNext {
 // last_updated pass, reads those orders anyway. A channel that is gone ends the
 // loop.
 func (w *orderSyncLoop) fetchHints(ctx workflow.Context) loopNext {
-	res, outcome, _ := w.syncOrders(ctx, contract.SyncOrdersInput{Channel: w.st.Channel, Hints: w.takeHints(), HintsOnly: true})
+	hints := w.takeHints()
+	local := workflow.GetVersion(ctx, orderHintsLocal, workflow.DefaultVersion, 1) == 1
+	if local && len(hints) > maxLocalHints {
+		// A local fetch stays short: the rest wait for the next iteration, at once.
+		w.requeue(hints[maxLocalHints:])
+		hints = hints[:maxLocalHints]
+	}
+	res, outcome, _ := w.syncOrders(ctx, contract.SyncOrdersInput{Channel: w.st.Channel, Hints: hints, HintsOnly: true}, local)
 	if outcome == syncGone {
 		return nextEnd
 	}
@@ -282,22 +289,27 @@ const (
 )
 
 // orderHintsLocal is the change after which a fetch of the hints alone runs as a
-// local activity (orderHintOptions); a history recorded before it replays with
-// the activity it scheduled.
+// local activity (orderHintOptions), of at most maxLocalHints orders; a history
+// recorded before it replays with the activity it scheduled, of every hint.
 const orderHintsLocal = "order-hints-local-activity"
 
-// syncOrders runs one SyncOrders activity (a local one for the hints alone,
+// maxLocalHints bounds the orders one local fetch asks for, so that it stays a
+// few seconds even from an empty bucket at EKM's 2 requests a second (a search
+// by ids and each order's items); more hints wait for the loop's next turn.
+const maxLocalHints = 10
+
+// syncOrders runs one SyncOrders activity (a local one when local,
 // orderHintOptions) and takes in its outcome: the
 // channel's state, the sync date, the totals, the last error. Hints it held
 // back go back to the pending ones. Near the history's limit it stops the
 // activity and answers every waiting sync-now, so that the loop can continue as
 // new. failed is what the sync-now requests the run serves are answered with.
-func (w *orderSyncLoop) syncOrders(ctx workflow.Context, in contract.SyncOrdersInput) (res contract.SyncOrdersResult, outcome syncOutcome, failed error) {
+func (w *orderSyncLoop) syncOrders(ctx workflow.Context, in contract.SyncOrdersInput, local bool) (res contract.SyncOrdersResult, outcome syncOutcome, failed error) {
 	w.st.Phase = contract.PhaseSyncing
 	actx, stop := workflow.WithCancel(workflow.WithActivityOptions(ctx, orderSyncOptions))
 	defer stop()
 	var fut workflow.Future
-	if in.HintsOnly && workflow.GetVersion(ctx, orderHintsLocal, workflow.DefaultVersion, 1) == 1 {
+	if local {
 		fut = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(actx, orderHintOptions), contract.SyncOrders, in)
 	} else {
 		fut = workflow.ExecuteActivity(actx, contract.SyncOrders, in)

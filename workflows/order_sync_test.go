@@ -185,6 +185,38 @@ func TestOrderSyncFetchesHintsByIDOncePending(t *testing.T) {
 	}
 }
 
+// Many hints are fetched a few at a time, one local fetch after another, so
+// that each stays short.
+func TestOrderSyncFetchesManyHintsInShortLocalFetches(t *testing.T) {
+	env := newOrderEnv(t)
+	var sizes []int
+	channelOK(env)
+	env.OnActivity(acts.SyncOrders, mock.Anything, mock.MatchedBy(func(in activities.SyncOrdersInput) bool { return !in.HintsOnly })).
+		Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
+			return okResult(in, 0), nil
+		}).After(2 * time.Minute)
+	env.OnActivity(acts.SyncOrders, mock.Anything, mock.MatchedBy(func(in activities.SyncOrdersInput) bool { return in.HintsOnly })).
+		Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
+			sizes = append(sizes, len(in.Hints))
+			return okResult(in, len(in.Hints)), nil
+		})
+	env.RegisterDelayedCallback(func() {
+		for id := range int64(25) {
+			env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 100 + id})
+		}
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		if st := queryStatus(t, env); st.PendingHints() != 0 {
+			t.Errorf("%d hints still pending", st.PendingHints())
+		}
+		env.CancelWorkflow()
+	}, 3*time.Minute)
+	env.ExecuteWorkflow(OrderSync, contract.OrderSyncState{Channel: "shop"})
+	if len(sizes) != 3 || sizes[0] != 10 || sizes[1] != 10 || sizes[2] != 5 {
+		t.Fatalf("hint fetches of %v orders, want 10, 10 and 5", sizes)
+	}
+}
+
 func TestOrderSyncIdlesOnNeedsReauthWithoutFailing(t *testing.T) {
 	env := newOrderEnv(t)
 	var authorised atomic.Bool

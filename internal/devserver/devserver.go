@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -199,8 +200,20 @@ func (s *Server) Stop() error {
 	return nil
 }
 
-// FreePort asks the kernel for a free TCP port on 127.0.0.1.
+// FreePort returns a TCP port on 127.0.0.1 that is free now, chosen below the
+// kernel's ephemeral range (32768 and up on Linux, 49152 on macOS): a port the
+// kernel hands out for ":0" and that is then closed can be taken as the local
+// port of any outgoing connection before the caller listens on it, which made
+// tests fail with "address already in use" while many ran at once. Only when
+// no port there is free does it ask the kernel.
 func FreePort() (int, error) {
+	for range 50 {
+		p := freePortLow + rand.IntN(freePortSpan)
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
+			_ = l.Close()
+			return p, nil
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
@@ -208,6 +221,12 @@ func FreePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// The ports FreePort picks from: [freePortLow, freePortLow+freePortSpan).
+const (
+	freePortLow  = 20000
+	freePortSpan = 12000
+)
 
 // quietLogger drops the SDK's logs while polling for readiness.
 type quietLogger struct{}

@@ -16,7 +16,8 @@ import (
 // listenChanges wakes the channels' loops when the hub changes, however it was
 // changed (CLI, SQL, another system): the migrations' triggers NOTIFY on
 // "<schema>.ekmsync", and this gathers notifications for debounce before signalling.
-// It reconnects after a lost connection; the loops' periodic sweep covers any gap.
+// It reconnects after a lost connection, and wakes every push loop each time it
+// begins to listen, for what changed while nothing listened.
 func listenChanges(ctx context.Context, pool *pgxpool.Pool, st *store.Store, wf flows.Starter, debounce time.Duration, logger *slog.Logger) {
 	for ctx.Err() == nil {
 		err := listenOnce(ctx, pool, st, wf, debounce, logger)
@@ -64,6 +65,10 @@ func listenOnce(ctx context.Context, pool *pgxpool.Pool, st *store.Store, wf flo
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{schema + ".ekmsync"}.Sanitize()); err != nil {
 		return err
 	}
+	// What changed while nothing listened (this worker starting, or its
+	// connection lost) sent no wake-up: every push loop looks once now, rather
+	// than at its next sweep. A loop with nothing to send spends one check.
+	wakeChannels(ctx, st, wf, map[int64]bool{0: false}, logger)
 	for {
 		n, err := conn.Conn().WaitForNotification(ctx)
 		if err != nil {

@@ -96,4 +96,3 @@ func (e *Env) WebhookURL() (string, error) {
 	}
 	return found, nil
 }
-

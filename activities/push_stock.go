@@ -197,8 +197,8 @@ func (a *Activities) despatchesWaiting(ctx context.Context, s channel.Settings) 
 
 // sendAll runs send for items 0..n-1, up to concurrency at once, starting none
 // after the batch bound, nor, after yieldAfter, once yield(i) (nil: never) says
-// more urgent work waits than item i. send reports what came of the item; an error stops the
-// call.
+// more urgent work waits than item i. send reports what came of the item; an
+// error stops the call.
 func (a *Activities) sendAll(ctx context.Context, s channel.Settings, n, concurrency int, yield func(int) bool,
 	send func(context.Context, int) (listingOutcome, error)) (StepResult, error) {
 	var (

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/ekmsync/ekmsync/internal/channel"
@@ -26,24 +27,14 @@ func (s *Store) PushIdle(ctx context.Context, st channel.Settings, now time.Time
 	}
 	if st.UpdateInventory {
 		lines, err := s.PendingStock(ctx, st)
-		if err != nil {
+		if err != nil || slices.ContainsFunc(lines, func(l StockLine) bool { return l.Pending(now) }) {
 			return false, err
-		}
-		for _, l := range lines {
-			if l.Pending(now) {
-				return false, nil
-			}
 		}
 	}
 	if st.PriceChange {
 		lines, err := s.PendingPrices(ctx, st.ID)
-		if err != nil {
+		if err != nil || slices.ContainsFunc(lines, func(l PriceLine) bool { return l.Pending(now) }) {
 			return false, err
-		}
-		for _, l := range lines {
-			if l.Pending(now) {
-				return false, nil
-			}
 		}
 	}
 	return true, nil

@@ -41,6 +41,21 @@ func channelOK(env *testsuite.TestWorkflowEnvironment) {
 	env.OnActivity(acts.OrderSyncConfig, mock.Anything, "shop").Return(activities.OrderLoopConfig{Status: okStatus, Interval: 5 * time.Minute}, nil)
 }
 
+// slowSyncThenHints mocks an ok channel whose window syncs take two minutes
+// each and find nothing, and whose hint fetches call hints and find every hint.
+func slowSyncThenHints(env *testsuite.TestWorkflowEnvironment, hints func(activities.SyncOrdersInput)) {
+	channelOK(env)
+	env.OnActivity(acts.SyncOrders, mock.Anything, mock.MatchedBy(func(in activities.SyncOrdersInput) bool { return !in.HintsOnly })).
+		Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
+			return okResult(in, 0), nil
+		}).After(2 * time.Minute)
+	env.OnActivity(acts.SyncOrders, mock.Anything, mock.MatchedBy(func(in activities.SyncOrdersInput) bool { return in.HintsOnly })).
+		Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
+			hints(in)
+			return okResult(in, len(in.Hints)), nil
+		})
+}
+
 func okResult(in activities.SyncOrdersInput, n int) activities.SyncOrdersResult {
 	return activities.SyncOrdersResult{Channel: in.Channel, Status: okStatus, Ran: true, Interval: 5 * time.Minute,
 		OrderCounts: activities.OrderCounts{New: n}}
@@ -147,17 +162,8 @@ func TestOrderSyncRunsEveryIntervalAndOnSyncNow(t *testing.T) {
 func TestOrderSyncFetchesHintsByIDOncePending(t *testing.T) {
 	env := newOrderEnv(t)
 	var hintRuns []activities.SyncOrdersInput
-	channelOK(env)
 	// The first sync takes two minutes: the webhooks arrive meanwhile.
-	env.OnActivity(acts.SyncOrders, mock.Anything, mock.MatchedBy(func(in activities.SyncOrdersInput) bool { return !in.HintsOnly })).
-		Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
-			return okResult(in, 0), nil
-		}).After(2 * time.Minute)
-	env.OnActivity(acts.SyncOrders, mock.Anything, mock.MatchedBy(func(in activities.SyncOrdersInput) bool { return in.HintsOnly })).
-		Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
-			hintRuns = append(hintRuns, in)
-			return okResult(in, len(in.Hints)), nil
-		})
+	slowSyncThenHints(env, func(in activities.SyncOrdersInput) { hintRuns = append(hintRuns, in) })
 	// The fetch of hints alone runs as a local activity, in the workflow task
 	// that took the signals in; the window sync stays an activity.
 	var local []bool
@@ -190,16 +196,7 @@ func TestOrderSyncFetchesHintsByIDOncePending(t *testing.T) {
 func TestOrderSyncFetchesManyHintsInShortLocalFetches(t *testing.T) {
 	env := newOrderEnv(t)
 	var sizes []int
-	channelOK(env)
-	env.OnActivity(acts.SyncOrders, mock.Anything, mock.MatchedBy(func(in activities.SyncOrdersInput) bool { return !in.HintsOnly })).
-		Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
-			return okResult(in, 0), nil
-		}).After(2 * time.Minute)
-	env.OnActivity(acts.SyncOrders, mock.Anything, mock.MatchedBy(func(in activities.SyncOrdersInput) bool { return in.HintsOnly })).
-		Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
-			sizes = append(sizes, len(in.Hints))
-			return okResult(in, len(in.Hints)), nil
-		})
+	slowSyncThenHints(env, func(in activities.SyncOrdersInput) { sizes = append(sizes, len(in.Hints)) })
 	env.RegisterDelayedCallback(func() {
 		for id := range int64(25) {
 			env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 100 + id})

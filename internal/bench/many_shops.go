@@ -32,7 +32,7 @@ import (
 // and a bucket of 8 leaking 0.5 a second (so 500 shops make at most 250
 // requests a second together; a listing download may use 4 of the 8, the order
 // fetches the rest). The 1,000 loops start first, and the downloads once their
-// start has passed (settle); the webhooks are timed once the downloads' start
+// start has passed (quietTasks); the webhooks are timed once the downloads' start
 // has passed too, while they run.
 var ManyShops = Benchmark{Name: "many-shops", Run: runManyShops}
 
@@ -51,7 +51,7 @@ func runManyShops(tb harness.TB) ([]Row, error) {
 		return nil, err
 	}
 	setup := time.Since(started)
-	settled, err := settle(f.h.WorkerAdminAddr(0), 5*time.Minute)
+	settled, err := quietTasks(f.h.WorkerAdminAddr(0), "the setup", 5*time.Minute)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func runManyShops(tb harness.TB) ([]Row, error) {
 	if err := f.startDownloads(ctx); err != nil {
 		return nil, err
 	}
-	downloadsSettled, err := settle(f.h.WorkerAdminAddr(0), 3*time.Minute)
+	downloadsSettled, err := quietTasks(f.h.WorkerAdminAddr(0), "the downloads started", 3*time.Minute)
 	if err != nil {
 		return nil, err
 	}
@@ -350,7 +350,7 @@ func metricsDigest(adminAddr string) string {
 // worker's loops count as settled.
 const settleLag = 250 * time.Millisecond
 
-// settle waits until the start of the fleet's loops (or downloads) has passed:
+// quietTasks waits until the start of the fleet's loops (or downloads) has passed:
 // starting 1,000 loops, or 500 downloads, at once queues their first workflow
 // tasks for tens of seconds on the dev server, and a webhook timed then
 // measures the start, not the loops running. Settled is when the worker's workflow tasks, over each of
@@ -358,7 +358,7 @@ const settleLag = 250 * time.Millisecond
 // start (its temporal_workflow_task_schedule_to_start_latency). It says how long
 // that took, or, after timeout, that the tasks still wait (and the webhooks
 // are timed anyway).
-func settle(adminAddr string, timeout time.Duration) (string, error) {
+func quietTasks(adminAddr, since string, timeout time.Duration) (string, error) {
 	start := time.Now()
 	prev, err := taskLag(adminAddr)
 	if err != nil {
@@ -380,10 +380,10 @@ func settle(adminAddr string, timeout time.Duration) (string, error) {
 		}
 		prev = cur
 		if calm == 2 {
-			return fmt.Sprintf("workflow tasks started within %s on average over 20 s, %s after the setup", settleLag, time.Since(start).Round(time.Second)), nil
+			return fmt.Sprintf("workflow tasks started within %s on average over 20 s, %s after %s", settleLag, time.Since(start).Round(time.Second), since), nil
 		}
 	}
-	return fmt.Sprintf("NOT settled: workflow tasks still waited %s on average to start %s after the setup", mean.Round(time.Millisecond), timeout), nil
+	return fmt.Sprintf("NOT settled: workflow tasks still waited %s on average to start %s after %s", mean.Round(time.Millisecond), timeout, since), nil
 }
 
 // lag is a worker's workflow-task schedule-to-start total (s) and count.

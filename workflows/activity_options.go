@@ -63,10 +63,19 @@ var (
 
 // The push loop's steps.
 var (
-	// pushCheckOptions: the check of the channel before a pass (hub only).
+	// pushCheckOptions: the check of the channel before a pass (hub only), in
+	// histories recorded before pushCheckLocal.
 	pushCheckOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Second, MaximumAttempts: 5},
+	}
+	// pushCheckLocalOptions: the check as a local activity, a few hub queries.
+	// Its retries stay within a minute: a hub that cannot be read makes the
+	// loop wait fallbackWait and check again, as it did with the activity.
+	pushCheckLocalOptions = workflow.LocalActivityOptions{
+		ScheduleToCloseTimeout: time.Minute,
+		StartToCloseTimeout:    30 * time.Second,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Second, MaximumAttempts: 5},
 	}
 	// pushStepOptions: a step of a pass. Each call starts no new send after its
 	// batch bound (seconds), but one slow answer may take a while: the

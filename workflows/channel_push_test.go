@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -182,6 +184,29 @@ func TestChannelPushSkipsTheStepsWhenTheCheckFindsNothingToDo(t *testing.T) {
 	p.run(3*time.Minute + 30*time.Second)
 	if passes != 4 || p.count("despatches") != 1 || p.count("prices") != 1 {
 		t.Fatalf("passes %d, calls %v; want 4 passes, the third alone running the steps", passes, p.calls)
+	}
+}
+
+// The check runs as a local activity, inside the workflow task that the sweep's
+// timer started, and the steps as activities: an idle sweep costs the server one
+// workflow task.
+func TestChannelPushChecksInALocalActivity(t *testing.T) {
+	p := newPushTest(t)
+	p.checks(activities.PushCheckResult{Status: ok.Status, Runnable: true, Sweep: time.Minute})
+	p.steps(nil)
+	var local, scheduled []string
+	p.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+		local = append(local, info.ActivityType.Name)
+	})
+	p.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		scheduled = append(scheduled, info.ActivityType.Name)
+	})
+	p.run(90 * time.Second)
+	if len(local) != 2 || local[0] != contract.PushCheck || local[1] != contract.PushCheck {
+		t.Errorf("local activities %v, want the two checks (start and sweep)", local)
+	}
+	if slices.Contains(scheduled, contract.PushCheck) || len(scheduled) != 8 {
+		t.Errorf("activities %v, want the four steps of each of the two passes and no check", scheduled)
 	}
 }
 

@@ -23,8 +23,12 @@ const (
 	// so that a run's history stays bounded whatever the catalogue's size.
 	listingHistoryLimit = 1000
 	// listingHeartbeat is the page activity's heartbeat timeout: how soon a killed
-	// worker's slice is retried elsewhere.
-	listingHeartbeat = 10 * time.Second
+	// worker's slice is retried elsewhere. Each running slice costs the Temporal
+	// server a heartbeat and a re-armed timeout timer per period, which made the
+	// 200 slices a worker runs at once a large part of its load at 10 s; a
+	// download is the least urgent work, and half a minute to notice a dead
+	// worker is little against its hours.
+	listingHeartbeat = 30 * time.Second
 )
 
 // ListingDownload downloads every product and variant of a channel's shop into the

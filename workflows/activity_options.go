@@ -52,6 +52,18 @@ var (
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: 10 * time.Second, MaximumAttempts: 3},
 	}
+	// orderWindowLocalOptions: the first try of a window sync, as a local
+	// activity (from the version orderWindowLocal on). Most window syncs of a
+	// channel that has webhooks read one page or none and end within a second;
+	// as an activity each cost the Temporal server an activity task, its timers
+	// and a second workflow task, which with 500 channels syncing every minute
+	// was a large share of what kept the dev server busy. One attempt, within
+	// the workflow task's own deadline: a try that does not end goes on as the
+	// activity (orderSyncOptions), from the pages it committed.
+	orderWindowLocalOptions = workflow.LocalActivityOptions{
+		StartToCloseTimeout: 7 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+	}
 	// orderBackfillOptions: a back-fill, which may read a long range.
 	orderBackfillOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 12 * time.Hour,

@@ -39,25 +39,24 @@ const (
 	// listingSmoothing weighs each page's work time into the running estimate.
 	listingSmoothing = 0.2
 	// listingSlicesPerSecond bounds how many default slices a second the
-	// downloads running in one worker process end together (listingSlice).
+	// downloads in progress end together, across every worker (listingSlice).
 	listingSlicesPerSecond = 10
 	// listingSliceMax bounds the stretched slice, well inside the page
 	// activity's start-to-close timeout with a budget wait after it.
 	listingSliceMax = time.Minute
 )
 
-// listingRunning counts the DownloadListingPages calls running in this process.
-var listingRunning atomic.Int64
-
 // listingSlice is how long a call fetches: the slice the workflow asked for, or
-// by default DefaultListingSlice, stretched while many downloads run in this
-// process so that together they end at most listingSlicesPerSecond slices a
+// by default DefaultListingSlice, stretched while many downloads are in
+// progress so that together they end at most listingSlicesPerSecond slices a
 // second. Each slice ends in an activity completion and a workflow task, about
 // six writes on the Temporal server: 200 downloads at 5 s would cost it 40
 // slices a second whatever their shops' pace, and the many-shops benchmark saw
-// the webhooks' order fetches queue behind them. With 200 running, a slice is
-// 20 s, the longest a download's progress then waits to be taken in; never more
-// than listingSliceMax.
+// the webhooks' order fetches queue behind them. The count is the hub's, not
+// one process's: three workers counting their own each ended 10 a second, and
+// the benchmark's second phase (500 downloads on three workers) swamped the
+// dev server. With 200 in progress, a slice is 20 s, the longest a download's
+// progress then waits to be taken in; never more than listingSliceMax.
 func listingSlice(asked time.Duration, running int64) time.Duration {
 	if asked > 0 {
 		return asked
@@ -96,8 +95,10 @@ func (a *Activities) DownloadListingPages(ctx context.Context, in ListingPagesIn
 	}
 	run := &pageRun{acts: a, channelID: s.ID, in: in, client: client, res: &res}
 	run.committed.Store(int64(res.State.PagesDone))
-	running := listingRunning.Add(1)
-	defer listingRunning.Add(-1)
+	running, err := a.Store.ListingDownloadsInProgress(ctx)
+	if err != nil {
+		return res, err
+	}
 	run.slice = listingSlice(in.Slice, running)
 	err = run.download(ctx)
 	if err != nil && ctx.Err() == nil {

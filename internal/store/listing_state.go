@@ -62,6 +62,14 @@ func (s *Store) ListingDownload(ctx context.Context, channelID int64) (ListingDo
 	return scanListingState(s.Pool.QueryRow(ctx, `SELECT `+listingStateColumns+` FROM listing_downloads WHERE channel_id = $1`, channelID))
 }
 
+// ListingDownloadsInProgress counts the channels whose listing download is in
+// progress, whichever worker runs it: the pace its slices share.
+func (s *Store) ListingDownloadsInProgress(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM listing_downloads WHERE in_progress`).Scan(&n)
+	return n, err
+}
+
 // BeginListingDownload starts a new download generation of the channel: in
 // progress from now, every counter back to zero, the total unknown. runID names
 // the workflow run that asked, so that a retry of the same request returns the

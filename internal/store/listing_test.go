@@ -188,6 +188,38 @@ func TestBeginIsIdempotentPerRun(t *testing.T) {
 	}
 }
 
+// The slices' shared pace counts every channel's download in progress, and only those.
+func TestListingDownloadsInProgressCountsEveryChannelsRunningDownload(t *testing.T) {
+	db := storetest.New(t)
+	ctx := context.Background()
+	count := func() int64 {
+		t.Helper()
+		n, err := db.Store.ListingDownloadsInProgress(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	a, b := newChannel(t, db.Store, "a"), newChannel(t, db.Store, "b")
+	newChannel(t, db.Store, "idle")
+	if n := count(); n != 0 {
+		t.Fatalf("%d in progress before any began", n)
+	}
+	ga, _ := db.Store.BeginListingDownload(ctx, a.ID, "run-a")
+	if _, err := db.Store.BeginListingDownload(ctx, b.ID, "run-b"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("%d in progress, want the two begun", n)
+	}
+	if _, err := db.Store.EndListingDownload(ctx, a.ID, ga.Generation, "stopped"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d in progress after one ended, want 1", n)
+	}
+}
+
 func TestOutboundLedgerConfirmsWhatEKMShowedUnlessAPushIsNewer(t *testing.T) {
 	db := storetest.New(t)
 	ctx := context.Background()

@@ -57,11 +57,13 @@ var (
 	// channel that has webhooks read one page or none and end within a second;
 	// as an activity each cost the Temporal server an activity task, its timers
 	// and a second workflow task, which with 500 channels syncing every minute
-	// was a large share of what kept the dev server busy. One attempt, within
-	// the workflow task's own deadline: a try that does not end goes on as the
-	// activity (orderSyncOptions), from the pages it committed.
+	// was a large share of what kept the dev server busy. One attempt of at
+	// most 3 s: the workflow task that runs it must still be completed within
+	// its 10 s timeout, on a server that may be slow to answer (a task that
+	// times out is retried, and runs the try again); a try that does not end
+	// goes on as the activity (orderSyncOptions), from the pages it committed.
 	orderWindowLocalOptions = workflow.LocalActivityOptions{
-		StartToCloseTimeout: 7 * time.Second,
+		StartToCloseTimeout: 3 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
 	}
 	// orderBackfillOptions: a back-fill, which may read a long range.

@@ -52,20 +52,6 @@ var (
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: 10 * time.Second, MaximumAttempts: 3},
 	}
-	// orderWindowLocalOptions: the first try of a window sync, as a local
-	// activity (from the version orderWindowLocal on). Most window syncs of a
-	// channel that has webhooks read one page or none and end within a second;
-	// as an activity each cost the Temporal server an activity task, its timers
-	// and a second workflow task, which with 500 channels syncing every minute
-	// was a large share of what kept the dev server busy. One attempt of at
-	// most 3 s: the workflow task that runs it must still be completed within
-	// its 10 s timeout, on a server that may be slow to answer (a task that
-	// times out is retried, and runs the try again); a try that does not end
-	// goes on as the activity (orderSyncOptions), from the pages it committed.
-	orderWindowLocalOptions = workflow.LocalActivityOptions{
-		StartToCloseTimeout: 3 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
-	}
 	// orderBackfillOptions: a back-fill, which may read a long range.
 	orderBackfillOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 12 * time.Hour,

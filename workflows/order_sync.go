@@ -229,11 +229,7 @@ func (w *orderSyncLoop) syncWindow(ctx workflow.Context) loopNext {
 	for _, r := range w.syncNow.pending {
 		hints = append(hints, r.in.OrderIDs...)
 	}
-	mode := syncActivity
-	if workflow.GetVersion(ctx, orderWindowLocal, workflow.DefaultVersion, 1) == 1 {
-		mode = syncLocalFirst
-	}
-	res, outcome, failed := w.syncOrders(ctx, contract.SyncOrdersInput{Channel: w.st.Channel, Hints: hints}, mode)
+	res, outcome, failed := w.syncOrders(ctx, contract.SyncOrdersInput{Channel: w.st.Channel, Hints: hints}, false)
 	switch outcome {
 	case syncGone:
 		return nextEnd
@@ -258,16 +254,13 @@ func (w *orderSyncLoop) syncWindow(ctx workflow.Context) loopNext {
 // loop.
 func (w *orderSyncLoop) fetchHints(ctx workflow.Context) loopNext {
 	hints := w.takeHints()
-	mode := syncActivity
-	if workflow.GetVersion(ctx, orderHintsLocal, workflow.DefaultVersion, 1) == 1 {
-		mode = syncLocal
-	}
-	if mode == syncLocal && len(hints) > maxLocalHints {
+	local := workflow.GetVersion(ctx, orderHintsLocal, workflow.DefaultVersion, 1) == 1
+	if local && len(hints) > maxLocalHints {
 		// A local fetch stays short: the rest wait for the next iteration, at once.
 		w.requeue(hints[maxLocalHints:])
 		hints = hints[:maxLocalHints]
 	}
-	res, outcome, _ := w.syncOrders(ctx, contract.SyncOrdersInput{Channel: w.st.Channel, Hints: hints, HintsOnly: true}, mode)
+	res, outcome, _ := w.syncOrders(ctx, contract.SyncOrdersInput{Channel: w.st.Channel, Hints: hints, HintsOnly: true}, local)
 	if outcome == syncGone {
 		return nextEnd
 	}
@@ -278,25 +271,6 @@ func (w *orderSyncLoop) fetchHints(ctx workflow.Context) loopNext {
 	// After syncFailed the hints are dropped, not re-queued (see above).
 	return nextGoOn
 }
-
-// syncMode is how syncOrders runs its SyncOrders call.
-type syncMode int
-
-const (
-	// syncActivity: an activity (orderSyncOptions), heartbeating its committed
-	// page and resuming from it when retried.
-	syncActivity syncMode = iota
-	// syncLocal: a local activity (orderHintOptions), for a fetch of hints alone.
-	syncLocal
-	// syncLocalFirst: a short local try (orderWindowLocalOptions), and the
-	// activity after it when it did not end, going on from what it committed.
-	syncLocalFirst
-)
-
-// orderWindowLocal is the change after which a window sync is first tried as a
-// local activity (syncLocalFirst); a history recorded before it replays with
-// the activity it scheduled.
-const orderWindowLocal = "order-window-local-first"
 
 // syncOutcome is how a SyncOrders activity ended, for its caller to act on.
 type syncOutcome int
@@ -324,31 +298,31 @@ const orderHintsLocal = "order-hints-local-activity"
 // by ids and each order's items); more hints wait for the loop's next turn.
 const maxLocalHints = 10
 
-// syncOrders runs one SyncOrders call as mode says and takes in its outcome:
-// the channel's state, the sync date, the totals, the last error. Hints it held
+// syncOrders runs one SyncOrders activity (a local one when local,
+// orderHintOptions) and takes in its outcome: the
+// channel's state, the sync date, the totals, the last error. Hints it held
 // back go back to the pending ones. Near the history's limit it stops the
 // activity and answers every waiting sync-now, so that the loop can continue as
 // new. failed is what the sync-now requests the run serves are answered with.
-func (w *orderSyncLoop) syncOrders(ctx workflow.Context, in contract.SyncOrdersInput, mode syncMode) (res contract.SyncOrdersResult, outcome syncOutcome, failed error) {
+func (w *orderSyncLoop) syncOrders(ctx workflow.Context, in contract.SyncOrdersInput, local bool) (res contract.SyncOrdersResult, outcome syncOutcome, failed error) {
 	w.st.Phase = contract.PhaseSyncing
 	actx, stop := workflow.WithCancel(workflow.WithActivityOptions(ctx, orderSyncOptions))
 	defer stop()
 	var fut workflow.Future
-	switch mode {
-	case syncLocal:
+	if local {
 		fut = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(actx, orderHintOptions), contract.SyncOrders, in)
-	case syncLocalFirst:
-		fut = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(actx, orderWindowLocalOptions), contract.SyncOrders, in)
-	default:
+	} else {
 		fut = workflow.ExecuteActivity(actx, contract.SyncOrders, in)
 	}
-	interrupted, err := awaitSync(ctx, fut, stop, &res)
-	if mode == syncLocalFirst && !interrupted && err != nil && !stopsTheSync(err) {
-		// The short try did not end (a long window, a slow EKM, a failure): the
-		// activity goes on from the pages it committed.
-		res = contract.SyncOrdersResult{}
-		interrupted, err = awaitSync(ctx, workflow.ExecuteActivity(actx, contract.SyncOrders, in), stop, &res)
+	// Signals may flood in while a long sync runs: near the history's limit the
+	// sync is stopped (it resumes from its last committed page in the next run)
+	// and the loop continues as new, instead of being terminated by Temporal.
+	_ = workflow.Await(ctx, func() bool { return fut.IsReady() || historyNearLimit(ctx) })
+	interrupted := !fut.IsReady()
+	if interrupted {
+		stop()
 	}
+	err := fut.Get(ctx, &res)
 	failure := "" // why the run failed, for the sync-now requests it serves
 	switch {
 	case interrupted:
@@ -392,27 +366,6 @@ func (w *orderSyncLoop) syncOrders(ctx workflow.Context, in contract.SyncOrdersI
 		w.syncNow.answer(w.syncNow.upTo(), res, failed)
 	}
 	return res, outcome, failed
-}
-
-// awaitSync waits for a SyncOrders call's result into res. Signals may flood in
-// while a long sync runs: near the history's limit the sync is stopped (it
-// resumes from its last committed page in the next run) and interrupted is
-// true, so that the loop continues as new instead of being terminated by
-// Temporal.
-func awaitSync(ctx workflow.Context, fut workflow.Future, stop func(), res *contract.SyncOrdersResult) (interrupted bool, err error) {
-	_ = workflow.Await(ctx, func() bool { return fut.IsReady() || historyNearLimit(ctx) })
-	interrupted = !fut.IsReady()
-	if interrupted {
-		stop()
-	}
-	return interrupted, fut.Get(ctx, res)
-}
-
-// stopsTheSync says whether a SyncOrders error is the channel's state (gone,
-// needing reauthorisation, disabled), which another try would meet as well.
-func stopsTheSync(err error) bool {
-	return contract.IsType(err, contract.ErrTypeChannelGone) || contract.IsType(err, contract.ErrTypeNeedsReauth) ||
-		contract.IsType(err, contract.ErrTypeDisabled)
 }
 
 // takeHints takes the pending hints for a run.

@@ -165,12 +165,10 @@ func TestOrderSyncFetchesHintsByIDOncePending(t *testing.T) {
 	// The first sync takes two minutes: the webhooks arrive meanwhile.
 	slowSyncThenHints(env, func(in activities.SyncOrdersInput) { hintRuns = append(hintRuns, in) })
 	// The fetch of hints alone runs as a local activity, in the workflow task
-	// that took the signals in (the window sync's local try aside).
-	var localHints int
+	// that took the signals in; the window sync stays an activity.
+	var local []bool
 	env.SetOnLocalActivityStartedListener(func(_ *activity.Info, _ context.Context, args []any) {
-		if args[0].(activities.SyncOrdersInput).HintsOnly {
-			localHints++
-		}
+		local = append(local, args[0].(activities.SyncOrdersInput).HintsOnly)
 	})
 	env.RegisterDelayedCallback(func() {
 		env.SignalWorkflow(SignalOrderHint, OrderHint{OrderID: 7})
@@ -188,8 +186,8 @@ func TestOrderSyncFetchesHintsByIDOncePending(t *testing.T) {
 	if len(hintRuns) != 1 || len(hintRuns[0].Hints) != 2 || hintRuns[0].Hints[0] != 7 || hintRuns[0].Hints[1] != 8 {
 		t.Fatalf("hint runs = %+v", hintRuns)
 	}
-	if localHints != 1 {
-		t.Fatalf("%d local hint fetches, want the one", localHints)
+	if len(local) != 1 || !local[0] {
+		t.Fatalf("local activities (hints only?) = %v, want the one hint fetch", local)
 	}
 }
 
@@ -339,7 +337,7 @@ func TestOrderSyncKeepsHintsAfterAFailedSyncForTheFetch(t *testing.T) {
 			hintRuns = append(hintRuns, in)
 			return okResult(in, len(in.Hints)), nil
 		}
-		if n := syncs.Add(1); n == 2 || n == 3 { // the second sync's local try and its activity
+		if syncs.Add(1) == 2 {
 			return activities.SyncOrdersResult{}, temporal.NewNonRetryableApplicationError("EKM answered 500", activities.ErrTypeRejected, nil)
 		}
 		return okResult(in, 0), nil
@@ -362,57 +360,5 @@ func TestOrderSyncKeepsHintsAfterAFailedSyncForTheFetch(t *testing.T) {
 	// The id the failed sync was asked for is fetched next, not lost.
 	if len(hintRuns) != 1 || len(hintRuns[0].Hints) != 1 || hintRuns[0].Hints[0] != 9 {
 		t.Fatalf("hint runs = %+v", hintRuns)
-	}
-}
-
-// A window sync is tried as a local activity first: one that ends there
-// schedules no activity, so an idle channel's sync costs the Temporal server one
-// workflow task.
-func TestOrderSyncTriesTheWindowSyncLocallyFirst(t *testing.T) {
-	env := newOrderEnv(t)
-	channelOK(env)
-	env.OnActivity(acts.SyncOrders, mock.Anything, mock.Anything).Return(okResult(activities.SyncOrdersInput{Channel: "shop"}, 0), nil)
-	var local, scheduled int
-	env.SetOnLocalActivityStartedListener(func(*activity.Info, context.Context, []any) { local++ })
-	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
-		if info.ActivityType.Name == contract.SyncOrders {
-			scheduled++
-		}
-	})
-	env.RegisterDelayedCallback(env.CancelWorkflow, 11*time.Minute)
-	env.ExecuteWorkflow(OrderSync, contract.OrderSyncState{Channel: "shop"})
-	if local != 3 || scheduled != 0 {
-		t.Fatalf("%d local syncs and %d sync activities in 11 minutes at a 5-minute interval, want 3 and 0", local, scheduled)
-	}
-}
-
-// A local try that does not end (here it fails) goes on as the activity, which
-// retries as before: the sync is counted once, and not as a failure.
-func TestOrderSyncGoesOnAsAnActivityWhenTheLocalTryDoesNotEnd(t *testing.T) {
-	env := newOrderEnv(t)
-	channelOK(env)
-	var calls atomic.Int32
-	env.OnActivity(acts.SyncOrders, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SyncOrdersInput) (activities.SyncOrdersResult, error) {
-		if calls.Add(1) == 1 {
-			return activities.SyncOrdersResult{}, errors.New("EKM did not answer in time")
-		}
-		return okResult(in, 2), nil
-	})
-	var scheduled int
-	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
-		if info.ActivityType.Name == contract.SyncOrders {
-			scheduled++
-		}
-	})
-	env.RegisterDelayedCallback(func() {
-		st := queryStatus(t, env)
-		if st.Totals.Syncs != 1 || st.Totals.Failures != 0 || st.Totals.New != 2 || st.LastError != "" {
-			t.Errorf("after the first sync: %+v", st)
-		}
-		env.CancelWorkflow()
-	}, time.Minute)
-	env.ExecuteWorkflow(OrderSync, contract.OrderSyncState{Channel: "shop"})
-	if calls.Load() != 2 || scheduled != 1 {
-		t.Fatalf("%d sync calls, %d of them activities; want the local try, then one activity", calls.Load(), scheduled)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -238,4 +239,56 @@ func TestReauthoriseReplacesTheWebhookToken(t *testing.T) {
 	if st, _ := post(t, old, body); st != http.StatusNotFound {
 		t.Fatalf("the old URL answered %d, want 404", st)
 	}
+}
+
+// TestWebhookOrderFetchedByTheReceiverElseByTheLoop: a webhooked order comes into
+// the hub through the receiver's own fetch, with nothing handed to the
+// order-sync loop; when EKM answers slower than the receiver waits, the loop is
+// handed the id and the order comes in all the same, once.
+func TestWebhookOrderFetchedByTheReceiverElseByTheLoop(t *testing.T) {
+	h := harness.New(t, harness.Options{Sim: ekmsim.Options{Seed: 8, Products: 5}})
+	syncNow(t, h)
+	subscribedURL(t, h)
+	hintFetches := func() float64 { return loopStatus(t, h)["totals"].(map[string]any)["hint_fetches"].(float64) }
+	before := hintFetches()
+
+	fast := h.Sim.CreateOrder(ekmsim.OrderSpec{Status: "Processing"})
+	h.Eventually(20*time.Second, "the order in the hub", func() bool { _, ok := hubOrders(t, h)[fast.ID]; return ok })
+	if f, s := webhookOutcome(t, h, "fetched"), webhookOutcome(t, h, "signalled"); f != 1 || s != 0 {
+		t.Fatalf("webhook outcomes: fetched %d, signalled %d; want the receiver to fetch the order itself", f, s)
+	}
+	if n := hintFetches(); n != before {
+		t.Fatalf("the loop fetched hints %v times, %v before: the receiver's fetch should have left it nothing", n, before)
+	}
+
+	// Every EKM answer now takes longer than the receiver waits.
+	h.Sim.SetFaults(ekmsim.Faults{Latency: 1, LatencyDuration: 3 * time.Second})
+	slow := h.Sim.CreateOrder(ekmsim.OrderSpec{Status: "Processing"})
+	h.Eventually(20*time.Second, "the slow order handed to the loop", func() bool { return webhookOutcome(t, h, "signalled") == 1 })
+	h.Sim.SetFaults(ekmsim.Faults{})
+	h.Eventually(30*time.Second, "the slow order in the hub", func() bool { _, ok := hubOrders(t, h)[slow.ID]; return ok })
+	if f := webhookOutcome(t, h, "fetched"); f != 1 {
+		t.Fatalf("webhook outcomes: fetched %d, want 1 (the slow one was not)", f)
+	}
+	var n int
+	if err := h.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM orders WHERE ekm_order_id = ANY($1)`, []int64{fast.ID, slow.ID}).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("orders in the hub: %d, want 2 (%v)", n, err)
+	}
+}
+
+// webhookOutcome reads ekmsync_webhooks_total{outcome} from the worker's /metrics.
+func webhookOutcome(t *testing.T, h *harness.Env, outcome string) int {
+	t.Helper()
+	prefix := `ekmsync_webhooks_total{outcome="` + outcome + `"} `
+	for line := range strings.Lines(httpGet(t, "http://"+string(h.WorkerConfig.AdminAddr)+"/metrics")) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatalf("%s%s: %v", prefix, v, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("/metrics has no %s", prefix)
+	return 0
 }

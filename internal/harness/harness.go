@@ -73,6 +73,10 @@ type Options struct {
 	DebugLog bool
 	// ListingSlots is the worker's EKMSYNC_LISTING_SLOTS (default: the worker's own).
 	ListingSlots int
+	// WebhookFetches is the worker's EKMSYNC_WEBHOOK_FETCHES (default: the
+	// worker's own, 32; negative: 0, the order-sync loop fetches every webhooked
+	// order).
+	WebhookFetches int
 	// Server is the Temporal dev server to use (default: the package's shared one,
 	// temporaltest.Server); the browser test passes one with its Web UI.
 	Server *devserver.Server
@@ -158,7 +162,8 @@ func New(t storetest.TB, opts Options) *Env {
 		WorkerConfig: config.Worker{Common: common, HTTPAddr: config.Addr(fmt.Sprintf("127.0.0.1:%d", httpPort)),
 			AdminAddr:   config.Addr(fmt.Sprintf("127.0.0.1:%d", codecPort)),
 			StopTimeout: config.Duration(5 * time.Second), ConnectRetryMax: config.Duration(2 * time.Second),
-			NotifyDebounce: config.Duration(50 * time.Millisecond), ListingSlots: opts.ListingSlots},
+			NotifyDebounce: config.Duration(50 * time.Millisecond), ListingSlots: opts.ListingSlots,
+			WebhookFetches: webhookFetches(opts.WebhookFetches)},
 	}
 	e.Workflows.Client = e.Temporal
 	e.workers = make([]*process.Proc, max(opts.Workers, 1))
@@ -359,7 +364,23 @@ func workerEnv(w config.Worker) []string {
 	if w.ListingSlots > 0 {
 		env = append(env, fmt.Sprintf("EKMSYNC_LISTING_SLOTS=%d", w.ListingSlots))
 	}
-	return env
+	return append(env, fmt.Sprintf("EKMSYNC_WEBHOOK_FETCHES=%d", w.WebhookFetches))
+}
+
+// defaultWebhookFetches is the worker's default EKMSYNC_WEBHOOK_FETCHES, which
+// an in-process worker's configuration (not read from the environment) needs
+// spelled out.
+const defaultWebhookFetches = 32
+
+// webhookFetches is the EKMSYNC_WEBHOOK_FETCHES of Options.WebhookFetches.
+func webhookFetches(opt int) int {
+	switch {
+	case opt < 0:
+		return 0
+	case opt == 0:
+		return defaultWebhookFetches
+	}
+	return opt
 }
 
 // KillWorker kills the first worker process with SIGKILL (WorkerProcess only).

@@ -38,7 +38,7 @@ func newMetrics() metrics {
 	webhooks := prom.NewCounterVec(prom.CounterOpts{Name: "ekmsync_webhooks_total",
 		Help: "EKM webhooks received, by outcome"}, []string{"outcome"})
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), webhooks)
-	for _, outcome := range []string{"refused", "too_large", "malformed", "topic", "duplicate", "signalled", "unavailable"} {
+	for _, outcome := range []string{"refused", "too_large", "malformed", "topic", "duplicate", "fetched", "signalled", "unavailable"} {
 		webhooks.WithLabelValues(outcome) // at zero from the start, for rate() and the dashboard
 	}
 	observe.Register(registry)

@@ -251,9 +251,15 @@ func TestWebhookOrderFetchedByTheReceiverElseByTheLoop(t *testing.T) {
 	subscribedURL(t, h)
 	hintFetches := func() float64 { return loopStatus(t, h)["totals"].(map[string]any)["hint_fetches"].(float64) }
 	before := hintFetches()
+	metricsURL := "http://" + string(h.WorkerConfig.AdminAddr) + "/metrics"
+	newOrders := `ekmsync_orders_total{channel="` + h.Channel + `",outcome="new"}`
+	newBefore := max(sampleValue(scrapeText(t, metricsURL), newOrders), 0) // -1: none counted yet
 
 	fast := h.Sim.CreateOrder(ekmsim.OrderSpec{Status: "Processing"})
 	h.Eventually(20*time.Second, "the order in the hub", func() bool { _, ok := hubOrders(t, h)[fast.ID]; return ok })
+	if n := sampleValue(scrapeText(t, metricsURL), newOrders); n != newBefore+1 {
+		t.Errorf("%s = %v, was %v: the receiver's fetch of a new order should count it", newOrders, n, newBefore)
+	}
 	if f, s := webhookOutcome(t, h, "fetched"), webhookOutcome(t, h, "signalled"); f != 1 || s != 0 {
 		t.Fatalf("webhook outcomes: fetched %d, signalled %d; want the receiver to fetch the order itself", f, s)
 	}

@@ -56,6 +56,10 @@ func (a *activityCounter) ExecuteActivity(ctx context.Context, in *interceptor.E
 	return out, err
 }
 
+// CountOrderFetch counts the orders a fetch run outside an activity read (the
+// webhook receiver's own fetch by id), as the interceptor counts an activity's.
+func CountOrderFetch(r activities.SyncOrdersResult) { countOrders(r.Channel, r.Ran, r.OrderCounts) }
+
 func countOrders(channel string, ran bool, c activities.OrderCounts) {
 	if !ran || channel == "" {
 		return

@@ -18,6 +18,7 @@ import (
 	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/flows"
+	"github.com/ekmsync/ekmsync/internal/observe"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/webhook"
 	"github.com/ekmsync/ekmsync/workflows"
@@ -304,6 +305,10 @@ func pruneHints(ctx context.Context, st *store.Store, logger *slog.Logger) {
 func fetchByID(acts *activities.Activities) orderFetch {
 	return func(ctx context.Context, channel string, orderID int64) (bool, error) {
 		res, err := acts.SyncOrders(ctx, activities.SyncOrdersInput{Channel: channel, Hints: []int64{orderID}, HintsOnly: true})
-		return err == nil && res.Ran, err
+		if err != nil {
+			return false, err
+		}
+		observe.CountOrderFetch(res) // ekmsync_orders_total, as for the loop's fetches
+		return res.Ran, nil
 	}
 }

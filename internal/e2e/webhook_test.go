@@ -280,6 +280,36 @@ func TestWebhookOrderFetchedByTheReceiverElseByTheLoop(t *testing.T) {
 	if err := h.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM orders WHERE ekm_order_id = ANY($1)`, []int64{fast.ID, slow.ID}).Scan(&n); err != nil || n != 2 {
 		t.Fatalf("orders in the hub: %d, want 2 (%v)", n, err)
 	}
+
+	// A burst of orders at one shop: the webhooks that arrive while the
+	// channel's fetch runs share the next one's search, so the burst costs
+	// fewer order reads than orders.
+	reads := func() int {
+		c := h.Sim.RequestStats().ByRoute
+		return c["GET /api/v2/orders/{id}"] + c["GET /api/v2/orders/search"]
+	}
+	readsBefore, handedBefore := reads(), webhookOutcome(t, h, "fetched")+webhookOutcome(t, h, "signalled")
+	var burst []int64
+	for range 10 {
+		burst = append(burst, h.Sim.CreateOrder(ekmsim.OrderSpec{Status: "Processing"}).ID)
+	}
+	h.Eventually(30*time.Second, "the burst's orders in the hub", func() bool {
+		hub := hubOrders(t, h)
+		for _, id := range burst {
+			if _, ok := hub[id]; !ok {
+				return false
+			}
+		}
+		return true
+	})
+	h.Eventually(10*time.Second, "the burst's webhooks answered", func() bool {
+		return webhookOutcome(t, h, "fetched")+webhookOutcome(t, h, "signalled") == handedBefore+len(burst)
+	})
+	r := reads() - readsBefore
+	t.Logf("%d orders webhooked at once: %d order reads", len(burst), r)
+	if r >= len(burst) {
+		t.Fatalf("%d orders webhooked at once cost %d order reads, want fewer: webhooks arriving during a fetch should share the next", len(burst), r)
+	}
 }
 
 // webhookOutcome reads ekmsync_webhooks_total{outcome} from the worker's /metrics.

@@ -123,7 +123,7 @@ func Run(ctx context.Context, cfg config.Worker, logger *slog.Logger) error {
 	// The public listener, which EKM must reach, serves only the webhook receiver
 	// and a bare /healthz; everything else is on the private admin listener.
 	public := http.NewServeMux()
-	recv := newReceiver(st, wf, logger, metrics.webhook).withFetch(cfg.WebhookFetches, fetchByID(acts))
+	recv := newReceiver(st, wf, logger, metrics.webhook).withFetch(ctx, cfg.WebhookFetches, fetchByID(acts))
 	public.Handle("POST "+webhook.PathPrefix+"{channel}/{token}", recv)
 	public.HandleFunc(webhook.PathPrefix, recv.refuse) // any other shape: like an unknown channel
 	public.HandleFunc("GET /healthz", healthz(pool, tc, false))

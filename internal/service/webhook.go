@@ -15,10 +15,8 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
-	"github.com/ekmsync/ekmsync/activities"
 	"github.com/ekmsync/ekmsync/internal/ekm"
 	"github.com/ekmsync/ekmsync/internal/flows"
-	"github.com/ekmsync/ekmsync/internal/observe"
 	"github.com/ekmsync/ekmsync/internal/store"
 	"github.com/ekmsync/ekmsync/internal/webhook"
 	"github.com/ekmsync/ekmsync/workflows"
@@ -55,20 +53,9 @@ type receiver struct {
 	limits    store.HintLimits
 	receivers receivers
 	recent    recentHints
-	// fetch, when set, fetches a hinted order into the hub in the request, at
-	// most cap(fetchSlots) at a time.
-	fetch      orderFetch
-	fetchSlots chan struct{}
+	// fetches, when set, fetches hinted orders into the hub in the request.
+	fetches *orderFetches
 }
-
-// orderFetch fetches one order of a channel by id into the hub, and reports
-// whether it ran: false when the channel is not ok (disabled, needing
-// reauthorisation), whose loop then holds the hint until it is.
-type orderFetch func(ctx context.Context, channel string, orderID int64) (bool, error)
-
-// directFetchTimeout bounds the receiver's own fetch of an order. EKM waits 5 s
-// for an answer; what is left after the fetch is for handing the id to the loop.
-const directFetchTimeout = 2 * time.Second
 
 func newReceiver(st *store.Store, wf flows.Starter, logger *slog.Logger, outcomes func(string)) *receiver {
 	return &receiver{st: st, wf: wf, logger: logger, outcomes: outcomes, limits: store.DefaultHintLimits,
@@ -140,7 +127,7 @@ func (h *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	if h.fetchDirect(ctx, name, ev.EntityID) {
+	if h.fetches.fetch(ctx, name, ev.EntityID) {
 		h.outcomes("fetched")
 		w.WriteHeader(http.StatusAccepted)
 		return
@@ -165,38 +152,12 @@ func (h *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // withFetch makes the receiver fetch hinted orders into the hub itself, at most
-// slots at a time (0: never).
-func (h *receiver) withFetch(slots int, fetch orderFetch) *receiver {
+// slots fetches at a time (0: never), until ctx ends.
+func (h *receiver) withFetch(ctx context.Context, slots int, fetch orderFetch) *receiver {
 	if slots > 0 {
-		h.fetch, h.fetchSlots = fetch, make(chan struct{}, slots)
+		h.fetches = newOrderFetches(ctx, slots, fetch, h.logger)
 	}
 	return h
-}
-
-// fetchDirect fetches the order into the hub within the request, and reports
-// whether it did. A webhooked order then costs Temporal nothing: no signal, no
-// workflow task, no local activity, which under the load of hundreds of
-// channels is what kept an order waiting. It does not when every slot is busy,
-// the fetch fails or outlasts directFetchTimeout, or the channel is not ok:
-// then the loop gets the id as before (and the fetch, being idempotent on the
-// order's id, may safely have half happened).
-func (h *receiver) fetchDirect(ctx context.Context, name string, orderID int64) bool {
-	if h.fetch == nil {
-		return false
-	}
-	select {
-	case h.fetchSlots <- struct{}{}:
-		defer func() { <-h.fetchSlots }()
-	default:
-		return false
-	}
-	ctx, cancel := context.WithTimeout(ctx, directFetchTimeout)
-	defer cancel()
-	ran, err := h.fetch(ctx, name, orderID)
-	if err != nil {
-		h.logger.Debug("webhook: the receiver's own fetch failed; the order-sync loop fetches the order", "channel", name, "order_id", orderID, "err", err)
-	}
-	return err == nil && ran
 }
 
 // receivers is the receiver's snapshot of the channels and their token hashes.
@@ -296,19 +257,5 @@ func pruneHints(ctx context.Context, st *store.Store, logger *slog.Logger) {
 				logger.Warn("could not prune old webhook hints", "err", err)
 			}
 		}
-	}
-}
-
-// fetchByID is the receiver's fetch of a webhooked order: the order-sync
-// activity's fetch of hints by id, run in the request instead of by the loop,
-// at order priority of the shop's shared rate budget.
-func fetchByID(acts *activities.Activities) orderFetch {
-	return func(ctx context.Context, channel string, orderID int64) (bool, error) {
-		res, err := acts.SyncOrders(ctx, activities.SyncOrdersInput{Channel: channel, Hints: []int64{orderID}, HintsOnly: true})
-		if err != nil {
-			return false, err
-		}
-		observe.CountOrderFetch(res) // ekmsync_orders_total, as for the loop's fetches
-		return res.Ran, nil
 	}
 }

@@ -68,7 +68,7 @@ type Worker struct {
 	NotifyURL        Secret   `envconfig:"EKMSYNC_NOTIFY_URL" desc:"optional URL (a Slack incoming webhook, or anything that takes its JSON) told when a channel needs a person; empty: no notifications"`
 	NotifyEvery      Duration `envconfig:"EKMSYNC_NOTIFY_CHECK_INTERVAL" default:"1m" desc:"how often the hub is checked for what needs a person, when EKMSYNC_NOTIFY_URL is set"`
 	ListingSlots     int      `envconfig:"EKMSYNC_LISTING_SLOTS" default:"200" desc:"listing-download activities this worker runs at once, on their own task queue (<EKMSYNC_TASK_QUEUE>-listings): order sync and push activities never wait for them"`
-	WebhookFetches   int      `envconfig:"EKMSYNC_WEBHOOK_FETCHES" default:"32" desc:"webhooked orders the receiver fetches into the hub itself at once, each within 2 s (else, or beyond these, the order-sync loop fetches it); 0: the loop fetches every one"`
+	WebhookFetches   int      `envconfig:"EKMSYNC_WEBHOOK_FETCHES" default:"32" desc:"fetches of webhooked orders the receiver runs itself at once, one per channel (the webhooks that arrive during it share the next), each waited for at most 2 s; beyond these, or when a fetch fails, the order-sync loop fetches the order; 0: the loop fetches every one"`
 }
 
 // Starter is the configuration of the operator CLI.

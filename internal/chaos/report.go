@@ -117,7 +117,7 @@ func (r *Report) Print(w io.Writer) {
 	if h := c.Hostile; h.on() {
 		fmt.Fprintf(tw, "forged webhooks posted (workers' answers)\t%d %v\t%d\n", total(d.ForgedWebhooks), d.ForgedWebhooks, h.ForgedWebhooks)
 		fmt.Fprintf(tw, "duplicate authenticated hints posted\t%d %v\t%d\n", total(d.DuplicateHints), d.DuplicateHints, h.DuplicateHints)
-		fmt.Fprintf(tw, "hints handed to the order sync (share of API requests)\t%d (%.1f%%)\t\n", d.HintsHanded,
+		fmt.Fprintf(tw, "hints taken in by the receiver (share of API requests)\t%d (%.1f%%)\t\n", d.HintsHanded,
 			100*float64(d.HintsHanded)/float64(max(d.APIRequests, 1)))
 		fmt.Fprintf(tw, "poison orders (NUL names stored, figures quarantined)\t%d quarantined\t%.1f%% of orders\n", d.PoisonOrders, 100*h.PoisonShare)
 		fmt.Fprintf(tw, "oversized products (9 MB names)\t%d\t%d\n", d.Oversized, h.OversizedProducts)

@@ -434,17 +434,22 @@ func TestThousandStockChangesCostOneRequestEachWithout429(t *testing.T) {
 	})
 	p.pushNow()
 	after := p.Sim.RequestStats()
-	requests := 0
+	// The product routes only: the order sync's window and the webhook
+	// subscription check run on schedules of their own, and on a loaded machine
+	// one of them (a CI run counted 1,001 requests) can fall in this window.
+	requests, byRoute := 0, map[string]int{}
 	for route, c := range after.ByRoute {
-		if strings.Contains(route, "/api/") {
+		product := strings.HasPrefix(route, "GET /api/v1/products") || strings.HasPrefix(route, "PUT /api/v1/products")
+		if product && c > before.ByRoute[route] {
 			requests += c - before.ByRoute[route]
+			byRoute[route] = c - before.ByRoute[route]
 		}
 	}
 	if w := len(p.writes(ekmsim.KindProductStock, ekmsim.WriteFilter{})); w != n {
 		t.Errorf("%d stock writes, want %d", w, n)
 	}
 	if requests != n {
-		t.Errorf("%d API requests for %d changed listings, want exactly one each", requests, n)
+		t.Errorf("%d API requests for %d changed listings, want exactly one each: %v", requests, n, byRoute)
 	}
 	if after.RateLimited != 0 {
 		t.Errorf("%d answers were 429", after.RateLimited)

@@ -44,7 +44,7 @@ const refusedBody = "no such channel"
 // id in a while and a bounded number a minute per channel (shared by every
 // worker process through PostgreSQL, with an in-process pre-filter in front):
 // the receiver fetches the order through the API into the hub itself when it
-// can (fetch), and otherwise hands the id to the order-sync loop, which does.
+// can (orderFetches), and otherwise hands the id to the order-sync loop.
 type receiver struct {
 	st        *store.Store
 	wf        flows.Starter

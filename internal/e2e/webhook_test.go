@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -315,16 +314,10 @@ func TestWebhookOrderFetchedByTheReceiverElseByTheLoop(t *testing.T) {
 // webhookOutcome reads ekmsync_webhooks_total{outcome} from the worker's /metrics.
 func webhookOutcome(t *testing.T, h *harness.Env, outcome string) int {
 	t.Helper()
-	prefix := `ekmsync_webhooks_total{outcome="` + outcome + `"} `
-	for line := range strings.Lines(httpGet(t, "http://"+string(h.WorkerConfig.AdminAddr)+"/metrics")) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				t.Fatalf("%s%s: %v", prefix, v, err)
-			}
-			return n
-		}
+	series := `ekmsync_webhooks_total{outcome="` + outcome + `"}`
+	v := sampleValue(scrapeText(t, "http://"+string(h.WorkerConfig.AdminAddr)+"/metrics"), series)
+	if v < 0 {
+		t.Fatalf("/metrics has no %s", series)
 	}
-	t.Fatalf("/metrics has no %s", prefix)
-	return 0
+	return int(v)
 }

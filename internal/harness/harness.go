@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -163,7 +164,7 @@ func New(t storetest.TB, opts Options) *Env {
 			AdminAddr:   config.Addr(fmt.Sprintf("127.0.0.1:%d", codecPort)),
 			StopTimeout: config.Duration(5 * time.Second), ConnectRetryMax: config.Duration(2 * time.Second),
 			NotifyDebounce: config.Duration(50 * time.Millisecond), ListingSlots: opts.ListingSlots,
-			WebhookFetches: webhookFetches(opts.WebhookFetches)},
+			WebhookFetches: webhookFetches(t, opts.WebhookFetches)},
 	}
 	e.Workflows.Client = e.Temporal
 	e.workers = make([]*process.Proc, max(opts.Workers, 1))
@@ -367,20 +368,31 @@ func workerEnv(w config.Worker) []string {
 	return append(env, fmt.Sprintf("EKMSYNC_WEBHOOK_FETCHES=%d", w.WebhookFetches))
 }
 
-// defaultWebhookFetches is the worker's default EKMSYNC_WEBHOOK_FETCHES, which
-// an in-process worker's configuration (not read from the environment) needs
-// spelled out.
-const defaultWebhookFetches = 32
-
-// webhookFetches is the EKMSYNC_WEBHOOK_FETCHES of Options.WebhookFetches.
-func webhookFetches(opt int) int {
+// webhookFetches is the EKMSYNC_WEBHOOK_FETCHES of Options.WebhookFetches,
+// unset being the worker's default, read from its configuration's tags: an
+// in-process worker's configuration is not read from the environment.
+func webhookFetches(t storetest.TB, opt int) int {
 	switch {
 	case opt < 0:
 		return 0
-	case opt == 0:
-		return defaultWebhookFetches
+	case opt > 0:
+		return opt
 	}
-	return opt
+	vars, err := config.Variables(&config.Worker{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vars {
+		if v.Name == "EKMSYNC_WEBHOOK_FETCHES" {
+			n, err := strconv.Atoi(v.Default)
+			if err != nil {
+				t.Fatalf("EKMSYNC_WEBHOOK_FETCHES default %q: %v", v.Default, err)
+			}
+			return n
+		}
+	}
+	t.Fatal("the worker reads no EKMSYNC_WEBHOOK_FETCHES")
+	return 0
 }
 
 // KillWorker kills the first worker process with SIGKILL (WorkerProcess only).

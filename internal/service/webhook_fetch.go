@@ -48,11 +48,10 @@ type orderFetches struct {
 	byChannel map[string]*channelFetches
 }
 
-// channelFetches is one channel's: whether its fetch runs, and the batch
-// gathering for the next.
+// channelFetches is one channel's running fetches (in byChannel while they
+// run): the batch gathering for the next.
 type channelFetches struct {
-	running bool
-	next    *fetchBatch
+	next *fetchBatch
 }
 
 // fetchBatch is ids fetched together, and how that ended (once done is closed).
@@ -84,19 +83,18 @@ func (f *orderFetches) fetch(ctx context.Context, channel string, orderID int64)
 	if !ok {
 		return false
 	}
-	wait := time.NewTimer(directFetchWait)
-	defer wait.Stop()
+	ctx, cancel := context.WithTimeout(ctx, directFetchWait)
+	defer cancel()
 	select {
 	case <-b.done:
 		if b.err != nil {
 			f.logger.Debug("webhook: the receiver's own fetch failed; the order-sync loop fetches the order", "channel", channel, "order_id", orderID, "err", b.err)
 		}
 		return b.err == nil && b.ran
-	case <-wait.C:
 	case <-ctx.Done():
+		f.leave(channel, b, orderID)
+		return false
 	}
-	f.leave(channel, b, orderID)
-	return false
 }
 
 // join adds orderID to the channel's next batch, and starts the channel's
@@ -108,6 +106,7 @@ func (f *orderFetches) join(channel string, orderID int64) (*fetchBatch, bool) {
 	if c == nil {
 		c = &channelFetches{}
 		f.byChannel[channel] = c
+		go f.run(channel, c) // it takes the lock, so it finds the id added below
 	}
 	if c.next == nil {
 		c.next = &fetchBatch{done: make(chan struct{})}
@@ -117,10 +116,6 @@ func (f *orderFetches) join(channel string, orderID int64) (*fetchBatch, bool) {
 		return nil, false
 	}
 	b.ids = append(b.ids, orderID)
-	if !c.running {
-		c.running = true
-		go f.run(channel, c)
-	}
 	return b, true
 }
 
@@ -141,7 +136,6 @@ func (f *orderFetches) run(channel string, c *channelFetches) {
 		b := c.next
 		c.next = nil
 		if b == nil {
-			c.running = false
 			delete(f.byChannel, channel)
 			f.mu.Unlock()
 			return

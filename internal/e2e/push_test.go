@@ -57,13 +57,16 @@ func (p *pushEnv) order(skus ...string) (ekmID, hubID int64) {
 
 // product creates a product on the shop with the given stock, and its listing in
 // the hub as the listing download would store it (EKM's stock and price seen),
-// linked to a stock item of the same SKU at level.
+// linked to a stock item of the same SKU at level. The listing comes first: a
+// new listing wakes no push (the download that stores it does), while the stock
+// level written after it wakes the channel that lists the SKU, so the push does
+// not wait for its next sweep.
 func (p *pushEnv) product(sku string, ekmStock int64, level int) ekm.Product {
 	p.t.Helper()
 	price := 10.0
 	pr := p.Sim.CreateProduct(ekmsim.ProductSpec{ProductCode: &sku, Stock: &ekmStock, Price: &price})
-	hubtest.StockItem(p.t, p.DB.Pool, sku, map[string]int{"default": level})
 	hubtest.InsertListing(p.t, p.DB.Pool, hubtest.Listing{ChannelID: p.channelID, ProductID: pr.ID, SKU: sku, EKMStock: &ekmStock, EKMPrice: &price})
+	hubtest.StockItem(p.t, p.DB.Pool, sku, map[string]int{"default": level})
 	return pr
 }
 
